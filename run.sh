@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# promptbench developer entry point.
+#   ./run.sh app     set up (first time ~15 min: llama.cpp compiles) and open the app
+#   ./run.sh test    set up and run the whole test suite (what CI runs)
+#   ./run.sh bench   set up and run every benchmark under benchmarks/
+#   ./run.sh setup   only set up .venv
+# Works on a fresh Debian/Ubuntu with Python 3.11+: missing system packages are
+# installed through apt (with sudo when not root).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || { say "please install: ${missing[*]}"; exit 1; }
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+pick_python() {
+  for py in python3.13 python3.12 python3.11 python3; do
+    if command -v "$py" >/dev/null && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      echo "$py"; return 0
+    fi
+  done
+  say "promptbench needs Python 3.11 or newer"; exit 1
+}
+
+setup() {
+  if command -v dpkg-query >/dev/null; then
+    # git for the prompt store; a C/C++ toolchain and cmake to compile llama.cpp.
+    apt_install git build-essential cmake python3-venv python3-dev
+  fi
+  local py; py=$(pick_python)
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    "$py" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.promptbench-setup" want
+  want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing promptbench and its dependencies (llama.cpp compiles from source the first time: ~13 min on 2 cores)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip wheel
+    "$VENV/bin/python" -m pip install -q -e ".[local,test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+gui_libs() {
+  # Qt's xcb platform plugin needs these on a minimal system.
+  command -v dpkg-query >/dev/null && apt_install libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
+    libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
+    libxcb-render-util0 libxcb-image0 || true
+}
+
+cmd=${1:-app}; shift || true
+case "$cmd" in
+  setup) setup ;;
+  app)
+    setup; gui_libs
+    exec "$VENV/bin/promptbench" app "$@" ;;
+  test)
+    setup
+    export QT_QPA_PLATFORM=offscreen
+    exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  bench)
+    setup
+    export QT_QPA_PLATFORM=offscreen
+    status=0
+    for b in benchmarks/*.py; do
+      case "$b" in */_*|*baseline*) continue ;; esac
+      say "$b"; "$VENV/bin/python" "$b" || status=1
+    done
+    exit $status ;;
+  *) echo "usage: ./run.sh [app|test|bench|setup]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,3 @@
+from promptbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""The one entry point: no arguments opens the app; subcommands run headless.
+
+Every failure ends as a non-zero exit and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from promptbench.core.errors import PromptbenchError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from promptbench.commands import prompts as prompt_commands
+
+    parser = argparse.ArgumentParser(prog="promptbench", description="A desktop workbench for iterating on LLM prompts. Without a command, opens the app.")
+    parser.add_argument("--workspace", "-w", metavar="DIR", help="workspace folder (default: the current directory; the app opens the sample workspace)")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    app = sub.add_parser("app", help="open the desktop app")
+    app.set_defaults(handler=_run_app)
+    prompt_commands.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from promptbench import __version__
+
+    return f"promptbench {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        handler = _run_app
+    try:
+        return int(handler(args) or 0)
+    except PromptbenchError as exc:
+        print(f"promptbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("promptbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: still one line, with where to look
+        print(f"promptbench: internal error: {type(exc).__name__}: {exc} (please report this; run with PROMPTBENCH_DEBUG=1 for the traceback)", file=sys.stderr)
+        if os.environ.get("PROMPTBENCH_DEBUG"):
+            raise
+        return 3
+
+
+def workspace_dir(args: argparse.Namespace) -> Path:
+    return Path(args.workspace).expanduser() if args.workspace else Path.cwd()
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from promptbench.gui.app import run_app
+
+    return run_app(Path(args.workspace).expanduser() if args.workspace else None)
+
+
+def gui_main() -> int:
+    return main(["app", *sys.argv[1:]])

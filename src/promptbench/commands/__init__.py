@@ -1,0 +1,1 @@
+"""Headless subcommands of the CLI: thin wrappers over core."""

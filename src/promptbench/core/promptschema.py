@@ -1,0 +1,333 @@
+"""Validation of the ``.prompt.yml`` fields (the GitHub Models prompt file format).
+
+Problems are errors: the file cannot be used until they are fixed. Warnings are kept
+apart (unknown fields, ignored settings): the file still works and is saved as is.
+Every finding names the file, the 1-based line of the offending node and its field.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from .errors import Problem
+
+ROLES = ("system", "user", "assistant", "developer")
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+STRING_CHECKS = ("contains", "startsWith", "endsWith", "equals")
+EVALUATOR_KINDS = ("string", "llm", "uses")
+BUILTIN_EVALUATORS = (
+    "github/similarity",
+    "github/coherence",
+    "github/fluency",
+    "github/relevance",
+    "github/groundedness",
+)
+# Canonical order: also where a missing field is inserted when one is added.
+KNOWN_FIELDS = (
+    "name",
+    "description",
+    "model",
+    "modelParameters",
+    "responseFormat",
+    "jsonSchema",
+    "messages",
+    "testData",
+    "evaluators",
+)
+# name -> (kind, minimum, maximum); other parameters are passed through unchecked.
+PARAMETERS: dict[str, tuple[str, float | None, float | None]] = {
+    "temperature": ("number", 0, 2),
+    "topP": ("number", 0, 1),
+    "maxTokens": ("integer", 1, None),
+    "frequencyPenalty": ("number", -2, 2),
+    "presencePenalty": ("number", -2, 2),
+    "seed": ("integer", None, None),
+}
+SCALARS = (str, int, float, bool, type(None), datetime.date)
+
+
+def describe(value: Any) -> str:
+    """A value as a person would name it in 'expected X, got Y'."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, TaggedScalar):
+        return f"a value tagged {value.tag.value if hasattr(value.tag, 'value') else value.tag}"
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return repr(short)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def json_schema_of(value: Any) -> tuple[dict | None, str | None, int]:
+    """The jsonSchema field as a dict, or (None, why not, line of the fault within the JSON)."""
+    if isinstance(value, dict):
+        return value, None, 1
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            return None, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno} of the JSON)", exc.lineno
+        if not isinstance(parsed, dict):
+            return None, f"the JSON must be an object, got {describe(parsed)}", 1
+        return parsed, None, 1
+    return None, f"expected a mapping or a JSON string, got {describe(value)}", 1
+
+
+def _line_of(parent: Any, key: Any) -> int | None:
+    """1-based line of parent[key]'s value (or of the key when the value has none)."""
+    try:
+        if isinstance(parent, CommentedMap):
+            # An empty (null) value has no position of its own: ruamel reports the next token.
+            return parent.lc.key(key)[0] + 1 if parent[key] is None else parent.lc.value(key)[0] + 1
+        if isinstance(parent, CommentedSeq):
+            return parent.lc.item(key)[0] + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        pass
+    return _node_line(parent)
+
+
+def _node_line(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    return None if lc is None or lc.line is None else lc.line + 1
+
+
+def _key_line(parent: Any, key: Any) -> int | None:
+    try:
+        return parent.lc.key(key)[0] + 1
+    except (KeyError, TypeError, AttributeError):
+        return _node_line(parent)
+
+
+class _Checker:
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, line: int | None, field: str, message: str) -> None:
+        self.problems.append(Problem(self.source, line, field, message))
+
+    def warn(self, line: int | None, field: str, message: str) -> None:
+        self.warnings.append(Problem(self.source, line, field, message))
+
+    def expect_text(self, parent: Any, key: Any, field: str, required: bool = False) -> None:
+        if not isinstance(parent, dict) or key not in parent:
+            if required:
+                self.error(_node_line(parent), field, f"missing '{key}'")
+            return
+        value = parent[key]
+        if isinstance(value, str):
+            return
+        if value is None and not required:
+            return
+        hint = f" (quote it: '{value}')" if is_number(value) else ""
+        self.error(_line_of(parent, key), field, f"expected text, got {describe(value)}{hint}")
+
+    def expect_list(self, parent: dict, key: str) -> list | None:
+        value = parent.get(key)
+        if value is None or isinstance(value, list):
+            return value
+        self.error(_line_of(parent, key), key, f"expected a list, got {describe(value)}")
+        return None
+
+    def root(self, data: Any) -> None:
+        if data is None:
+            self.error(None, "", "file is empty: a prompt file needs at least a 'messages' list")
+            return
+        if not isinstance(data, dict):
+            what = f"expected a mapping of fields (name, model, messages, ...) at the top level, got {describe(data)}"
+            self.error(_node_line(data) or 1, "", what)
+            return
+        for key in ("name", "description", "model"):
+            self.expect_text(data, key, key)
+        self.model_parameters(data)
+        self.response_format(data)
+        self.messages(data)
+        self.test_data(data)
+        self.evaluators(data)
+        for key in data:
+            if key not in KNOWN_FIELDS:
+                self.warn(_key_line(data, key), str(key), "unknown field: kept as is, but promptbench does not use it")
+
+    def model_parameters(self, data: dict) -> None:
+        params = data.get("modelParameters")
+        if params is None:
+            return
+        if not isinstance(params, dict):
+            what = f"expected a mapping such as {{temperature: 0.2}}, got {describe(params)}"
+            self.error(_line_of(data, "modelParameters"), "modelParameters", what)
+            return
+        for key, value in params.items():
+            field = f"modelParameters.{key}"
+            line = _line_of(params, key)
+            if key == "stop":
+                if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value))):
+                    self.error(line, field, f"expected text or a list of texts, got {describe(value)}")
+                continue
+            if key not in PARAMETERS:
+                continue
+            kind, low, high = PARAMETERS[key]
+            if kind == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
+                self.error(line, field, f"expected a whole number, got {describe(value)}")
+            elif kind == "number" and not is_number(value):
+                self.error(line, field, f"expected a number, got {describe(value)}")
+            elif (low is not None and value < low) or (high is not None and value > high):
+                bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+                self.error(line, field, f"{value} is out of range: expected {bounds}")
+
+    def response_format(self, data: dict) -> None:
+        fmt = data.get("responseFormat")
+        if fmt is not None and fmt not in RESPONSE_FORMATS:
+            what = f"unknown responseFormat {describe(fmt)}: expected one of {', '.join(RESPONSE_FORMATS)}"
+            self.error(_line_of(data, "responseFormat"), "responseFormat", what)
+        if "jsonSchema" in data:
+            value = data["jsonSchema"]
+            schema, why, json_line = json_schema_of(value)
+            line = _line_of(data, "jsonSchema")
+            if why:
+                # A block scalar's text starts on the line after its key.
+                block = isinstance(value, (LiteralScalarString, FoldedScalarString)) and line is not None
+                self.error(_key_line(data, "jsonSchema") + json_line if block else line, "jsonSchema", why)
+            elif not ("name" in schema and "schema" in schema):
+                self.error(line, "jsonSchema", "needs 'name' and 'schema' keys (the json_schema shape: {name, strict, schema})")
+            if fmt != "json_schema":
+                self.warn(line, "jsonSchema", "ignored unless responseFormat is json_schema")
+        elif fmt == "json_schema":
+            self.error(_line_of(data, "responseFormat"), "jsonSchema", "responseFormat is json_schema but there is no jsonSchema")
+
+    def messages(self, data: dict) -> None:
+        if "messages" not in data or data["messages"] in (None, []):
+            line = _line_of(data, "messages") if "messages" in data else None
+            self.error(line, "messages", "no messages: add at least one {role, content}")
+            return
+        messages = self.expect_list(data, "messages")
+        for i, message in enumerate(messages or ()):
+            field = f"messages[{i}]"
+            if not isinstance(message, dict):
+                self.error(_line_of(messages, i), field, f"expected a mapping with role and content, got {describe(message)}")
+                continue
+            role = message.get("role")
+            if "role" not in message:
+                self.error(_node_line(message) or _line_of(messages, i), f"{field}.role", f"missing role: expected one of {', '.join(ROLES)}")
+            elif role not in ROLES:
+                self.error(_line_of(message, "role"), f"{field}.role", f"unknown role {describe(role)}: expected one of {', '.join(ROLES)}")
+            self.expect_text(message, "content", f"{field}.content", required=True)
+
+    def test_data(self, data: dict) -> None:
+        cases = self.expect_list(data, "testData")
+        for i, case in enumerate(cases or ()):
+            field = f"testData[{i}]"
+            if not isinstance(case, dict):
+                self.error(_line_of(cases, i), field, f"expected a mapping of variable values, got {describe(case)}")
+                continue
+            for key, value in case.items():
+                if not isinstance(key, str):
+                    self.error(_key_line(case, key), field, f"variable names must be text, got {describe(key)}")
+                elif not isinstance(value, SCALARS):
+                    self.error(_line_of(case, key), f"{field}.{key}", f"expected text or a number, got {describe(value)}")
+
+    def evaluators(self, data: dict) -> None:
+        evaluators = self.expect_list(data, "evaluators")
+        seen: dict[str, int | None] = {}
+        for i, ev in enumerate(evaluators or ()):
+            field = f"evaluators[{i}]"
+            if not isinstance(ev, dict):
+                what = f"expected a mapping with name and one of {', '.join(EVALUATOR_KINDS)}, got {describe(ev)}"
+                self.error(_line_of(evaluators, i), field, what)
+                continue
+            line = _node_line(ev) or _line_of(evaluators, i)
+            name = ev.get("name")
+            self.expect_text(ev, "name", f"{field}.name", required=True)
+            if isinstance(name, str):
+                if name in seen:
+                    what = f"duplicate evaluator name {name!r} (first on line {seen[name]}): names must be unique"
+                    self.error(_line_of(ev, "name"), f"{field}.name", what)
+                seen.setdefault(name, _line_of(ev, "name"))
+            label = f"evaluator {name!r}" if isinstance(name, str) else "evaluator"
+            kinds = [k for k in EVALUATOR_KINDS if k in ev]
+            if not kinds:
+                self.error(line, field, f"{label} has no kind: give one of {', '.join(EVALUATOR_KINDS)}")
+            elif len(kinds) > 1:
+                self.error(line, field, f"{label} has several kinds ({', '.join(kinds)}): give exactly one")
+            elif kinds[0] == "string":
+                self.string_evaluator(ev, field)
+            elif kinds[0] == "llm":
+                self.llm_evaluator(ev, field)
+            else:
+                self.expect_text(ev, "uses", f"{field}.uses", required=True)
+                uses = ev["uses"]
+                if isinstance(uses, str) and uses not in BUILTIN_EVALUATORS:
+                    what = f"unknown built-in evaluator {uses!r}: known are {', '.join(BUILTIN_EVALUATORS)}"
+                    self.warn(_line_of(ev, "uses"), f"{field}.uses", what)
+
+    def string_evaluator(self, ev: dict, field: str) -> None:
+        spec = ev["string"]
+        field = f"{field}.string"
+        if not isinstance(spec, dict):
+            self.error(_line_of(ev, "string"), field, f"expected a mapping such as {{contains: ...}}, got {describe(spec)}")
+            return
+        checks = [k for k in spec if k in STRING_CHECKS]
+        for key in spec:
+            if key not in STRING_CHECKS:
+                what = f"unknown string check {describe(key)}: expected one of {', '.join(STRING_CHECKS)}"
+                self.error(_key_line(spec, key), f"{field}.{key}", what)
+        if not checks and not spec:
+            self.error(_line_of(ev, "string"), field, f"no check: give one of {', '.join(STRING_CHECKS)}")
+        elif len(checks) > 1:
+            self.error(_line_of(ev, "string"), field, f"several checks ({', '.join(checks)}): give exactly one")
+        for key in checks:
+            self.expect_text(spec, key, f"{field}.{key}", required=True)
+
+    def llm_evaluator(self, ev: dict, field: str) -> None:
+        spec = ev["llm"]
+        field = f"{field}.llm"
+        if not isinstance(spec, dict):
+            self.error(_line_of(ev, "llm"), field, f"expected a mapping with modelId, prompt and choices, got {describe(spec)}")
+            return
+        self.expect_text(spec, "modelId", f"{field}.modelId", required=True)
+        self.expect_text(spec, "prompt", f"{field}.prompt", required=True)
+        self.expect_text(spec, "systemPrompt", f"{field}.systemPrompt")
+        choices = spec.get("choices")
+        if not isinstance(choices, list) or not choices:
+            line = _line_of(spec, "choices") if "choices" in spec else _node_line(spec)
+            self.error(line, f"{field}.choices", "expected a non-empty list of {choice, score}")
+            return
+        for j, choice in enumerate(choices):
+            cfield = f"{field}.choices[{j}]"
+            if not isinstance(choice, dict):
+                self.error(_line_of(choices, j), cfield, f"expected a mapping {{choice, score}}, got {describe(choice)}")
+                continue
+            self.expect_text(choice, "choice", f"{cfield}.choice", required=True)
+            if "score" not in choice:
+                self.error(_node_line(choice), f"{cfield}.score", "missing 'score'")
+            elif not is_number(choice["score"]):
+                self.error(_line_of(choice, "score"), f"{cfield}.score", f"expected a number, got {describe(choice['score'])}")
+
+
+def check(data: Any, source: str) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) for parsed prompt-file data."""
+    checker = _Checker(source)
+    checker.root(data)
+    return checker.problems, checker.warnings
+
+
+def validate(data: Any, source: str) -> list[Problem]:
+    """Every problem that makes *data* unusable as a prompt file (warnings excluded)."""
+    return check(data, source)[0]

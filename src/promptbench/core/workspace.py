@@ -1,0 +1,100 @@
+"""Creating workspaces: ``git init`` a folder, and the sample workspace a new user opens first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from promptbench.core.errors import WorkspaceError
+from promptbench.core.gitrepo import git_env, run_git
+from promptbench.core.store import PRIVATE_DIR, SETTINGS_FILE, PromptStore
+
+DEFAULT_SETTINGS = """\
+# promptbench workspace settings. Committed with the prompts: never put a key here.
+# Keys come from environment variables (api_key_env) or the OS keyring (keyring).
+
+[local]
+# "parallel" runs local models at the same time (they share the CPU);
+# "sequential" runs them one at a time so their timings stay comparable.
+mode = "sequential"
+
+[compare]
+default_models = ["local/smollm2-135m-instruct", "local/gemma3-270m"]
+"""
+
+GITIGNORE_LINE = f"{PRIVATE_DIR}/"
+_FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "promptbench", "GIT_AUTHOR_EMAIL": "promptbench@localhost",
+                      "GIT_COMMITTER_NAME": "promptbench", "GIT_COMMITTER_EMAIL": "promptbench@localhost"}
+
+
+def sample_prompts_dir() -> Path:
+    """The sample prompts: packaged in a wheel, or ``prompts/`` of a source checkout."""
+    packaged = resources.files("promptbench") / "_samples"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[3] / "prompts"
+    if checkout.is_dir():
+        return checkout
+    raise WorkspaceError("the sample prompts are missing from this installation; reinstall promptbench")
+
+
+def default_workspace_dir() -> Path:
+    return Path(os.environ.get("PROMPTBENCH_WORKSPACE") or Path.home() / "promptbench-workspace")
+
+
+def init_workspace(root: Path, *, samples: bool = False) -> PromptStore:
+    """Make ``root`` a promptbench workspace: a git repo with settings and an ignored private dir.
+
+    An existing repository is kept as it is; only missing settings are added.
+    """
+    root = Path(root).absolute()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"{root}: cannot create the workspace folder: {exc.strerror}") from None
+    if not os.access(root, os.W_OK):
+        raise WorkspaceError(f"{root}: folder is not writable; choose another folder")
+    is_repo = run_git(root, "rev-parse", "--git-dir", check=False).returncode == 0
+    if not is_repo:
+        run_git(root, "init", "--quiet", "--initial-branch=main", what=str(root))
+    added: list[str] = []
+    gitignore = root / ".gitignore"
+    lines = gitignore.read_text().splitlines() if gitignore.exists() else []
+    if GITIGNORE_LINE not in lines and PRIVATE_DIR not in lines:
+        with gitignore.open("a") as handle:
+            if lines and lines[-1] != "":
+                handle.write("\n")
+            handle.write(GITIGNORE_LINE + "\n")
+        added.append(".gitignore")
+    settings = root / SETTINGS_FILE
+    if not settings.exists():
+        settings.write_text(DEFAULT_SETTINGS)
+        added.append(SETTINGS_FILE)
+    if samples:
+        for file in sorted(sample_prompts_dir().glob("*.prompt.y*ml")):
+            target = root / file.name
+            if not target.exists():
+                shutil.copyfile(file, target)
+                added.append(file.name)
+    if added:
+        _commit_initial(root, added, "Set up promptbench workspace" + (" with sample prompts" if samples else ""))
+    return PromptStore(root)
+
+
+def _commit_initial(root: Path, paths: list[str], message: str) -> None:
+    # A new user may not have configured git yet; the sample workspace must still open.
+    # Only this one set-up commit falls back to a neutral identity.
+    has_identity = bool(run_git(root, "config", "user.email", check=False).stdout.strip())
+    env = git_env(None if has_identity else _FALLBACK_IDENTITY)
+    run_git(root, "add", "--", *paths, env=env, what=str(root))
+    run_git(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=env, what=str(root))
+
+
+def ensure_sample_workspace(root: Path | None = None) -> PromptStore:
+    """The workspace a first start opens: the samples copied to a git repo in the home folder."""
+    root = root or default_workspace_dir()
+    if (root / SETTINGS_FILE).exists():
+        return PromptStore(root)
+    return init_workspace(root, samples=True)

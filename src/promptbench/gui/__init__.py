@@ -1,0 +1,1 @@
+"""Qt front end: widgets and the bridge to the core engine."""
