@@ -14,6 +14,8 @@ from promptbench.core.errors import PromptbenchError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from promptbench.commands import compare as compare_commands
+    from promptbench.commands import models as model_commands
     from promptbench.commands import prompts as prompt_commands
 
     parser = argparse.ArgumentParser(prog="promptbench", description="A desktop workbench for iterating on LLM prompts. Without a command, opens the app.")
@@ -23,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("app", help="open the desktop app")
     app.set_defaults(handler=_run_app)
     prompt_commands.register(sub)
+    compare_commands.register(sub)
+    model_commands.register(sub)
     return parser
 
 

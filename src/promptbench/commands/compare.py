@@ -1,0 +1,201 @@
+"""``promptbench compare``: stream one prompt against several models in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import time
+
+from promptbench.core import events as ev
+from promptbench.core.errors import PromptbenchError
+
+REDRAW_S = 0.1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="run a prompt against several models at once, streaming live counters")
+    p.add_argument("prompt")
+    p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
+                   help="catalog name, local/<id>, or any litellm model string (repeatable; default: the workspace's default_models)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--test", type=int, metavar="N", help="use test case N (0-based)")
+    p.add_argument("--var", action="append", default=[], metavar="K=V", help="set a variable (repeatable)")
+    p.add_argument("--local-mode", choices=["parallel", "sequential"], help="how local models share the CPU (default: workspace setting)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON at the end")
+    p.set_defaults(handler=cmd_compare)
+
+
+def parse_vars(items: list[str]) -> dict:
+    values = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PromptbenchError(f"--var {item!r}: expected NAME=VALUE")
+        values[key] = value
+    return values
+
+
+class Session:
+    """Everything a headless run needs, closed in one place."""
+
+    def __init__(self, store, settings, on_event):
+        from promptbench.core.engine import Engine
+        from promptbench.core.local import LocalServerManager
+        from promptbench.core.runs import RunStore
+
+        store.data_dir.mkdir(exist_ok=True)
+        self.local = LocalServerManager(log_dir=store.data_dir / "logs")
+        self.runs = RunStore(store.data_dir / "promptbench.db")
+        self.runs.mark_interrupted()
+        self.engine = Engine(settings, on_event, local=self.local, runs=self.runs)
+
+    def close(self) -> None:
+        self.engine.shutdown()
+        self.local.stop_all()
+        self.runs.close()
+
+
+def cmd_compare(args) -> int:
+    from promptbench.commands.prompts import open_store
+    from promptbench.core.compare import build_request, estimate, resolve_models
+    from promptbench.core.config import load_settings
+
+    store = open_store(args)
+    rel = store.resolve(args.prompt)
+    prompt = store.read(rel)
+    settings = load_settings(store.root)
+    models = resolve_models(settings, args.models)
+    request = build_request(store, rel, prompt, models, settings=settings, test_case=args.test,
+                            values=parse_vars(args.var), local_mode=args.local_mode)
+    events: queue.Queue = queue.Queue()
+    live = LiveTable(models, enabled=sys.stderr.isatty() and not args.json)
+    print(f"{rel} @ {request.prompt_version[:12]}  ·  {len(models)} models  ·  local models: {request.local_mode}", file=sys.stderr)
+    for row in estimate(request):
+        cost = "unknown price" if row["max_cost_usd"] is None else f"≤ ${row['max_cost_usd']:.5f}"
+        print(f"  {row['model']}: ~{row['input_tokens']} input tokens, {cost}", file=sys.stderr)
+    session = Session(store, settings, events.put)
+    results: dict[str, dict] = {}
+    try:
+        comparison_id, run_ids = session.engine.compare(request)
+        names = dict(zip(run_ids, (m.name for m in models)))
+        live.bind(run_ids)
+        pending = set(run_ids)
+        try:
+            while pending:
+                try:
+                    event = events.get(timeout=REDRAW_S)
+                except queue.Empty:
+                    live.draw()
+                    continue
+                live.update(event)
+                if isinstance(event, ev.TERMINAL):
+                    pending.discard(event.run_id)
+                    results[event.run_id] = result_row(names[event.run_id], event)
+                    if not live.enabled and not args.json:
+                        print(summary_line(results[event.run_id]), file=sys.stderr)
+        except KeyboardInterrupt:
+            session.engine.cancel_all(comparison_id)
+            session.engine.wait(comparison_id, 10)
+            raise
+        live.draw(final=True)
+    finally:
+        session.close()
+    rows = [results[r] for r in run_ids if r in results]
+    if args.json:
+        json.dump({"comparison_id": comparison_id, "prompt": rel, "prompt_version": request.prompt_version,
+                   "local_mode": request.local_mode, "runs": rows}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        for row in rows:
+            print(f"\n=== {row['model']} ({row['status']})")
+            print(row["output"] if row["status"] == "finished" else f"{row['error_class']}: {row['error']}\n{row['output']}")
+    return 0 if all(r["status"] == "finished" for r in rows) else 2
+
+
+def result_row(model_name: str, event) -> dict:
+    m = event.metrics
+    status = {ev.RunFinished: "finished", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
+    return {"model": model_name, "status": status,
+            "error_class": getattr(event, "error_class", "cancelled" if status == "cancelled" else None),
+            "error": getattr(event, "message", None), "ttft_ms": _round(m.ttft_ms), "tokens_per_s": _round(m.tokens_per_s),
+            "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "tokens_reported": m.tokens_reported,
+            "cost_usd": m.cost_usd, "cost_note": m.cost_note, "total_ms": _round(m.total_ms), "retries": m.retries,
+            "finish_reason": m.finish_reason, "output": event.output}
+
+
+def _round(value, digits=1):
+    return None if value is None else round(value, digits)
+
+
+def summary_line(row: dict) -> str:
+    ttft = "-" if row["ttft_ms"] is None else f"{row['ttft_ms']:.0f} ms"
+    tps = "-" if row["tokens_per_s"] is None else f"{row['tokens_per_s']:.1f} tok/s"
+    cost = "unknown" if row["cost_usd"] is None else f"${row['cost_usd']:.6f}"
+    mark = "" if row["tokens_reported"] else "~"
+    state = row["status"] if row["status"] == "finished" else f"{row['status']} ({row['error_class']})"
+    return f"{row['model']:<28.28} {state:<22} TTFT {ttft:>8}  {tps:>12}  out {mark}{row['output_tokens']:>5}  in {row['input_tokens']}  {cost}"
+
+
+class LiveTable:
+    """Per-model counters redrawn in place on a terminal (stderr), ~10 times a second."""
+
+    def __init__(self, models, enabled: bool):
+        self.models = models
+        self.enabled = enabled
+        self.state: dict[str, dict] = {}
+        self.order: list[str] = []
+        self.lines_drawn = 0
+        self.last_draw = 0.0
+
+    def bind(self, run_ids: list[str]) -> None:
+        self.order = run_ids
+        for run_id, model in zip(run_ids, self.models):
+            self.state[run_id] = {"model": model.name, "status": "queued", "ttft": None, "out": 0, "reported": False,
+                                  "start": None, "first": None, "last": None, "in": None, "pin": None, "pout": None}
+
+    def update(self, event) -> None:
+        s = self.state.get(getattr(event, "run_id", ""), None)
+        if s is None:
+            return
+        now = time.perf_counter_ns()
+        if isinstance(event, ev.RunStarted):
+            s.update(status="running", start=event.t_ns, **{"in": event.input_tokens, "pin": event.usd_per_input_token, "pout": event.usd_per_output_token})
+        elif isinstance(event, ev.FirstToken):
+            s.update(ttft=event.ttft_ms, first=event.t_ns)
+        elif isinstance(event, ev.TextDelta):
+            s.update(out=event.output_tokens, last=event.t_ns)
+        elif isinstance(event, ev.UsageReported):
+            s.update(reported=True, out=event.output_tokens if event.output_tokens is not None else s["out"])
+            if event.input_tokens is not None:
+                s["in"] = event.input_tokens
+        elif isinstance(event, ev.Retrying):
+            s["status"] = f"retry {event.attempt} in {event.wait_s:.1f}s"
+        elif isinstance(event, ev.TERMINAL):
+            s["status"] = {ev.RunFinished: "done", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
+            s["final"] = event.metrics
+        if self.enabled and now / 1e9 - self.last_draw > REDRAW_S:
+            self.draw()
+
+    def draw(self, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        self.last_draw = time.perf_counter()
+        out = sys.stderr
+        if self.lines_drawn:
+            out.write(f"\x1b[{self.lines_drawn}F")
+        for run_id in self.order:
+            s = self.state[run_id]
+            tps = "-"
+            if s["first"] and s["last"] and s["out"] > 1 and s["last"] > s["first"]:
+                tps = f"{(s['out'] - 1) / ((s['last'] - s['first']) / 1e9):.1f}"
+            cost = "?"
+            if s["pin"] is not None and s["pout"] is not None and s["in"] is not None:
+                cost = f"${s['in'] * s['pin'] + s['out'] * s['pout']:.6f}"
+            ttft = "-" if s["ttft"] is None else f"{s['ttft']:.0f}ms"
+            elapsed = "" if not s["start"] else f"{(time.perf_counter_ns() - s['start']) / 1e9:5.1f}s"
+            mark = "" if s["reported"] else "~"
+            out.write(f"\x1b[2K  {s['model']:<28.28} {s['status']:<14} TTFT {ttft:>7}  {tps:>7} tok/s  out {mark}{s['out']:<6} in {s['in'] or '-':<5} {cost:>10} {elapsed}\n")
+        self.lines_drawn = len(self.order)
+        out.flush()

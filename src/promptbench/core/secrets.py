@@ -1,0 +1,213 @@
+"""Where API keys come from, and keeping them out of everything we show or store.
+
+Keys live in environment variables or the OS keyring; promptbench.toml only says which
+(``api_key_env = "OPENAI_API_KEY"`` or ``keyring = "service/username"``). Nothing in
+this module writes a key anywhere except :func:`store_key_in_keyring`, and nothing
+returns one except :func:`get_api_key`. :func:`redact` runs over every error message
+and log record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any, Iterable
+
+from promptbench.core.errors import PromptbenchError
+
+REDACTED = "[REDACTED]"
+DEFAULT_KEYRING_USERNAME = "api_key"
+KEYLESS_PROVIDERS = frozenset({"local", "ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm"})
+
+# What litellm reads when no key is passed: used only when the model talks to the
+# provider's own endpoint (no custom api_base), so a real OpenAI key is never sent
+# to some gateway just because its model string starts with "openai/".
+DEFAULT_KEY_ENV = {
+    "openai": "OPENAI_API_KEY", "text-completion-openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY", "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY", "xai": "XAI_API_KEY", "deepseek": "DEEPSEEK_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY", "cohere": "COHERE_API_KEY", "cohere_chat": "COHERE_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY", "fireworks_ai": "FIREWORKS_AI_API_KEY",
+    "perplexity": "PERPLEXITYAI_API_KEY", "huggingface": "HF_TOKEN", "cerebras": "CEREBRAS_API_KEY",
+}
+
+# Shapes of provider keys. Long enough after the prefix that model names never match.
+KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(r"(?<![A-Za-z0-9_\-])" + p) for p in (
+    r"sk-ant-[A-Za-z0-9_\-]{8,}",  # Anthropic
+    r"sk-[A-Za-z0-9_\-]{16,}",  # OpenAI (sk-..., sk-proj-...), DeepSeek, OpenRouter (sk-or-...)
+    r"AIza[0-9A-Za-z_\-]{20,}",  # Google
+    r"gsk_[A-Za-z0-9]{20,}",  # Groq
+    r"xai-[A-Za-z0-9]{20,}",  # xAI
+    r"hf_[A-Za-z0-9]{20,}",  # Hugging Face
+    r"r8_[A-Za-z0-9]{20,}",  # Replicate
+    r"pplx-[A-Za-z0-9]{20,}",  # Perplexity
+))
+_BEARER = re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=\-]{8,}")
+_KEY_ASSIGN = re.compile(r"(?i)((?:api[_-]?key|x-api-key|access[_-]?token|secret)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&;}]{8,})")
+_SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+_NOT_SECRET_ENV_NAME = re.compile(r"(_DIR|_PATH|_FILE|_HOME|_BACKEND|_PARALLELISM)$", re.IGNORECASE)
+_MIN_SECRET_LEN = 8  # shorter env values ("1", "true") are not worth redacting
+
+
+def looks_like_key(value: str) -> bool:
+    """True if ``value`` contains something shaped like a provider API key."""
+    return value.startswith("sk-") or any(p.search(value) for p in KEY_PATTERNS) or bool(_BEARER.search(value))
+
+
+# -- where a model's key comes from ------------------------------------------
+
+def parse_keyring_ref(ref: str) -> tuple[str, str]:
+    """``"service/username"`` -> (service, username); ``"service"`` -> (service, "api_key")."""
+    service, sep, username = ref.partition("/")
+    return service, (username if sep and username else DEFAULT_KEYRING_USERNAME)
+
+
+def _needs_key(cfg: Any) -> bool:
+    return not (getattr(cfg, "is_local", False) or getattr(cfg, "provider", "") in KEYLESS_PROVIDERS)
+
+
+def _env_name(cfg: Any) -> str | None:
+    """The env var to read: configured, else the provider default (own endpoint only)."""
+    if getattr(cfg, "api_key_env", None):
+        return cfg.api_key_env
+    if getattr(cfg, "keyring", None) or getattr(cfg, "api_base", None) or not _needs_key(cfg):
+        return None
+    return DEFAULT_KEY_ENV.get(getattr(cfg, "provider", ""))
+
+
+def key_source(cfg: Any) -> str | None:
+    """``"env:NAME"`` / ``"keyring:service/username"`` / None (no key configured or needed)."""
+    env = _env_name(cfg)
+    ring = getattr(cfg, "keyring", None)
+    if env and (os.environ.get(env) or not ring):
+        return f"env:{env}"
+    if ring:
+        service, username = parse_keyring_ref(ring)
+        return f"keyring:{service}/{username}"
+    return None
+
+
+def _keyring_lookup(ref: str) -> tuple[str | None, str]:
+    """(key or None, detail). Never raises: a missing backend is a detail, not a crash."""
+    service, username = parse_keyring_ref(ref)
+    try:
+        import keyring
+
+        value = keyring.get_password(service, username)
+    except Exception as exc:  # NoKeyringError, InitError, D-Bus failures...
+        return None, f"no keyring backend: {redact(str(exc)) or type(exc).__name__}"
+    if not value:
+        return None, (f"no key stored in the keyring for {service}/{username}; store one with "
+                      f"the app's model settings or: keyring set {service} {username}")
+    return value, "set"
+
+
+def get_api_key(cfg: Any) -> str | None:
+    """The key for ``cfg``: its env var, else its keyring entry; None if neither has one."""
+    env = _env_name(cfg)
+    if env and os.environ.get(env):
+        return os.environ[env]
+    ring = getattr(cfg, "keyring", None)
+    if ring:
+        return _keyring_lookup(ring)[0]
+    return None
+
+
+def key_status(cfg: Any) -> dict:
+    """``{"source", "available", "detail", "required"}`` for display. Never the key."""
+    source = key_source(cfg)
+    required = _needs_key(cfg)
+    if not required and source is None:
+        return {"source": None, "available": True, "detail": "no key needed", "required": False}
+    env = _env_name(cfg)
+    if env and os.environ.get(env):
+        return {"source": source, "available": True, "detail": "set", "required": required}
+    ring = getattr(cfg, "keyring", None)
+    if ring:
+        value, detail = _keyring_lookup(ring)
+        if env and value is None:
+            detail = f"{env} is not set and {detail}"
+        return {"source": source, "available": value is not None, "detail": detail, "required": required}
+    if env:
+        return {"source": source, "available": False, "detail": f"{env} is not set", "required": required}
+    return {"source": None, "available": False, "required": required,
+            "detail": "no key configured: set api_key_env or keyring for this model in promptbench.toml"}
+
+
+def store_key_in_keyring(service: str, username: str, key: str) -> None:
+    """Save ``key`` in the OS keyring; PromptbenchError (saying what to do) if impossible."""
+    if not service or not username or not key:
+        raise PromptbenchError("keyring: service, username and key must all be non-empty")
+    hint = ("install and unlock a keyring backend (GNOME Keyring / KWallet / macOS Keychain / "
+            "Windows Credential Locker, or `pip install keyrings.alt` for a file-based one), "
+            "or put the key in an environment variable and set api_key_env in promptbench.toml")
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring):
+            raise PromptbenchError(f"no usable keyring backend to store the key for {service}/{username}: {hint}")
+        keyring.set_password(service, username, key)
+    except PromptbenchError:
+        raise
+    except Exception as exc:
+        reason = redact(str(exc), [key]) or type(exc).__name__
+        raise PromptbenchError(f"could not store the key for {service}/{username} in the keyring ({reason}): {hint}") from None
+
+
+# -- redaction ---------------------------------------------------------------
+
+def _env_secrets() -> list[str]:
+    return [v for k, v in os.environ.items()
+            if _SECRET_ENV_NAME.search(k) and not _NOT_SECRET_ENV_NAME.search(k) and len(v) >= _MIN_SECRET_LEN]
+
+
+def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
+    """``text`` with known key values and key-shaped strings replaced by ``[REDACTED]``."""
+    if not text:
+        return text
+    text = str(text)
+    known = {s for s in (*extra_secrets, *_env_secrets()) if s and len(s) >= _MIN_SECRET_LEN}
+    for secret in sorted(known, key=len, reverse=True):  # longest first: no partial leftovers
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in KEY_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    return _KEY_ASSIGN.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == REDACTED else REDACTED), text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback text) with :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to logging's own error path
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the root logger, litellm's loggers and their handlers.
+
+    Idempotent. A logger's filters only see records logged on that very logger, so the
+    filter also goes on the handlers present now (which see propagated records too).
+    """
+    names = ("", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+    for name in names:
+        logger = logging.getLogger(name)
+        targets = [logger, *logger.handlers]
+        for target in targets:
+            if _FILTER not in target.filters:
+                target.addFilter(_FILTER)
