@@ -73,7 +73,8 @@ def cmd_compare(args) -> int:
     live = LiveTable(models, enabled=sys.stderr.isatty() and not args.json)
     print(f"{rel} @ {request.prompt_version[:12]}  ·  {len(models)} models  ·  local models: {request.local_mode}", file=sys.stderr)
     for row in estimate(request):
-        cost = "unknown price" if row["max_cost_usd"] is None else f"≤ ${row['max_cost_usd']:.5f}"
+        cost = ("unknown price" if row["max_cost_usd"] is None else "free" if row["max_cost_usd"] == 0
+                else f"at most ${row['max_cost_usd']:.5f}")
         print(f"  {row['model']}: ~{row['input_tokens']} input tokens, {cost}", file=sys.stderr)
     session = Session(store, settings, events.put)
     results: dict[str, dict] = {}

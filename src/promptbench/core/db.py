@@ -63,7 +63,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         """CREATE TABLE comparisons (
             id TEXT PRIMARY KEY,
             created_at TEXT NOT NULL,
-            prompt_path TEXT NOT NULL,
+            prompt_path TEXT,  -- NULL: a prompt typed ad hoc, not from a file
             prompt_version TEXT,
             test_case INTEGER,
             variables TEXT NOT NULL DEFAULT '{}',
@@ -76,7 +76,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         """CREATE TABLE runs (
             id TEXT PRIMARY KEY,
             comparison_id TEXT REFERENCES comparisons(id) ON DELETE CASCADE,
-            prompt_path TEXT NOT NULL,
+            prompt_path TEXT,
             prompt_version TEXT,
             test_case INTEGER,
             model_name TEXT NOT NULL,

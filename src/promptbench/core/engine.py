@@ -251,10 +251,12 @@ class Engine:
             clock.sent_ns = t_ns
 
         eof = False
+        chunks = 0
         async for item in stream_fn(wire, self.timeouts, on_sent):
             kind = item[0]
             if kind == "d":
                 _, text, t_ns = item
+                chunks += 1
                 parts.append(text)
                 metrics.output_tokens = counter.add(text)
                 if clock.content(t_ns):
@@ -272,6 +274,10 @@ class Engine:
             elif kind == "eof":
                 eof = True
         clock.ended_ns = time.perf_counter_ns()
+        if run.model.is_local and not metrics.tokens_reported:
+            # llama-cpp-python's server sends no usage in streams but exactly one chunk per
+            # generated token (tests/core/test_local.py checks this against its non-streamed usage).
+            metrics.output_tokens, metrics.tokens_reported = chunks, True
         if metrics.finish_reason == "content_filter":
             raise ProviderError("content_filter", f"{run.model.name}: the provider stopped the answer (content filter)")
         if eof and metrics.finish_reason is None:
