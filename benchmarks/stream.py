@@ -144,7 +144,7 @@ class HttpxBaseline:
                     continue
                 if line == "data: [DONE]":
                     trace.end_seen = _ns()
-                    break
+                    continue  # read on to the end of the body, so the connection is reused (as openai's SDK does)
                 event = json.loads(line[6:])
                 for choice in event.get("choices") or ():
                     text = (choice.get("delta") or {}).get("content")
@@ -198,8 +198,12 @@ class Samples:
     cpu_s: float = 0.0
     chunks: int = 0
     mismatches: int = 0
+    peers: set = dataclasses.field(default_factory=set)
+    requests: int = 0
 
     def add(self, trace: RunTrace, record: dict) -> None:
+        self.requests += 1
+        self.peers.add(record["peer"])  # the client's address: the same one means a reused connection
         sent, texts, last = server_side(record)
         if trace.texts != texts:
             self.mismatches += 1
@@ -335,6 +339,7 @@ def report(args, samples: dict[str, Samples], idle: float, idle_after: float, wi
         row("end of stream max (ms)", lambda s: s.end, max),
         row("CPU per chunk (us)", lambda s: [s.cpu_us_per_chunk], p50),
     ]
+    rows.append(["TCP connections / requests", *[f"{len(s.peers)} / {s.requests}" for s in cols], "", ""])
     ratio = eng.cpu_us_per_chunk / raw.cpu_us_per_chunk
     ratio_row = ["CPU per chunk / httpx's", f"{ratio:.2f}x", "1.00x"]
     if with_litellm:

@@ -1,170 +1,271 @@
-"""The main window: prompt list, raw editor, history with diff, rollback and labels.
+"""The main window: prompt tree on the left; Edit, History, Compare and Runs tabs.
 
-This is the foundation window; the full editor and compare view come later. Store
-operations here are single git commands (~20-40 ms) and still run on the GUI thread.
+It wires the widgets together and owns the desktop habits (shortcuts, window state,
+external-change watching). All work on git, SQLite and providers goes through
+Services (tasks, engine), never here.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFont, QFontDatabase, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget,
+                               QWidget)
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.store import Fingerprint, PromptStore
+from promptbench.gui.prompt_tree import PromptTree
+from promptbench.gui.services import Services
+
+TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS = range(4)
+NEW_PROMPT = """\
+name: {name}
+description: ""
+model: openai/gpt-4o-mini
+modelParameters:
+  temperature: 0.2
+  maxTokens: 256
+messages:
+  - role: system
+    content: You are a helpful assistant.
+  - role: user
+    content: "{{{{input}}}}"
+testData:
+  - input: Hello!
+"""
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: PromptStore):
+    workspace_requested = Signal(str)  # the user asked to open another workspace
+
+    def __init__(self, services: Services, qsettings: QSettings | None = None):
         super().__init__()
-        self.store = store
-        self.current: str | None = None
-        self._loaded: Fingerprint | None = None
-        self.setWindowTitle(f"promptbench — {store.root}")
-        self.resize(1200, 760)
+        from promptbench.gui.compare import CompareView
+        from promptbench.gui.editor import PromptEditor
+        from promptbench.gui.history import HistoryPanel
+        from promptbench.gui.runs_view import RunsView
 
-        self.prompt_list = QListWidget()
-        self.prompt_list.currentTextChanged.connect(self._on_prompt_selected)
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.editor = QPlainTextEdit()
-        self.editor.setFont(mono)
-        self.editor.setTabChangesFocus(False)
-        self.save_button = QPushButton("Save (Ctrl+S)")
-        self.save_button.clicked.connect(self.save)
-        editor_page = _column(self.editor, _row(self.save_button, stretch=True))
+        self.services = services
+        self.store = services.store
+        self.qsettings = qsettings or QSettings()
+        self.setWindowTitle(f"promptbench — {self.store.root.name}")
+        self.resize(1280, 820)
 
-        self.history_list = QListWidget()
-        self.history_list.currentRowChanged.connect(self._on_version_selected)
-        self.diff_view = QPlainTextEdit(readOnly=True)
-        self.diff_view.setFont(mono)
-        self.rollback_button = QPushButton("Roll back to this version")
-        self.rollback_button.clicked.connect(self.rollback_selected)
-        self.promote_button = QPushButton("Promote…")
-        self.promote_button.clicked.connect(self.promote_selected)
-        history_split = QSplitter(Qt.Orientation.Vertical)
-        history_split.addWidget(self.history_list)
-        history_split.addWidget(self.diff_view)
-        history_page = _column(history_split, _row(self.rollback_button, self.promote_button, stretch=True))
+        self.tree = PromptTree()
+        self.editor = PromptEditor(services)
+        self.history = HistoryPanel(services)
+        self.compare = CompareView(services)
+        self.runs = RunsView(services)
+        self.compare.set_source(self._compare_source)
 
-        self.tabs = QTabWidget()
-        self.tabs.addTab(editor_page, "Editor")
-        self.tabs.addTab(history_page, "History")
-        split = QSplitter()
-        split.addWidget(self.prompt_list)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 3)
-        split.setSizes([260, 940])
-        self.setCentralWidget(split)
+        self.tabs = QTabWidget(documentMode=True)
+        self.tabs.addTab(self.editor, "Edit")
+        self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.runs, "Runs")
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setSizes([240, 1040])
+        self.setCentralWidget(self.splitter)
+
         self.status = QLabel()
+        self.progress = QProgressBar(maximumWidth=120, maximum=0, textVisible=False)
+        self.progress.hide()
         self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self._build_menus()
 
-        save_action = QAction("Save", self, shortcut=QKeySequence.StandardKey.Save, triggered=self.save)
-        self.addAction(save_action)
-        self.refresh_prompts()
+        self.tree.prompt_selected.connect(self._on_prompt_selected)
+        self.editor.prompt_saved.connect(self._on_prompt_saved)
+        self.editor.dirty_changed.connect(self._on_dirty_changed)
+        self.history.rolled_back.connect(self._on_rolled_back)
+        self.history.labels_changed.connect(lambda rel: self.status.setText(f"Labels of {rel} updated"))
+        services.tasks.busy_changed.connect(self.progress.setVisible)
+        services.tasks.task_failed.connect(self.status.setText)
 
-    # -- slots -------------------------------------------------------------------------
-    def refresh_prompts(self) -> None:
-        selected = self.current
-        self.prompt_list.clear()
-        for rel in self.store.list_prompts():
-            self.prompt_list.addItem(rel)
-        items = self.prompt_list.findItems(selected, Qt.MatchFlag.MatchExactly) if selected else []
-        if items:
-            self.prompt_list.setCurrentItem(items[0])
-        elif self.prompt_list.count():
-            self.prompt_list.setCurrentRow(0)
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(self._schedule_rescan)
+        self.watcher.fileChanged.connect(self._schedule_rescan)
+        self._rescan_timer = QTimer(self, singleShot=True, interval=250)
+        self._rescan_timer.timeout.connect(self._rescan)
+        self._restore_state()
+        self.refresh_prompts(select_first=True)
+
+    # -- menus and shortcuts ------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        def action(menu, text, slot, shortcut=None, context=Qt.ShortcutContext.WindowShortcut):
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(context)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            self.addAction(act)
+            return act
+
+        file_menu = self.menuBar().addMenu("&File")
+        action(file_menu, "&New prompt…", self.new_prompt, QKeySequence.StandardKey.New)
+        action(file_menu, "&Open workspace…", self.open_workspace, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Recent workspaces")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        self.save_action = action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
+        action(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        run_menu = self.menuBar().addMenu("&Run")
+        self.run_action = action(run_menu, "&Run compare", self.run_compare, "Ctrl+Return")
+        self.addAction(self._alias(self.run_action, "Ctrl+Enter"))
+        self.cancel_action = action(run_menu, "&Cancel all runs", self.cancel_all, "Esc")
+
+        view_menu = self.menuBar().addMenu("&View")
+        for index, name in enumerate(("Edit", "History", "Compare", "Runs")):
+            action(view_menu, name, lambda _=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "About promptbench", self._about)
+
+    def _alias(self, target: QAction, shortcut: str) -> QAction:
+        alias = QAction(self, shortcut=QKeySequence(shortcut))
+        alias.triggered.connect(target.trigger)
+        return alias
+
+    def _fill_recent(self) -> None:
+        from promptbench.gui.workspace_picker import recent_workspaces
+
+        self.recent_menu.clear()
+        for path in recent_workspaces(self.qsettings):
+            self.recent_menu.addAction(path, lambda p=path: self.workspace_requested.emit(p))
+
+    # -- prompts --------------------------------------------------------------------------------
+    def refresh_prompts(self, select_first: bool = False) -> None:
+        store = self.store
+        self.services.tasks.run(lambda: (store.list_prompts(), {p for p in store.list_prompts() if store.is_dirty(p)}),
+                                on_done=lambda result: self._on_prompts_listed(*result, select_first=select_first),
+                                key="list-prompts")
+
+    def _on_prompts_listed(self, paths: list[str], dirty: set[str], select_first: bool = False) -> None:
+        self.tree.set_prompts(paths, dirty)
+        self.watcher.removePaths(self.watcher.directories() + self.watcher.files())
+        self.watcher.addPaths([str(self.store.root)] + [str(self.store.path(p)) for p in paths])
+        last = self.qsettings.value(f"lastPrompt/{self.store.root}")
+        if select_first and paths and not self.tree.current():
+            self.tree.select(last if last in paths else paths[0])
 
     def _on_prompt_selected(self, rel: str) -> None:
-        if not rel:
+        if rel == self.editor.current_rel():
             return
-        self.current = rel
-        try:
-            self.editor.setPlainText(self.store.read_bytes(rel).decode("utf-8", errors="replace"))
-            self._loaded = self.store.fingerprint(rel)
-        except PromptbenchError as exc:
-            self._show_error(exc)
-        self._load_history()
+        if self.editor.is_dirty() and not self._confirm_discard():
+            self.tree.select(self.editor.current_rel())
+            return
+        self.editor.load(rel)
+        self.history.set_prompt(rel)
+        self.qsettings.setValue(f"lastPrompt/{self.store.root}", rel)
+        self.setWindowTitle(f"{rel} — promptbench — {self.store.root.name}")
 
-    def _load_history(self) -> None:
-        self.history_list.clear()
-        self.diff_view.clear()
-        if not self.current:
-            return
-        self.versions = self.store.history(self.current)
-        for v in self.versions:
-            labels = f"  [{', '.join(v.labels)}]" if v.labels else ""
-            item = QListWidgetItem(f"{v.short}  {v.date[:16].replace('T', ' ')}  {v.author}  {v.subject}{labels}")
-            item.setToolTip(v.message)
-            self.history_list.addItem(item)
-
-    def _on_version_selected(self, row: int) -> None:
-        if row < 0 or not self.current:
-            return
-        version = self.versions[row]
-        previous = self.versions[row + 1].sha if row + 1 < len(self.versions) else None
-        try:
-            diff = self.store.diff(self.current, previous, version.sha) if previous else None
-        except PromptbenchError as exc:
-            self._show_error(exc)
-            return
-        self.diff_view.setPlainText(diff.unified if diff else self.store.read_at(self.current, version.sha).decode(errors="replace"))
+    def _confirm_discard(self) -> bool:
+        answer = QMessageBox.question(self, "Unsaved changes", f"{self.editor.current_rel()} has unsaved changes. Save them first?",
+                                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            self.editor.save()
+            return True
+        return answer == QMessageBox.StandardButton.Discard
 
     def save(self) -> None:
-        if not self.current:
+        if self.editor.current_rel():
+            self.editor.save()
+
+    def new_prompt(self) -> None:
+        name, ok = QInputDialog.getText(self, "New prompt", "File name (e.g. support/triage.prompt.yml):")
+        if not ok or not name.strip():
             return
-        try:
-            version = self.store.save(self.current, self.editor.toPlainText(), base=self._loaded)
-        except PromptbenchError as exc:
-            self._show_error(exc)
+        rel = name.strip()
+        if not rel.endswith((".prompt.yml", ".prompt.yaml")):
+            rel += ".prompt.yml"
+        title = Path(rel).name.split(".")[0].replace("-", " ").title()
+        store = self.store
+        self.services.tasks.run(lambda: store.create(rel, NEW_PROMPT.format(name=title)),
+                                on_done=lambda v: (self.refresh_prompts(), self.status.setText(f"Created {v.path}"),
+                                                   QTimer.singleShot(300, lambda: self.tree.select(v.path))),
+                                on_error=lambda e: QMessageBox.warning(self, "New prompt", str(e)))
+
+    def _on_prompt_saved(self, rel: str, sha: str) -> None:
+        self.status.setText(f"Saved {rel} as {sha[:8]}" if sha else f"{rel}: no changes to save")
+        self.history.refresh()
+        self.refresh_prompts()
+
+    def _on_dirty_changed(self, dirty: bool) -> None:
+        self.setWindowModified(dirty)
+
+    def _on_rolled_back(self, rel: str, sha: str) -> None:
+        self.editor.load(rel)
+        self.status.setText(f"Rolled back {rel}: new version {sha[:8]} (roll back again to undo)")
+        self.refresh_prompts()
+
+    # -- compare ------------------------------------------------------------------------------
+    def _compare_source(self):
+        rel = self.editor.current_rel()
+        prompt = self.editor.current_prompt()
+        if rel is None or prompt is None:
+            raise PromptbenchError("open a valid prompt first (fix the problems shown in the editor)")
+        return rel, self.editor.current_text().encode("utf-8"), prompt, self.editor.selected_test_case(), self.editor.variable_values()
+
+    def run_compare(self) -> None:
+        self.tabs.setCurrentIndex(TAB_COMPARE)
+        self.compare.run()
+
+    def cancel_all(self) -> None:
+        self.compare.cancel_all()
+
+    # -- settings, workspace, about ----------------------------------------------------------------
+    def open_settings(self) -> None:
+        from promptbench.gui.settings import SettingsDialog
+
+        SettingsDialog(self.services, self).exec()
+
+    def open_workspace(self) -> None:
+        from promptbench.gui.workspace_picker import ask_folder
+
+        folder = ask_folder(self)
+        if folder:
+            self.workspace_requested.emit(str(folder))
+
+    def _about(self) -> None:
+        from promptbench import __version__
+
+        QMessageBox.about(self, "About promptbench", f"<b>promptbench {__version__}</b><p>A desktop workbench for LLM prompts.</p>"
+                          f"<p>Workspace: {self.store.root}</p>")
+
+    # -- external changes ------------------------------------------------------------------------
+    def _schedule_rescan(self, _path: str = "") -> None:
+        self._rescan_timer.start()
+
+    def _rescan(self) -> None:
+        self.refresh_prompts()
+        self.editor.check_external_change()
+        self.history.refresh()
+
+    # -- state ------------------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.qsettings.value("mainWindow/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self.qsettings.value("mainWindow/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        tab = self.qsettings.value("mainWindow/tab", 0)
+        self.tabs.setCurrentIndex(int(tab) if str(tab).isdigit() else 0)
+
+    def closeEvent(self, event) -> None:
+        if self.editor.is_dirty() and not self._confirm_discard():
+            event.ignore()
             return
-        self._loaded = self.store.fingerprint(self.current)
-        self.status.setText(f"Saved {self.current} as {version.short}: {version.subject}" if version else "No changes to save")
-        self._load_history()
-
-    def rollback_selected(self) -> None:
-        row = self.history_list.currentRow()
-        if row < 0 or not self.current:
-            return
-        try:
-            result = self.store.rollback(self.current, self.versions[row].sha)
-        except PromptbenchError as exc:
-            self._show_error(exc)
-            return
-        self._on_prompt_selected(self.current)
-        self.status.setText(f"Rolled back: {result.version.subject}" if result.version else "Already at that content")
-
-    def promote_selected(self) -> None:
-        row = self.history_list.currentRow()
-        if row < 0 or not self.current:
-            return
-        label, ok = QInputDialog.getItem(self, "Promote", "Label", ["production", "staging"], 0, True)
-        if ok and label:
-            try:
-                self.store.set_label(self.current, label, self.versions[row].sha)
-            except PromptbenchError as exc:
-                self._show_error(exc)
-            self._load_history()
-
-    def _show_error(self, exc: Exception) -> None:
-        self.status.setText(str(exc))
-        QMessageBox.warning(self, "promptbench", str(exc))
-
-
-def _column(*widgets: QWidget) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return page
-
-
-def _row(*widgets: QWidget, stretch: bool = False) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        layout.addWidget(widget)
-    if stretch:
-        layout.addStretch(1)
-    return row
+        self.qsettings.setValue("mainWindow/geometry", self.saveGeometry())
+        self.qsettings.setValue("mainWindow/splitter", self.splitter.saveState())
+        self.qsettings.setValue("mainWindow/tab", self.tabs.currentIndex())
+        self.compare.shutdown()
+        self.services.close()
+        super().closeEvent(event)

@@ -1,0 +1,101 @@
+"""What the widgets need, built once per open workspace and handed to them in __init__.
+
+Nothing here is a global: every widget can be built alone in a test with its own
+Services. Slow parts (the engine and its imports, the local model servers) start
+lazily, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from promptbench.core.store import PromptStore
+from promptbench.gui.bridge import EngineBridge
+from promptbench.gui.tasks import TaskRunner
+
+
+class Services(QObject):
+    settings_changed = Signal()
+
+    def __init__(self, store: PromptStore, *, tasks: TaskRunner | None = None, bridge: EngineBridge | None = None,
+                 db_path: Path | None = None, log_dir: Path | None = None, key_lookup=None):
+        super().__init__()
+        self.store = store
+        self.tasks = tasks or TaskRunner(self)
+        self.bridge = bridge or EngineBridge(self)
+        self.db_path = db_path or store.data_dir / "promptbench.db"
+        self.log_dir = log_dir or store.data_dir / "logs"
+        self._key_lookup = key_lookup
+        self._lock = threading.Lock()
+        self._settings = None
+        self._runs = None
+        self._local = None
+        self._engine = None
+        self._closed = False
+
+    # -- lazily built parts (thread-safe: tasks may ask for them) ------------------------
+    def settings(self):
+        from promptbench.core.config import load_settings
+
+        with self._lock:
+            if self._settings is None:
+                self._settings = load_settings(self.store.root)
+            return self._settings
+
+    def reload_settings(self):
+        with self._lock:
+            self._settings = None
+        settings = self.settings()
+        if self._engine is not None:
+            self._engine.settings = settings
+        self.settings_changed.emit()
+        return settings
+
+    def runs(self):
+        from promptbench.core.runs import RunStore
+
+        with self._lock:
+            if self._runs is None:
+                self.store.data_dir.mkdir(exist_ok=True)
+                self._runs = RunStore(self.db_path)
+                self._runs.mark_interrupted()
+            return self._runs
+
+    def local(self):
+        from promptbench.core.local import LocalServerManager
+
+        with self._lock:
+            if self._local is None:
+                self._local = LocalServerManager(log_dir=self.log_dir)
+            return self._local
+
+    def engine(self):
+        """The streaming engine; first call imports its modules (do it in a task)."""
+        from promptbench.core.engine import Engine
+
+        settings, runs, local = self.settings(), self.runs(), self.local()
+        with self._lock:
+            if self._engine is None:
+                kwargs = {"key_lookup": self._key_lookup} if self._key_lookup else {}
+                self._engine = Engine(settings, self.bridge.on_event, local=local, runs=runs, **kwargs)
+            return self._engine
+
+    def has_engine(self) -> bool:
+        return self._engine is not None
+
+    def close(self) -> None:
+        """Cancel streams, stop local servers, flush the database, end git helpers."""
+        if self._closed:
+            return
+        self._closed = True
+        self.tasks.wait(10000)
+        if self._engine is not None:
+            self._engine.shutdown()
+        if self._local is not None:
+            self._local.stop_all()
+        if self._runs is not None:
+            self._runs.close()
+        self.store.close()
