@@ -192,6 +192,7 @@ class Samples:
     ttft_err_read: list[float] = dataclasses.field(default_factory=list)
     ttft_err_seen: list[float] = dataclasses.field(default_factory=list)
     ttft_reported: list[float] = dataclasses.field(default_factory=list)
+    ttft_true: list[float] = dataclasses.field(default_factory=list)
     delivery_read: list[float] = dataclasses.field(default_factory=list)
     delivery_seen: list[float] = dataclasses.field(default_factory=list)
     end: list[float] = dataclasses.field(default_factory=list)
@@ -212,6 +213,7 @@ class Samples:
         self.ttft_err_read.append(ms(trace.first_read, sent[0]))
         self.ttft_err_seen.append(ms(trace.first_seen, sent[0]))
         self.ttft_reported.append(trace.ttft_ms)
+        self.ttft_true.append(trace.ttft_ms - self.ttft_err_read[-1])  # request sent -> first content sent
         self.delivery_read += [ms(a, b) for a, b in zip(trace.deltas_read, sent)]
         self.delivery_seen += [ms(a, b) for a, b in zip(trace.deltas_seen, sent)]
         self.end.append(ms(trace.end_seen, last))
@@ -278,21 +280,22 @@ def main() -> int:
         engine = Engine(settings, sink, key_lookup=lambda m: "sk-test-key-0000")
         baseline = HttpxBaseline(server.base_url)
         samples = {"engine": Samples(), "httpx": Samples(), "litellm": Samples()}
+        idle, seen = 0.0, [0]  # idle CPU rate, last server log id read
 
         def one_round(path: str, keep: bool) -> None:
-            since = max((r["id"] for r in server.log()), default=0)
             if path == "httpx":
                 traces, cpu = measured(lambda: baseline.round(names), idle)
             else:
                 traces, cpu = measured(lambda: engine_round(engine, sink, paths[path]), idle)
-            records = {r["model"]: r for r in server.log(since)}
+            log = server.log(seen[0])
+            seen[0] = max((r["id"] for r in log), default=seen[0])
+            records = {r["model"]: r for r in log}
             if keep:
                 for name, trace in zip(names, traces):
                     samples[path].add(trace, records[name])
                 samples[path].cpu_s += cpu
 
         try:
-            idle = 0.0
             order = ["engine", "httpx", *(["litellm"] if "litellm" in paths else [])]
             for path in order:  # warm-up: connections, tiktoken, litellm's lazy imports
                 one_round(path, keep=False)
@@ -312,6 +315,7 @@ def report(args, samples: dict[str, Samples], idle: float, idle_after: float, wi
     eng, raw, lit = samples["engine"], samples["httpx"], samples["litellm"]
     cols = [eng, raw] + ([lit] if with_litellm else [])
     p99 = lambda v: percentile(v, 99)  # noqa: E731
+    mx = lambda v: max(v) if v else float("nan")  # noqa: E731
     f = lambda x: f"{x:.2f}"  # noqa: E731
 
     def row(label, pick, stat, target=None, check=None):
@@ -325,26 +329,27 @@ def report(args, samples: dict[str, Samples], idle: float, idle_after: float, wi
     rows = [
         row("TTFT error, read stamp p50 (ms)", lambda s: s.ttft_err_read, p50),
         row("TTFT error, read stamp p99 (ms)", lambda s: s.ttft_err_read, p99),
-        row("TTFT error, read stamp max (ms)", lambda s: s.ttft_err_read, max),
+        row("TTFT error, read stamp max (ms)", lambda s: s.ttft_err_read, mx),
         row("TTFT error, at on_event p50 (ms)", lambda s: s.ttft_err_seen, p50),
-        row("TTFT error, at on_event max (ms)", lambda s: s.ttft_err_seen, max),
+        row("TTFT error, at on_event max (ms)", lambda s: s.ttft_err_seen, mx),
         row("reported TTFT p50 (ms)", lambda s: s.ttft_reported, p50),
+        row("true TTFT p50 (ms): sent -> 1st content sent", lambda s: s.ttft_true, p50),
         row("delivery, read stamp p50 (ms)", lambda s: s.delivery_read, p50),
         row("delivery, read stamp p99 (ms)", lambda s: s.delivery_read, p99),
         row("delivery, at on_event p50 (ms)", lambda s: s.delivery_seen, p50),
         row("delivery, at on_event p99 (ms)", lambda s: s.delivery_seen, p99,
             f"<= {TARGET_DELIVERY_P99_MS:g}", lambda v: v <= TARGET_DELIVERY_P99_MS),
-        row("delivery, at on_event max (ms)", lambda s: s.delivery_seen, max),
+        row("delivery, at on_event max (ms)", lambda s: s.delivery_seen, mx),
         row("end of stream p50 (ms)", lambda s: s.end, p50, f"<= {TARGET_END_MS:g}", lambda v: v <= TARGET_END_MS),
-        row("end of stream max (ms)", lambda s: s.end, max),
+        row("end of stream max (ms)", lambda s: s.end, mx),
         row("CPU per chunk (us)", lambda s: [s.cpu_us_per_chunk], p50),
     ]
-    rows.append(["TCP connections / requests", *[f"{len(s.peers)} / {s.requests}" for s in cols], "", ""])
     ratio = eng.cpu_us_per_chunk / raw.cpu_us_per_chunk
     ratio_row = ["CPU per chunk / httpx's", f"{ratio:.2f}x", "1.00x"]
     if with_litellm:
         ratio_row.append(f"{lit.cpu_us_per_chunk / raw.cpu_us_per_chunk:.2f}x")
     rows.append([*ratio_row, f"<= {TARGET_CPU_RATIO:g}x", "ok" if ratio <= TARGET_CPU_RATIO else "MISSED"])
+    rows.append(["TCP connections / requests", *[f"{len(s.peers)} / {s.requests}" for s in cols], "", ""])
     header = ["figure", "engine", "raw httpx (baseline)"]
     if with_litellm:
         header.append("litellm path (not the target path)")
@@ -359,7 +364,8 @@ def report(args, samples: dict[str, Samples], idle: float, idle_after: float, wi
     print("TTFT error = client's first-token stamp - server's send stamp of the first content chunk "
           "(= reported TTFT - true TTFT); delivery = client stamp - server send stamp of the same chunk; "
           "end of stream = RunFinished in on_event (httpx: [DONE] read) - server's send stamp of [DONE]. "
-          "Targets apply to the engine column.")
+          "Targets apply to the engine column. The server stamps each event right after its write returns, so a "
+          "client woken at once can read it a little earlier: delays of about -0.1 ms are that, not time travel.")
     bad = [name for name, s in samples.items() if s.mismatches]
     if bad:
         print(f"text mismatches (runs dropped): {', '.join(f'{n}: {samples[n].mismatches}' for n in bad)}")

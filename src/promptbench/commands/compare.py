@@ -133,7 +133,7 @@ def _round(value, digits=1):
 def summary_line(row: dict) -> str:
     ttft = "-" if row["ttft_ms"] is None else f"{row['ttft_ms']:.0f} ms"
     tps = "-" if row["tokens_per_s"] is None else f"{row['tokens_per_s']:.1f} tok/s"
-    cost = "unknown" if row["cost_usd"] is None else f"${row['cost_usd']:.6f}"
+    cost = "unknown" if row["cost_usd"] is None else "free" if row["cost_usd"] == 0 else f"${row['cost_usd']:.6f}"
     mark = "" if row["tokens_reported"] else "~"
     state = row["status"] if row["status"] == "finished" else f"{row['status']} ({row['error_class']})"
     return f"{row['model']:<28.28} {state:<22} TTFT {ttft:>8}  {tps:>12}  out {mark}{row['output_tokens']:>5}  in {row['input_tokens']}  {cost}"
@@ -175,7 +175,8 @@ class LiveTable:
             s["status"] = f"retry {event.attempt} in {event.wait_s:.1f}s"
         elif isinstance(event, ev.TERMINAL):
             s["status"] = {ev.RunFinished: "done", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
-            s["final"] = event.metrics
+            m = event.metrics
+            s.update(final=m, out=m.output_tokens, reported=m.tokens_reported, ttft=m.ttft_ms, **{"in": m.input_tokens})
         if self.enabled and now / 1e9 - self.last_draw > REDRAW_S:
             self.draw()
 
@@ -188,14 +189,23 @@ class LiveTable:
             out.write(f"\x1b[{self.lines_drawn}F")
         for run_id in self.order:
             s = self.state[run_id]
+            final = s.get("final")
             tps = "-"
-            if s["first"] and s["last"] and s["out"] > 1 and s["last"] > s["first"]:
+            if final is not None:
+                tps = "-" if final.tokens_per_s is None else f"{final.tokens_per_s:.1f}"
+            elif s["first"] and s["last"] and s["out"] > 1 and s["last"] > s["first"]:
                 tps = f"{(s['out'] - 1) / ((s['last'] - s['first']) / 1e9):.1f}"
-            cost = "?"
-            if s["pin"] is not None and s["pout"] is not None and s["in"] is not None:
-                cost = f"${s['in'] * s['pin'] + s['out'] * s['pout']:.6f}"
+            cost = "unknown"
+            if final is not None and final.cost_usd is not None:
+                cost = "free" if final.cost_usd == 0 else f"${final.cost_usd:.6f}"
+            elif final is None and s["pin"] is not None and s["pout"] is not None and s["in"] is not None:
+                live_cost = s["in"] * s["pin"] + s["out"] * s["pout"]
+                cost = "free" if live_cost == 0 else f"${live_cost:.6f}"
             ttft = "-" if s["ttft"] is None else f"{s['ttft']:.0f}ms"
-            elapsed = "" if not s["start"] else f"{(time.perf_counter_ns() - s['start']) / 1e9:5.1f}s"
+            if final is not None and final.total_ms is not None:
+                elapsed = f"{final.total_ms / 1000:5.1f}s"
+            else:
+                elapsed = "" if not s["start"] else f"{(time.perf_counter_ns() - s['start']) / 1e9:5.1f}s"
             mark = "" if s["reported"] else "~"
             out.write(f"\x1b[2K  {s['model']:<28.28} {s['status']:<14} TTFT {ttft:>7}  {tps:>7} tok/s  out {mark}{s['out']:<6} in {s['in'] or '-':<5} {cost:>10} {elapsed}\n")
         self.lines_drawn = len(self.order)

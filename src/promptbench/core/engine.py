@@ -139,10 +139,21 @@ class Engine:
 
     async def _start(self, comparison_id: str, run_ids: list[str], request: ComparisonRequest) -> None:
         self._comparisons[comparison_id] = set(run_ids)
+        # Imports that take seconds (litellm for prices, tiktoken's tables) must not stall
+        # the loop that is streaming other runs: each run first awaits this worker thread.
+        warm = self._loop.run_in_executor(None, self._warm_for, request.models)
         for run_id, model in zip(run_ids, request.models):
             run = _Run(run_id, comparison_id, model)
             self._active[run_id] = run
-            run.task = self._loop.create_task(self._run(run, request))
+            run.task = self._loop.create_task(self._run(run, request, warm))
+
+    @staticmethod
+    def _warm_for(models: list[ModelConfig]) -> None:
+        from promptbench.core.tokens import get_encoding
+
+        for model in models:
+            get_encoding(model.model)
+            unit_prices(model)  # imports litellm once if the price must come from its map
 
     def _semaphore(self, model: ModelConfig, local_mode: str) -> asyncio.Semaphore:
         if model.is_local:
@@ -160,12 +171,13 @@ class Engine:
         except Exception:  # a broken subscriber must not kill the stream
             pass
 
-    async def _run(self, run: _Run, request: ComparisonRequest) -> None:
+    async def _run(self, run: _Run, request: ComparisonRequest, warm: asyncio.Future) -> None:
         model = run.model
         started_at = utc_now()
         error: ProviderError | None = None
         status = "finished"
         try:
+            await asyncio.shield(warm)
             run.metrics.input_tokens = count_message_tokens(request.messages, model.model)
             if self.runs is not None:
                 self.runs.run_started(id=run.run_id, comparison_id=run.comparison_id, prompt_path=request.prompt_path,
@@ -173,9 +185,11 @@ class Engine:
                                       model_name=model.name, model=model.model, provider=model.provider,
                                       params=request.params, messages=request.messages, started_at=started_at)
             price_in, price_out = unit_prices(model)
-            self._emit(ev.RunStarted(run.run_id, run.comparison_id, model.name, time.perf_counter_ns(),
-                                     run.metrics.input_tokens, price_in, price_out))
             async with self._semaphore(model, request.local_mode):
+                # Started means "its turn came": a run queued behind the concurrency limit
+                # (or the one-at-a-time local mode) has not started yet.
+                self._emit(ev.RunStarted(run.run_id, run.comparison_id, model.name, time.perf_counter_ns(),
+                                         run.metrics.input_tokens, price_in, price_out))
                 wire, stream_fn = await self._prepare(model, request)
                 await self._stream_with_retries(run, wire, stream_fn)
         except ProviderError as exc:
