@@ -82,6 +82,11 @@ class Engine:
         self._closed = False
 
     # -- public API (any thread) -----------------------------------------------------------
+    def update_settings(self, settings: Settings) -> None:
+        """New timeouts, retries and limits apply to runs started from now on."""
+        self.settings = settings
+        self.timeouts = Timeouts(settings.connect_timeout_s, settings.first_token_timeout_s, settings.idle_timeout_s)
+
     def compare(self, request: ComparisonRequest) -> tuple[str, list[str]]:
         if self._closed:
             raise RuntimeError("engine is shut down")

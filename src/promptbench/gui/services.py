@@ -50,7 +50,7 @@ class Services(QObject):
             self._settings = None
         settings = self.settings()
         if self._engine is not None:
-            self._engine.settings = settings
+            self._engine.update_settings(settings)
         self.settings_changed.emit()
         return settings
 

@@ -8,7 +8,7 @@ toggle shows the raw text instead.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtGui import QFontDatabase, QPalette, QTextBlockFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QStackedWidget, QTextBrowser
 
 _FOLLOW_SLACK_PX = 4
@@ -37,6 +37,7 @@ class OutputView(QStackedWidget):
         self._text_parts = []
         self._complete = False
         self.raw.clear()
+        self.raw.setPlaceholderText("The answer appears here as it streams.")
         self.rendered.clear()
         self.setCurrentWidget(self.raw)
 
@@ -65,8 +66,22 @@ class OutputView(QStackedWidget):
             self._text_parts = [final_text]
             self.raw.setPlainText(final_text)
         self._complete = True
+        if not self.text():
+            self.raw.setPlaceholderText("No output.")
         self.rendered.setMarkdown(self.text())
+        self._shade_code_blocks()
         self._show_wanted()
+
+    def _shade_code_blocks(self) -> None:
+        """Give fenced/indented code blocks a background, as Markdown viewers do."""
+        shade = QTextBlockFormat()
+        shade.setBackground(self.palette().color(QPalette.ColorRole.AlternateBase))
+        block = self.rendered.document().begin()
+        while block.isValid():
+            fmt = block.blockFormat()
+            if fmt.nonBreakableLines() or fmt.hasProperty(QTextFormat.Property.BlockCodeFence):
+                QTextCursor(block).mergeBlockFormat(shade)
+            block = block.next()
 
     def set_markdown(self, wanted: bool) -> None:
         self._markdown_wanted = wanted

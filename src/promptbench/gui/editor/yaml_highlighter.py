@@ -143,3 +143,18 @@ def _comment_start(text: str) -> int | None:
         elif ch == "#" and (i == 0 or text[i - 1] in " \t"):
             return i
     return None
+
+
+class VariableHighlighter(QSyntaxHighlighter):
+    """Only ``{{variables}}``: for message content edited as plain text."""
+
+    def __init__(self, document: QTextDocument, dark: bool = False):
+        super().__init__(document)
+        light, darkc, _, _ = _THEME["variable"]
+        self.fmt = QTextCharFormat()
+        self.fmt.setForeground(QColor(darkc if dark else light))
+        self.fmt.setFontWeight(QFont.Weight.Bold)
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802
+        for match in PLACEHOLDER.finditer(text):
+            self.setFormat(match.start(), match.end() - match.start(), self.fmt)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import (QHeaderView, QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.gui.history.theme import change_color
 
@@ -38,6 +39,35 @@ def _pair_values(pair: dict | None) -> tuple[Any, Any]:
     return (pair["old"], pair["new"]) if pair else (None, None)
 
 
+class _WrappingDelegate(QStyledItemDelegate):
+    """Before/after values wrapped at word boundaries to the column's width."""
+
+    MARGIN = 4
+    _FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+
+    def __init__(self, tree: QTreeWidget):
+        super().__init__(tree)
+        self.tree = tree
+
+    def paint(self, painter, option: QStyleOptionViewItem, index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        self.tree.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, self.tree)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(option.palette.color(role))
+        painter.drawText(option.rect.adjusted(self.MARGIN, 1, -self.MARGIN, -1), self._FLAGS, text)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        width = max(self.tree.columnWidth(index.column()) - 2 * self.MARGIN, 40)
+        bounds = option.fontMetrics.boundingRect(QRect(0, 0, width, 100000), self._FLAGS, text)
+        return QSize(width, max(bounds.height() + 2, option.fontMetrics.height() + 4))
+
+
 class StructuredDiffView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -57,7 +87,11 @@ class StructuredDiffView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(0, 220)
+        header.resizeSection(0, 260)
+        wrapping = _WrappingDelegate(self.tree)
+        self.tree.setItemDelegateForColumn(1, wrapping)
+        self.tree.setItemDelegateForColumn(2, wrapping)
+        header.sectionResized.connect(lambda *_: self.tree.doItemsLayout())  # re-wrap long values
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -101,7 +135,7 @@ class StructuredDiffView(QWidget):
         old_role, new_role = _pair_values(entry.get("role"))
         old_content, new_content = _pair_values(entry.get("content"))
         role = new_role or old_role or ""
-        title = f"Message {entry['index'] + 1}" + (f" ({role})" if role else "")
+        title = f"Message {entry['index'] + 1}" + (f" · {role}" if role else "")
         children = []
         if entry["change"] == "changed":
             if entry.get("role"):
@@ -121,16 +155,17 @@ class StructuredDiffView(QWidget):
         font = QFont(head.font(0))
         font.setBold(True)
         head.setFont(0, font)
-        head.setFirstColumnSpanned(True)
         self.tree.addTopLevelItem(head)
         head.setFirstColumnSpanned(True)
         for name, change, old, new, children in entries:
-            item = self._entry(head, name, change, old, new)
+            item = self._entry(head, name, change, old, new, container=bool(children))
             for child in children:
                 self._entry(item, *child)
 
-    def _entry(self, parent: QTreeWidgetItem, name: str, change: str, old: Any, new: Any) -> QTreeWidgetItem:
-        item = QTreeWidgetItem(parent, [f"{_MARK.get(change, '')} {name}  ({change})", format_value(old), format_value(new)])
+    def _entry(self, parent: QTreeWidgetItem, name: str, change: str, old: Any, new: Any,
+               container: bool = False) -> QTreeWidgetItem:
+        values = ["", ""] if container else [format_value(old), format_value(new)]
+        item = QTreeWidgetItem(parent, [f"{_MARK.get(change, '')} {name}  ({change})", *values])
         item.setForeground(0, change_color(change, self.palette()))
         for column, value in ((1, old), (2, new)):
             if value is not None:

@@ -1,0 +1,386 @@
+"""The live side-by-side compare view: pick models, run the prompt, watch them stream.
+
+The view asks core for everything: ``core.compare`` builds the request (from the
+editor's text, saved or not) and the estimate, ``services.engine()`` runs it, and
+engine events come back in 30 ms batches from the bridge. Building the request and
+starting the engine happen in tasks, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import time
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QToolBar, QVBoxLayout, QWidget
+
+from promptbench.gui.compare.formatting import local_mode_label, short_version
+from promptbench.gui.compare.model_picker import ModelPicker
+from promptbench.gui.compare.pane_grid import PaneGrid
+from promptbench.gui.compare.routing import EventRouter, Launch
+from promptbench.gui.compare.run_pane import RunPane
+
+TICK_MS = 100
+ESTIMATE_DELAY_MS = 250
+_BANNER = "QLabel { background: #b71c1c; color: white; border-radius: 4px; padding: 6px 10px; }"
+
+
+class CompareView(QWidget):
+    comparison_started = Signal(str)
+    comparison_finished = Signal(str)
+
+    def __init__(self, services, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self._source = None
+        self._router = EventRouter()
+        self._request = None      # the ComparisonRequest shown (for the summary line)
+        self._closed = False
+
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.run_action = QAction("▶ Run", self, toolTip="Run the prompt against the checked models (Ctrl+Enter)")
+        self.run_action.triggered.connect(self.run)
+        self.cancel_action = QAction("■ Cancel all", self, toolTip="Stop every run in progress (Esc)")
+        self.cancel_action.triggered.connect(self.cancel_all)
+        self.models_action = QAction("Models", self, checkable=True, checked=True,
+                                     toolTip="Show or hide the model list")
+        self.toolbar.addAction(self.run_action)
+        self.toolbar.addAction(self.cancel_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.models_action)
+        self.toolbar.addSeparator()
+        self.summary = QLabel()
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setContentsMargins(8, 0, 8, 0)
+        self.toolbar.addWidget(self.summary)
+
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(_BANNER)
+        self.banner.hide()
+
+        self.picker = ModelPicker(services)
+        self.picker.setMinimumWidth(280)
+        self.models_action.toggled.connect(self.picker.setVisible)
+        self.grid = PaneGrid()
+        self.placeholder = QLabel("Check the models to compare, then press Run (Ctrl+Enter).\n"
+                                  "Each model streams into its own pane, side by side.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.grid)
+        split = QSplitter()
+        split.addWidget(self.picker)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([340, 1000])
+        split.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(TICK_MS)
+        self._ticker.timeout.connect(self._on_ticker_timeout)
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
+        self._estimate_timer.timeout.connect(self._estimate)
+        self.picker.selection_changed.connect(self.refresh_estimate)
+        self.picker.local_mode_box.currentIndexChanged.connect(self.refresh_estimate)
+        services.bridge.events_arrived.connect(self._on_events_arrived)
+        self.picker.load()
+        self._update_actions()
+
+    # -- public API ----------------------------------------------------------------------
+    def set_source(self, fn) -> None:
+        """``fn() -> (rel, content_bytes, PromptFile, test_case, values)``: what Run runs."""
+        self._source = fn
+        self.refresh_estimate()
+
+    def panes(self) -> list[RunPane]:
+        return self.grid.panes()
+
+    def is_running(self) -> bool:
+        return self._router.inflight > 0 or any(not p.state.terminal for p in self.panes())
+
+    def refresh_estimate(self) -> None:
+        """Recompute the per-model estimate soon (debounced): call when the prompt changed."""
+        if not self._closed:
+            self._estimate_timer.start()
+
+    def run(self) -> None:
+        names = self.picker.selected_names()
+        source = self._read_source()
+        if source is None:
+            return
+        if not names:
+            self._show_banner("Check at least one model to run (Models).")
+            return
+        self._show_banner("")
+        self._retire_panes()
+        panes = [self._new_pane(name) for name in names]
+        self.grid.set_panes(panes)
+        self.stack.setCurrentWidget(self.grid)
+        self.summary.setText("Preparing the request…")
+        self._launch(panes, partial(_build, self.services, source, names, self.picker.local_mode()), full=True)
+
+    def cancel_all(self) -> None:
+        for pane in self.panes():
+            self._cancel_pane(pane)
+
+    def shutdown(self) -> None:
+        """Cancel everything; late results and events are ignored from now on."""
+        if self._closed:
+            return
+        self.cancel_all()
+        self._closed = True
+        self._ticker.stop()
+        self._estimate_timer.stop()
+        try:
+            self.services.bridge.events_arrived.disconnect(self._on_events_arrived)
+        except (RuntimeError, TypeError):
+            pass
+
+    # -- launching -----------------------------------------------------------------------
+    def _read_source(self):
+        if self._source is None:
+            self._show_banner("Open a prompt to compare it.")
+            return None
+        try:
+            source = self._source()
+        except Exception as exc:  # the editor's text does not parse, etc.
+            self._show_banner(f"Cannot run this prompt: {exc}")
+            return None
+        if source is None:
+            self._show_banner("Open a prompt to compare it.")
+        return source
+
+    def _new_pane(self, name: str) -> RunPane:
+        pane = RunPane(name)
+        pane.request = None
+        pane.cancel_clicked.connect(partial(self._on_pane_cancel_clicked, pane))
+        pane.rerun_clicked.connect(partial(self._on_pane_rerun_clicked, pane))
+        return pane
+
+    def _launch(self, panes: list[RunPane], make_request, full: bool) -> None:
+        launch = Launch(panes, full)
+        for pane in panes:
+            pane.binding = launch
+        services = self.services
+
+        def work():
+            request = make_request()
+            comparison_id, run_ids = services.engine().compare(request)
+            return request, comparison_id, run_ids
+        self._router.launching()
+        services.tasks.run(work, on_done=partial(self._on_launched, launch), on_error=partial(self._on_launch_failed, launch))
+        self._update_actions()
+
+    def _on_launched(self, launch: Launch, result) -> None:
+        request, comparison_id, run_ids = result
+        engine = self.services.engine()
+        if self._closed:
+            self._router.launch_failed()
+            engine.cancel_all(comparison_id)
+            return
+        launch.comparison_id = comparison_id
+        shown = set(self.panes())
+        bound = {}
+        for pane, run_id, model in zip(launch.panes, run_ids, request.models):
+            if pane.binding is launch and pane in shown and not pane.state.terminal:
+                pane.request = request
+                pane.bind(run_id, model)
+                bound[run_id] = pane
+            else:  # replaced or cancelled while the request was being prepared
+                engine.cancel(run_id)
+        groups, finished = self._router.launched(comparison_id, bound)
+        if launch.full and bound:
+            self._request = request
+            self._show_summary(request)
+        self._deliver(groups, finished)
+        self.comparison_started.emit(comparison_id)
+
+    def _on_launch_failed(self, launch: Launch, exc: Exception) -> None:
+        self._router.launch_failed()
+        if self._closed:
+            return
+        message = str(exc) or type(exc).__name__
+        for pane in launch.panes:
+            if pane.binding is launch and not pane.state.terminal:
+                pane.mark_failed("not started", message)
+        if launch.full:
+            self.summary.setText("")
+        self._show_banner(f"Could not start the comparison: {message}")
+        self._update_actions()
+
+    # -- pane buttons --------------------------------------------------------------------
+    def _on_pane_cancel_clicked(self, pane: RunPane) -> None:
+        self._cancel_pane(pane)
+
+    def _cancel_pane(self, pane: RunPane) -> None:
+        if pane.state.terminal:
+            return
+        if pane.run_id and self.services.has_engine():
+            self.services.engine().cancel(pane.run_id)
+        else:  # still being prepared: the launch will cancel it in the engine
+            pane.binding = None
+            pane.mark_cancelled()
+            self._update_actions()
+
+    def _on_pane_rerun_clicked(self, pane: RunPane) -> None:
+        if self._closed:
+            return
+        if pane.run_id and not pane.state.terminal:
+            self._cancel_pane(pane)
+        self._router.unbind(pane.run_id)
+        request, model = pane.request, pane.model
+        pane.reset()
+        self._show_banner("")
+        if request is not None and model is not None:
+            make = partial(dataclasses.replace, request, models=[model], comparison_id=None)
+        else:  # never started: build it again from the current source
+            source = self._read_source()
+            if source is None:
+                return
+            make = partial(_build, self.services, source, [pane.state.model_name], self.picker.local_mode())
+        self._launch([pane], make, full=False)
+
+    # -- events --------------------------------------------------------------------------
+    def _on_events_arrived(self, batch: list) -> None:
+        if not self._closed:
+            self._deliver(*self._router.route(batch))
+
+    def _deliver(self, groups: dict, finished: list[str]) -> None:
+        now = time.perf_counter_ns()
+        for pane, events in groups.items():
+            pane.apply_events(events, now)
+        if groups:
+            self._update_badges()
+            self._update_local_notes()
+            self._update_actions()
+        for comparison_id in finished:
+            self.comparison_finished.emit(comparison_id)
+
+    def _on_ticker_timeout(self) -> None:
+        now = time.perf_counter_ns()
+        active = [p for p in self.panes() if p.state.started_ns is not None and not p.state.terminal]
+        for pane in active:
+            pane.tick(now)
+        if not active and not self._router.inflight:
+            self._ticker.stop()
+
+    def _update_actions(self) -> None:
+        running = self.is_running()
+        self.cancel_action.setEnabled(running)
+        if running and not self._ticker.isActive() and not self._closed:
+            self._ticker.start()
+
+    def _update_badges(self) -> None:
+        panes = self.panes()
+        done = [p for p in panes if p.state.status == "done"]
+        badges: dict[RunPane, list[str]] = {p: [] for p in panes}
+        if len(done) >= 2:
+            for label, key, best in (("lowest TTFT", lambda s: s.ttft_ms, min),
+                                     ("fastest tok/s", lambda s: s.tokens_per_s, max),
+                                     ("cheapest", lambda s: s.cost_usd, min)):
+                values = [(key(p.state), p) for p in done if key(p.state) is not None]
+                if len(values) >= 2 and len({v for v, _ in values}) > 1:
+                    winner = best(v for v, _ in values)
+                    for value, pane in values:
+                        if value == winner:
+                            badges[pane].append(label)
+        for pane, labels in badges.items():
+            pane.set_badges(labels)
+
+    def _update_local_notes(self) -> None:
+        """Local runs waiting: starting their server, or queued behind another local model."""
+        local = [p for p in self.panes() if p.model is not None and p.model.is_local and not p.state.terminal]
+        if not any(p.state.status == "waiting" for p in local):
+            return
+        alive = {mid for mid, s in self.services.local().status().items() if s.get("alive")}
+        sequential = (self._request.local_mode if self._request else self.picker.local_mode()) == "sequential"
+        busy = False
+        for pane in local:
+            if pane.state.status == "waiting":
+                if sequential and busy:
+                    pane.set_waiting_note("queued: one local model at a time")
+                else:
+                    pane.set_waiting_note("waiting for first token" if pane.model.model in alive else "starting local model")
+            busy = busy or pane.state.status in ("waiting", "streaming", "retrying")
+
+    # -- display -------------------------------------------------------------------------
+    def _show_summary(self, request) -> None:
+        version = short_version(request.prompt_version)
+        if request.prompt_version and request.prompt_version.startswith("draft:"):
+            version += " (unsaved)"
+        parts = [f"<b>{html.escape(request.prompt_path or '')}</b> @ {version}"]
+        if request.test_case is not None:
+            parts.append(f"test case {request.test_case}")
+        parts.append(f"{len(request.models)} model{'s' if len(request.models) != 1 else ''}")
+        if any(m.is_local for m in request.models):
+            parts.append(f"local models: {local_mode_label(request.local_mode)}")
+        self.summary.setText(" · ".join(parts))
+        self.summary.setToolTip(f"prompt version {request.prompt_version}\nlocal models: {local_mode_label(request.local_mode)}")
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _retire_panes(self) -> None:
+        """The shown runs are about to be replaced: cancel what still runs, drop their events."""
+        for pane in self.panes():
+            self._cancel_pane(pane)
+            self._router.unbind(pane.run_id)
+            pane.binding = None
+
+    # -- estimate ------------------------------------------------------------------------
+    def _estimate(self) -> None:
+        names = self.picker.selected_names()
+        if self._closed or self._source is None or not names or not self.picker.is_loaded():
+            self.picker.show_estimates(None)
+            return
+        try:
+            source = self._source()
+        except Exception as exc:
+            self.picker.show_estimates(None, f"No estimate: {exc}")
+            return
+        if source is None:
+            self.picker.show_estimates(None)
+            return
+        services, mode = self.services, self.picker.local_mode()
+
+        def work():
+            from promptbench.core.compare import estimate
+
+            return estimate(_build(services, source, names, mode))
+        services.tasks.run(work, on_done=self._on_estimated, on_error=self._on_estimate_failed,
+                           key=f"compare.estimate:{id(self)}")
+
+    def _on_estimated(self, rows: list[dict]) -> None:
+        if not self._closed:
+            self.picker.show_estimates(rows)
+
+    def _on_estimate_failed(self, exc: Exception) -> None:
+        if not self._closed:
+            self.picker.show_estimates(None, f"No estimate yet: {exc}")
+
+
+def _build(services, source, names: list[str], local_mode: str):
+    """The ComparisonRequest for ``source`` and model ``names`` (runs in a task)."""
+    from promptbench.core.compare import build_request, resolve_models
+
+    rel, content, prompt, test_case, values = source
+    settings = services.settings()
+    models = resolve_models(settings, names)
+    return build_request(services.store, rel, prompt, models, settings=settings, test_case=test_case,
+                         values=values, content=content, local_mode=local_mode)

@@ -1,0 +1,77 @@
+"""Which pane each engine event feeds (plain Python, no Qt).
+
+Every event carries its run id; a run id maps to the pane currently showing it.
+Events of runs no longer shown (replaced or re-run) find no pane and are dropped.
+The engine may emit a run's first events before ``compare()`` has returned its run
+ids to the GUI thread, so while a launch is in flight unknown events are held and
+replayed once the ids are known.
+"""
+
+from __future__ import annotations
+
+from promptbench.core import events as ev
+
+
+class Launch:
+    """One ``engine.compare()`` call: the panes it feeds, in model order."""
+
+    def __init__(self, panes: list, full: bool):
+        self.panes = list(panes)
+        self.full = full  # a whole comparison (True) or one pane's re-run
+        self.comparison_id: str | None = None
+
+
+class EventRouter:
+    def __init__(self):
+        self._panes: dict[str, object] = {}
+        self._comparisons: set[str] = set()
+        self._orphans: list = []
+        self.inflight = 0
+
+    def launching(self) -> None:
+        self.inflight += 1
+
+    def launch_failed(self) -> None:
+        self._landed()
+
+    def launched(self, comparison_id: str, bound: dict[str, object]) -> tuple[dict, list[str]]:
+        """Bind run ids to panes; returns the held events that belong to them, routed."""
+        self._comparisons.add(comparison_id)
+        self._panes.update(bound)
+        held, self._orphans = self._orphans, []
+        self._landed()
+        return self.route(held)
+
+    def _landed(self) -> None:
+        self.inflight = max(0, self.inflight - 1)
+        if not self.inflight:
+            self._orphans.clear()
+
+    def unbind(self, run_id: str | None) -> None:
+        if run_id:
+            self._panes.pop(run_id, None)
+
+    def pane_for(self, run_id: str):
+        return self._panes.get(run_id)
+
+    def route(self, batch: list) -> tuple[dict, list[str]]:
+        """(pane -> its events in order, comparison ids that finished)."""
+        groups: dict[object, list] = {}
+        finished: list[str] = []
+        for event in batch:
+            if isinstance(event, ev.ComparisonFinished):
+                if event.comparison_id in self._comparisons:
+                    self._comparisons.discard(event.comparison_id)
+                    finished.append(event.comparison_id)
+                elif self.inflight:
+                    self._orphans.append(event)
+                continue
+            run_id = getattr(event, "run_id", None)
+            pane = self._panes.get(run_id)
+            if pane is not None:
+                groups.setdefault(pane, []).append(event)
+                if isinstance(event, ev.TERMINAL):
+                    del self._panes[run_id]
+            elif self.inflight:
+                self._orphans.append(event)
+        return groups, finished

@@ -1,0 +1,142 @@
+"""Saving the editor's text, and noticing when the file changes on disk behind it.
+
+A mixin of PromptEditor (kept apart to keep modules small): it uses the editor's
+``services``, ``_rel``, text accessors, banner and signals.
+"""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtWidgets import QMessageBox
+
+from promptbench.core.errors import PromptbenchError, PromptFileError
+from promptbench.core.store import ExternalChangeError, Fingerprint
+from promptbench.gui.editor.loading import Checked
+
+
+class Persistence:
+    def _init_persistence(self) -> None:
+        self._base: Fingerprint | None = None   # the file as loaded / last saved
+        self._accepted_disk: Fingerprint | None = None  # an outside edit the person chose to keep theirs over
+        self._saving = False
+        self._loading = False
+
+    def _alive(self, callback):
+        """*callback*, skipped if this widget was deleted before the task finished."""
+        def guarded(value):
+            if shiboken6.isValid(self):
+                callback(value)
+        return guarded
+
+    # -- saving --------------------------------------------------------------------------------
+    def save(self, message: str | None = None) -> None:
+        """Commit the current text (in a task). Emits ``prompt_saved`` on success."""
+        if self._rel is None:
+            return
+        if self._saving:
+            self.status_posted.emit("Still saving the previous version…")
+            return
+        self._save_text(self.current_text(), message, force=self._accepted_disk is not None)
+
+    def _save_text(self, text: str, message: str | None, force: bool) -> None:
+        rel, base, store = self._rel, self._base, self.services.store
+        self._saving = True
+
+        def work():
+            version = store.save(rel, text, message, base=base, force=force)
+            return version, store.fingerprint(rel)
+
+        self.services.tasks.run(work, on_done=self._alive(lambda result: self._on_saved(rel, text, result)),
+                                on_error=self._alive(lambda exc: self._on_save_failed(rel, text, message, exc)),
+                                key="editor-save")
+
+    def _on_saved(self, rel: str, text: str, result) -> None:
+        self._saving = False
+        version, fingerprint = result
+        if rel == self._rel:
+            self._base, self._saved_text, self._accepted_disk = fingerprint, self._from_file(text), None
+            if self.banner.kind != "error":
+                self.banner.hide()
+            self._update_dirty()
+        if version is None:
+            self.status_posted.emit(f"{rel}: no changes to save")
+            return
+        self.status_posted.emit(f"Saved {rel} as {version.short}: {version.subject}")
+        self.prompt_saved.emit(rel, version.sha)
+
+    def _on_save_failed(self, rel: str, text: str, message: str | None, exc: Exception) -> None:
+        self._saving = False
+        if rel != self._rel:
+            self.status_posted.emit(f"Not saved: {exc}")
+            return
+        if isinstance(exc, ExternalChangeError):
+            choice = self._ask_external_change()
+            if choice == "reload":
+                self.load(rel)
+            elif choice == "force":
+                self._save_text(text, message, force=True)
+            else:
+                self.status_posted.emit(f"Not saved: {rel} changed on disk")
+            return
+        if isinstance(exc, PromptFileError):
+            if text == self._to_file(self.raw.text()):
+                self._apply_check(self.raw.text(), Checked(None, list(exc.problems)))
+            self.tabs.setCurrentWidget(self.raw)
+            count = len(exc.problems)
+            self.status_posted.emit(f"Not saved: {rel} has {count} problem{'s' if count != 1 else ''}")
+            return
+        what = str(exc) if isinstance(exc, PromptbenchError) else f"{type(exc).__name__}: {exc}"
+        self.banner.show_message(f"Not saved: {what}", "error", [("Dismiss", self.banner.hide)])
+        self.status_posted.emit(f"Not saved: {what}")
+
+    def _ask_external_change(self) -> str:
+        """Ask what to do when the file changed on disk since it was loaded:
+        "reload" (discard mine), "force" (keep both: commit theirs, then mine) or "cancel"."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "File changed on disk",
+                          f"{self._rel} was changed outside promptbench since you opened it.", parent=self)
+        box.setInformativeText("Reload discards your edits. Keep both commits the outside edit first, "
+                               "then yours on top, so both stay in history.")
+        reload = box.addButton("Reload (discard mine)", QMessageBox.ButtonRole.DestructiveRole)
+        force = box.addButton("Keep both", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(force)
+        box.exec()
+        clicked = box.clickedButton()
+        return "reload" if clicked is reload else "force" if clicked is force else "cancel"
+
+    # -- outside edits ---------------------------------------------------------------------------
+    def check_external_change(self) -> None:
+        """Compare the file on disk with what was loaded (in a task). Clean editor: reload
+        quietly and emit ``reloaded_from_disk``; unsaved edits: offer Reload / Keep mine."""
+        if self._rel is None or self._loading or self._saving:
+            return
+        rel, base, store = self._rel, self._base, self.services.store
+        self.services.tasks.run(lambda: store.fingerprint(rel),
+                                on_done=self._alive(lambda fp: self._on_disk_checked(rel, base, fp)), key="editor-external")
+
+    def _on_disk_checked(self, rel: str, base: Fingerprint | None, on_disk: Fingerprint | None) -> None:
+        if rel != self._rel or base != self._base or self._loading or self._saving:
+            return  # loaded or saved meanwhile: this answer is stale
+        if on_disk is None:
+            self.banner.show_message(f"{rel} was deleted on disk. Save to write it again.", "warning",
+                                     [("Dismiss", self.banner.hide)])
+            return
+        if base is not None and on_disk.sha1 == base.sha1:
+            return
+        if self._accepted_disk is not None and self._accepted_disk.sha1 == on_disk.sha1:
+            return  # already answered "keep mine" for this outside version
+        if not self.is_dirty():
+            self._start_load(rel, silent_reload=True)
+            return
+        self.banner.show_message(f"{rel} changed on disk since you opened it.", "warning",
+                                 [("Reload", lambda: self._on_reload_chosen(rel)),
+                                  ("Keep mine", lambda: self._on_keep_mine_chosen(on_disk))])
+
+    def _on_reload_chosen(self, rel: str) -> None:
+        self.banner.hide()
+        self._start_load(rel, silent_reload=False)
+
+    def _on_keep_mine_chosen(self, on_disk: Fingerprint) -> None:
+        self._accepted_disk = on_disk
+        self.banner.hide()
+        self.status_posted.emit("Keeping your version: saving commits the outside edit first, then yours")

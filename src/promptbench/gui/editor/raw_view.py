@@ -1,0 +1,105 @@
+"""The Raw YAML page: code editor, find bar (Ctrl+F) and the problems list under it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QSplitter, QStyle, QVBoxLayout, QWidget)
+
+from promptbench.core.errors import Problem
+from promptbench.gui.editor.code_editor import CodeEditor
+from promptbench.gui.editor.find_bar import FindBar
+
+_LINE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RawView(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = CodeEditor()
+        self.find_bar = FindBar(self.editor)
+        self.summary = QLabel()
+        self.summary.setContentsMargins(6, 4, 6, 2)
+        self.problem_list = QListWidget()
+        self.problem_list.setAlternatingRowColors(True)
+        self.problem_list.setWordWrap(True)
+        self.problem_list.itemActivated.connect(self._on_problem_activated)
+        self.problem_list.itemClicked.connect(self._on_problem_activated)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(0)
+        top_layout.addWidget(self.editor, 1)
+        top_layout.addWidget(self.find_bar)
+        bottom = self._bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.setSpacing(0)
+        bottom_layout.addWidget(self.summary)
+        bottom_layout.addWidget(self.problem_list, 1)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(top)
+        self.split.addWidget(bottom)
+        self.split.setStretchFactor(0, 1)
+        self.split.setCollapsible(0, False)
+        self.split.setSizes([600, 110])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.split)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.find_bar.open_bar,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.set_problems([], [])
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def replace_text(self, text: str) -> None:
+        """Put *text* in the editor as one undoable edit that touches only the changed span,
+        so the cursor and scroll position stay where they were."""
+        old = self.editor.toPlainText()
+        if old == text:
+            return
+        start = 0
+        limit = min(len(old), len(text))
+        while start < limit and old[start] == text[start]:
+            start += 1
+        end_old, end_new = len(old), len(text)
+        while end_old > start and end_new > start and old[end_old - 1] == text[end_new - 1]:
+            end_old -= 1
+            end_new -= 1
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end_old, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text[start:end_new])
+
+    def set_problems(self, errors: list[Problem], warnings: list[Problem]) -> None:
+        self.editor.set_problems(errors, warnings)
+        self.problem_list.clear()
+        style = self.style()
+        for problems, icon, kind in ((errors, QStyle.StandardPixmap.SP_MessageBoxCritical, "error"),
+                                     (warnings, QStyle.StandardPixmap.SP_MessageBoxWarning, "warning")):
+            for problem in problems:
+                where = f"Line {problem.line}" if problem.line else "File"
+                what = f"{problem.field}: {problem.message}" if problem.field else problem.message
+                item = QListWidgetItem(style.standardIcon(icon), f"{where}  ·  {what}")
+                item.setData(_LINE_ROLE, problem.line or 0)
+                item.setToolTip(f"{kind}: {what}")
+                self.problem_list.addItem(item)
+        parts = []
+        if errors:
+            parts.append(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}")
+        if warnings:
+            parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        self.summary.setText(", ".join(parts) if parts else "No problems")
+        self.problem_list.setVisible(bool(parts))
+        # Without problems the lower pane is just the one-line summary.
+        self._bottom.setMaximumHeight(16777215 if parts else self.summary.sizeHint().height())
+        if parts and self.split.sizes()[1] < 80:
+            total = sum(self.split.sizes())
+            self.split.setSizes([max(total - 130, 100), 130])
+
+    def _on_problem_activated(self, item: QListWidgetItem) -> None:
+        line = int(item.data(_LINE_ROLE) or 0)
+        if line:
+            self.editor.go_to_line(line)

@@ -1,0 +1,92 @@
+"""Test a model's connection: one tiny completion through the engine, off the GUI thread.
+
+The request goes through ``services.engine()`` like any comparison (so keys, api_base,
+retries and timeouts are exactly what a real run uses); its events arrive through the
+bridge and are matched by the comparison id chosen here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QObject, Signal
+
+from promptbench.core import events as ev
+from promptbench.core.config import ModelConfig
+from promptbench.core.secrets import redact
+from promptbench.gui.settings.common import guarded
+
+TEST_MESSAGES = [{"role": "user", "content": "Say OK."}]
+TEST_PARAMS = {"max_tokens": 5}
+
+
+class ConnectionTester(QObject):
+    test_finished = Signal(str, bool, str)  # model name, ok, what to show (redacted)
+
+    def __init__(self, services, parent: QObject | None = None):
+        super().__init__(parent)
+        self.services = services
+        self._names: dict[str, str] = {}  # comparison id -> model name, until its run started
+        self._runs: dict[str, str] = {}  # run id -> model name
+        self._ttft: dict[str, float] = {}
+        services.bridge.events_arrived.connect(self._on_events_arrived)
+
+    def start(self, cfg: ModelConfig) -> None:
+        comparison_id = "conntest-" + uuid.uuid4().hex[:12]
+        self._names[comparison_id] = cfg.name
+        services = self.services
+
+        def run():
+            from promptbench.core.engine import ComparisonRequest
+
+            request = ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
+                                        local_mode=services.settings().local_mode, comparison_id=comparison_id)
+            return services.engine().compare(request)
+
+        services.tasks.run(run, on_error=guarded(self, lambda exc: self._on_start_failed(comparison_id, exc)))
+
+    def is_running(self, name: str) -> bool:
+        return name in self._names.values() or name in self._runs.values()
+
+    def cancel_all(self) -> None:
+        """Cancel the tests still running (the dialog closes); their results are dropped."""
+        if self.services.has_engine():
+            for run_id in list(self._runs):
+                self.services.engine().cancel(run_id)
+        self._names.clear()
+        self._runs.clear()
+
+    # -- results -------------------------------------------------------------------------------
+    def _on_start_failed(self, comparison_id: str, exc: Exception) -> None:
+        name = self._names.pop(comparison_id, None)
+        if name is not None:
+            self.test_finished.emit(name, False, redact(f"{type(exc).__name__}: {exc}"))
+
+    def _on_events_arrived(self, events: list) -> None:
+        for event in events:
+            if isinstance(event, ev.RunStarted) and event.comparison_id in self._names:
+                self._runs[event.run_id] = self._names.pop(event.comparison_id)
+                continue
+            name = self._runs.get(getattr(event, "run_id", None))
+            if name is None:
+                continue
+            if isinstance(event, ev.FirstToken):
+                self._ttft[event.run_id] = event.ttft_ms
+            elif isinstance(event, ev.RunFinished):
+                self._finish(event.run_id, True, _ok_text(event.metrics.ttft_ms or self._ttft.get(event.run_id), event.output))
+            elif isinstance(event, ev.RunFailed):
+                self._finish(event.run_id, False, f"{event.error_class}: {redact(event.message)}")
+            elif isinstance(event, ev.RunCancelled):
+                self._finish(event.run_id, False, "cancelled")
+
+    def _finish(self, run_id: str, ok: bool, text: str) -> None:
+        name = self._runs.pop(run_id)
+        self._ttft.pop(run_id, None)
+        self.test_finished.emit(name, ok, text)
+
+
+def _ok_text(ttft_ms: float | None, output: str) -> str:
+    answer = " ".join(output.split())[:40]
+    said = f" · answered “{answer}”" if answer else " · no text in the answer"
+    ttft = f"first token after {ttft_ms:.0f} ms" if ttft_ms is not None else "no first-token time"
+    return f"OK · {ttft}{said}"

@@ -1,0 +1,179 @@
+"""General settings: the models a new comparison starts with, timeouts and retries.
+
+Written to promptbench.toml (``[compare] default_models``, ``[timeouts]``, ``[retries]``)
+through core's ``set_general`` in a task; core writes only what changed and says what
+is invalid, shown next to the field.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from promptbench.core.config import list_all_models
+from promptbench.core.settings_write import set_general
+from promptbench.gui.settings.common import InlineError, error_field, guarded, heading, muted
+
+KIND = {"catalog": "Catalog", "local": "Local", "ollama": "Ollama", "ad-hoc": "Other"}
+TIMEOUTS = (("connect_s", "connect_timeout_s", "Connect", "Opening the connection to the provider."),
+            ("first_token_s", "first_token_timeout_s", "First token", "Waiting for the first token (models may think first)."),
+            ("idle_s", "idle_timeout_s", "Between tokens", "Silence in the middle of an answer before it is given up."))
+
+
+class GeneralPage(QWidget):
+    settings_saved = Signal()
+
+    def __init__(self, services, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.errors = {name: InlineError() for name in ("default_models", "connect_s", "first_token_s", "idle_s", "max")}
+
+        self.defaults = QTreeWidget()
+        self.defaults.setHeaderLabels(["Model", "Kind", "Model string"])
+        self.defaults.setRootIsDecorated(False)
+        self.defaults.setAlternatingRowColors(True)
+        self.defaults.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.defaults.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        defaults_box = QGroupBox("Default models for a new comparison")
+        defaults_layout = QVBoxLayout(defaults_box)
+        defaults_layout.addWidget(self.defaults)
+        defaults_layout.addWidget(self.errors["default_models"])
+
+        self.timeouts: dict[str, QDoubleSpinBox] = {}
+        limits_box = QGroupBox("Timeouts and retries")
+        form = QFormLayout(limits_box)
+        for key, _attr, title, note in TIMEOUTS:
+            spin = QDoubleSpinBox(minimum=0.0, maximum=3600.0, decimals=1, suffix=" s", singleStep=1.0)
+            spin.setToolTip(note)
+            self.timeouts[key] = spin
+            form.addRow(title, _with_error(spin, self.errors[key], note))
+        self.retries = QSpinBox(minimum=0, maximum=20)
+        for spin in (*self.timeouts.values(), self.retries):
+            spin.setMinimumWidth(110)
+        form.addRow("Retries", _with_error(self.retries, self.errors["max"],
+                                           "After a rate limit or an overloaded server, before any text arrived."))
+
+        self.page_error = InlineError()
+        self.saved_note = muted(QLabel())
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.clicked.connect(self.revert)
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save)
+        actions = QHBoxLayout()
+        actions.addWidget(self.saved_note, 1)
+        actions.addWidget(self.revert_button)
+        actions.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("General"))
+        layout.addWidget(defaults_box, 1)
+        layout.addWidget(limits_box)
+        layout.addWidget(self.page_error)
+        layout.addLayout(actions)
+        self._dirty = False
+        self._loading = False
+        for spin in (*self.timeouts.values(), self.retries):
+            spin.valueChanged.connect(self._on_edited)
+        self.defaults.itemChanged.connect(self._on_edited)
+        services.settings_changed.connect(self._on_settings_changed)
+        self.revert()
+
+    # -- actions -----------------------------------------------------------------------------
+    def revert(self) -> None:
+        """Show what promptbench.toml says (models are listed in a task: Ollama is probed)."""
+        for label in (*self.errors.values(), self.page_error):
+            label.clear_error()
+        try:
+            settings = self.services.settings()
+        except Exception as exc:
+            self.page_error.show_error(str(exc))
+            return
+        self._loading = True
+        for key, attr, *_ in TIMEOUTS:
+            self.timeouts[key].setValue(getattr(settings, attr))
+        self.retries.setValue(settings.max_retries)
+        self._loading = False
+        self._dirty = False
+        self._list_models(settings, list(settings.default_models))
+
+    def _list_models(self, settings, checked: list[str]) -> None:
+        self.services.tasks.run(lambda: list_all_models(settings), on_done=guarded(self, lambda models: self._show_models(checked, models)),
+                                on_error=guarded(self, lambda exc: self.page_error.show_error(str(exc))), key="settings-all-models")
+
+    def checked_models(self) -> list[str]:
+        return [self.defaults.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.defaults.topLevelItemCount())
+                if self.defaults.topLevelItem(i).checkState(0) == Qt.CheckState.Checked]
+
+    def save(self) -> None:
+        for label in (*self.errors.values(), self.page_error):
+            label.clear_error()
+        root = self.services.store.root
+        values = dict(default_models=self.checked_models(), max_retries=self.retries.value(),
+                      **{attr: self.timeouts[key].value() for key, attr, *_ in TIMEOUTS})
+        self.save_button.setEnabled(False)
+        self.services.tasks.run(lambda: set_general(root, **values), on_done=guarded(self, self._on_written),
+                                on_error=guarded(self, self._on_write_failed), key="settings-general")
+
+    # -- internals ---------------------------------------------------------------------------
+    def _show_models(self, checked: list[str], models: list) -> None:
+        self._loading = True
+        self.defaults.clear()
+        by_name = {cfg.name: cfg for cfg in models}
+        ordered = [*checked, *(name for name in by_name if name not in checked)]
+        for name in ordered:
+            cfg = by_name.get(name)
+            kind = KIND.get(cfg.source, cfg.source) if cfg else "Not found"
+            item = QTreeWidgetItem([name, kind, cfg.model if cfg else "not in the catalog or installed"])
+            item.setData(0, Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked)
+            self.defaults.addTopLevelItem(item)
+        self._loading = False
+
+    def _on_written(self, _path) -> None:
+        self.save_button.setEnabled(True)
+        self._dirty = False
+        try:
+            self.services.reload_settings()  # settings_changed -> revert() shows the file's values
+        except Exception as exc:
+            self.page_error.show_error(str(exc))
+            return
+        self.saved_note.setText("Saved to promptbench.toml.")
+        self.settings_saved.emit()
+
+    def _on_write_failed(self, exc: Exception) -> None:
+        self.save_button.setEnabled(True)
+        for prefix in (("timeouts",), ("retries",), ("compare",)):
+            field, message = error_field(str(exc), prefix)
+            if field in self.errors:
+                self.errors[field].show_error(message)
+                return
+        self.page_error.show_error(str(exc))
+
+    def _on_edited(self, *_args) -> None:
+        if not self._loading:
+            self._dirty = True
+            self.saved_note.setText("")
+
+    def _on_settings_changed(self) -> None:
+        if not self._dirty:
+            self.revert()
+            return
+        try:  # keep the unsaved edits; the catalog may have changed
+            self._list_models(self.services.settings(), self.checked_models())
+        except Exception as exc:
+            self.page_error.show_error(str(exc))
+
+
+def _with_error(widget: QWidget, error: InlineError, note: str) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    row = QHBoxLayout()
+    row.addWidget(widget)
+    row.addWidget(muted(QLabel(note)), 1)
+    layout.addLayout(row)
+    layout.addWidget(error)
+    return box
