@@ -20,13 +20,12 @@ V4 = V3.replace("  - name: Linus\n", "  - name: Linus\n  - name: Grace\n")
 @pytest.fixture
 def services(workspace):
     services = Services(workspace)
-    import threading, sys
-    services.bridge._timer.destroyed.connect(lambda *_: sys.__stderr__.write(f"\nBRIDGE TIMER DESTROYED ON {threading.current_thread().name}\n"))
     yield services
     services.close()
     # Free the Services (and the bridge's running 30 ms timer) here, on the GUI thread: left
     # to the cyclic GC, it may be destroyed from a task's worker thread in a later test,
     # which corrupts Qt's timer list (seen as a segfault in QTimerInfoList::activateTimers).
+    services.bridge._timer.stop()
 
 
 @pytest.fixture

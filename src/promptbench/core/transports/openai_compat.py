@@ -69,7 +69,8 @@ async def stream_openai(client: httpx.AsyncClient, req: WireRequest, timeouts: T
                     await _raise_for_status(response, req)
                 buffer = b""
                 done = False
-                async for raw in response.aiter_raw():
+                chunks = response.aiter_raw()
+                async for raw in chunks:
                     t_ns = _perf_ns()
                     buffer += raw
                     if b"\n" not in raw:
@@ -87,6 +88,7 @@ async def stream_openai(client: httpx.AsyncClient, req: WireRequest, timeouts: T
                                 seen_content = True
                             yield item
                     if done:
+                        await _drain_rest(chunks)
                         break
                     if seen_content:  # between tokens the limit is the idle timeout
                         deadline.reschedule(loop.time() + timeouts.idle_s)
@@ -101,6 +103,21 @@ async def stream_openai(client: httpx.AsyncClient, req: WireRequest, timeouts: T
         phase = "between tokens" if seen_content else "before the first token"
         limit = timeouts.idle_s if seen_content else timeouts.first_token_s
         raise ProviderError("timeout", f"{req.model}: no data for {limit:g} s {phase} (timeout)") from None
+
+
+async def _drain_rest(chunks) -> None:
+    """Read to the end of the body after [DONE] so the connection goes back to the pool.
+
+    Breaking off at [DONE] closes the socket instead, and the next run to the same
+    server pays a new TCP (and TLS) handshake inside its TTFT. A server that keeps the
+    body open after [DONE] gets a second, then the connection is dropped.
+    """
+    try:
+        async with asyncio.timeout(1.0):
+            async for _ in chunks:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        pass
 
 
 def _parse_event(payload: bytes, t_ns: int, req: WireRequest) -> list[tuple]:

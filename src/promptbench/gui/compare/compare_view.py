@@ -303,20 +303,20 @@ class CompareView(QWidget):
             pane.set_badges(labels)
 
     def _update_local_notes(self) -> None:
-        """Local runs waiting: starting their server, or queued behind another local model."""
+        """Say why a local run has no text yet: its server is starting, or it waits its turn."""
         local = [p for p in self.panes() if p.model is not None and p.model.is_local and not p.state.terminal]
-        if not any(p.state.status == "waiting" for p in local):
+        if not local:
             return
-        alive = {mid for mid, s in self.services.local().status().items() if s.get("alive")}
-        sequential = (self._request.local_mode if self._request else self.picker.local_mode()) == "sequential"
-        busy = False
+        alive: set | None = None
         for pane in local:
-            if pane.state.status == "waiting":
-                if sequential and busy:
-                    pane.set_waiting_note("queued: one local model at a time")
-                else:
-                    pane.set_waiting_note("waiting for first token" if pane.model.model in alive else "starting local model")
-            busy = busy or pane.state.status in ("waiting", "streaming", "retrying")
+            if pane.state.status == "queued" and pane.request is not None and pane.request.local_mode == "sequential":
+                pane.set_waiting_note("queued: one local model at a time")
+            elif pane.state.status == "waiting":
+                if alive is None:  # a dict of a few entries; no I/O
+                    alive = {mid for mid, s in self.services.local().status().items() if s.get("alive")}
+                pane.set_waiting_note("waiting for first token" if pane.model.model in alive else "starting local model")
+            else:
+                pane.set_waiting_note("")
 
     # -- display -------------------------------------------------------------------------
     def _show_summary(self, request) -> None:

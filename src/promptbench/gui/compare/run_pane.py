@@ -47,7 +47,7 @@ class RunPane(QFrame):
         self.read_only = read_only
         self.model = None          # ModelConfig, once the run is bound
         self.binding = None        # token of the launch that owns this pane (compare view)
-        self.waiting_note = ""     # e.g. "starting local model" (set by the compare view)
+        self.waiting_note = ""     # e.g. "starting local model" while queued/waiting (set by the compare view)
         self.state = RunState(model_name)
         self._rendered_status = None
         self._badges: list[str] = []
@@ -230,8 +230,10 @@ class RunPane(QFrame):
 
     def status_text(self) -> str:
         s = self.state
+        if s.status in ("queued", "waiting") and self.waiting_note:
+            return self.waiting_note
         if s.status == "waiting":
-            return self.waiting_note or "waiting for first token"
+            return "waiting for first token"
         if s.status == "retrying":
             return f"retrying ({s.retries})"
         text = f"error: {s.error_class}" if s.status == "error" and s.error_class else s.status
