@@ -232,6 +232,53 @@ def test_screenshot_finished_compare(view, openai_server, qtbot):
              "beta": "Greetings, Ada. " * 12, "gamma": "# Hi Ada\n\nA *short* answer with `code`."}
     for name, text in texts.items():
         openai_server.set_scenario(name, text=text, chunk_interval_s=0.005)
+    qtbot.waitUntil(lambda: view.picker.estimate_label.text().startswith("Before running"), timeout=WAIT_MS)
     view.run()
     wait_terminal(qtbot, view)
     view.grab().save("/tmp/compare_finished.png")
+
+
+def test_events_before_the_run_ids_are_known_are_replayed_and_stale_ones_dropped():
+    from promptbench.core import events as ev
+    from promptbench.core.events import RunMetrics
+    from promptbench.gui.compare.routing import EventRouter
+
+    router = EventRouter()
+    pane = object()
+    assert router.route([ev.TextDelta("r1", "lost", 1, 1)]) == ({}, [])  # nothing in flight: dropped
+    router.launching()
+    early = [ev.RunStarted("r1", "c1", "alpha", 1), ev.TextDelta("r1", "hi", 2, 1), ev.TextDelta("other", "x", 2, 1)]
+    assert router.route(early) == ({}, [])  # held
+    groups, finished = router.launched("c1", {"r1": pane})
+    assert groups == {pane: early[:2]} and finished == []
+    done = ev.RunFinished("r1", "hi", RunMetrics())
+    assert router.route([done, ev.ComparisonFinished("c1")]) == ({pane: [done]}, ["c1"])
+    assert router.route([ev.TextDelta("r1", "late", 3, 2)]) == ({}, [])  # after its end: dropped
+
+
+def test_output_follows_the_end_unless_the_reader_scrolled_up(qtbot, widgets):
+    from promptbench.gui.compare.markdown import OutputView
+
+    view = OutputView()
+    widgets(view)
+    view.resize(300, 120)
+    view.show()
+    bar = view.raw.verticalScrollBar()
+    for i in range(60):
+        view.append(f"line {i}\n")
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    bar.setValue(0)  # the reader scrolls up to read the start
+    for i in range(60, 80):
+        view.append(f"line {i}\n")
+    assert bar.value() == 0
+    assert view.text() == "".join(f"line {i}\n" for i in range(80))
+    view.complete()
+    assert view.showing_markdown()
+    view.set_markdown(False)
+    assert not view.showing_markdown() and view.raw.toPlainText() == view.text()
+
+
+def test_grid_shape():
+    from promptbench.gui.compare.pane_grid import grid_shape
+
+    assert [grid_shape(n) for n in (1, 2, 4, 5, 6, 8)] == [(1, 1), (1, 2), (1, 4), (2, 3), (2, 3), (2, 4)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
+from PySide6.QtCore import Qt
 from promptbench.gui.history import HistoryPanel
 from promptbench.gui.history.sidebyside import align_lines, changed_lines
 from promptbench.gui.history.version_table import COL_CHANGE, COL_LABELS, LABELS_ROLE, WORKTREE, readable_date
@@ -25,7 +26,8 @@ def services(workspace):
     # Free the Services (and the bridge's running 30 ms timer) here, on the GUI thread: left
     # to the cyclic GC, it may be destroyed from a task's worker thread in a later test,
     # which corrupts Qt's timer list (seen as a segfault in QTimerInfoList::activateTimers).
-    services.bridge._timer.stop()
+    del services
+    gc.collect()
 
 
 @pytest.fixture
@@ -147,6 +149,27 @@ def test_undo_after_rollback_over_uncommitted_edits_brings_them_back(qtbot, pane
         panel.undo()
     assert (workspace.root / P).read_text() == edited  # the snapshot of the edits
     settle(qtbot, panel.services)
+
+
+def test_undo_is_withdrawn_once_a_save_follows_the_rollback(qtbot, panel, workspace, shas):
+    select(qtbot, panel, [shas[1]])
+    with qtbot.waitSignal(panel.history_loaded):
+        panel.rollback_selected()
+    assert panel.undo_available()
+    workspace.save(P, V2.replace("Says hello", "Greets"), "edit after rollback")
+    with qtbot.waitSignal(panel.history_loaded):
+        panel.refresh()
+    assert not panel.undo_available() and panel.notice.text() == ""
+    assert panel.table.selected_revs() == [workspace.history(P)[0].sha]  # the top stays selected
+
+
+def test_copy_shortcut_copies_the_full_sha(qtbot, panel, shas):
+    from PySide6.QtGui import QGuiApplication
+
+    select(qtbot, panel, [shas[2]])
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == shas[2]
 
 
 def test_promote_moves_labels_and_custom_labels(qtbot, panel, workspace, shas, monkeypatch):

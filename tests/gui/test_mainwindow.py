@@ -1,52 +1,68 @@
-"""The foundation window on a real workspace: save commits, rollback restores."""
+"""The whole main window on a real workspace: select, edit, save, roll back, close cleanly."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import gc
+import threading
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
 
 from promptbench.gui.mainwindow import MainWindow
+from promptbench.gui.services import Services
 from tests.conftest import SIMPLE_PROMPT
 
 P = "greeter.prompt.yml"
 
 
-def test_edit_save_and_rollback(qtbot, workspace, monkeypatch):
+@pytest.fixture
+def window(qtbot, workspace, tmp_path):
     workspace.save(P, SIMPLE_PROMPT, "v1")
-    window = MainWindow(workspace)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    window.editor.setFocus()
-    assert window.prompt_list.currentItem().text() == P
-    assert window.editor.toPlainText() == SIMPLE_PROMPT
+    services = Services(workspace, key_lookup=lambda m: None)
+    settings = QSettings(str(tmp_path / "qsettings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(services, settings)
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.show()
+        win.activateWindow()
+    qtbot.waitUntil(lambda: win.editor.current_rel() == P and win.editor.current_text() == SIMPLE_PROMPT, timeout=10000)
+    yield win
+    win.close()
+    del services
+    gc.collect()
 
-    window.editor.setPlainText(SIMPLE_PROMPT.replace("friendly", "concise"))
-    qtbot.keyClick(window.editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    history = workspace.history(P)
-    assert window.status.text().startswith("Saved"), window.status.text()
-    assert len(history) == 2 and "concise" in workspace.read_at(P, history[0].sha).decode()
-    assert window.history_list.count() == 2
 
-    window.history_list.setCurrentRow(0)  # the new version: diff against v1
-    assert "+    content: You are concise." in window.diff_view.toPlainText()
-    window.history_list.setCurrentRow(1)  # v1
-    window.rollback_selected()
-    assert (workspace.root / P).read_text() == SIMPLE_PROMPT
-    assert window.editor.toPlainText() == SIMPLE_PROMPT
+def test_opens_first_prompt_and_lists_tree(window):
+    assert window.tree.paths() == [P]
+    assert window.tree.current() == P
+
+
+def test_ctrl_s_saves_a_commit_and_history_shows_it(qtbot, window, workspace):
+    raw = window.editor.raw.editor
+    raw.setPlainText(SIMPLE_PROMPT.replace("friendly", "concise"))
+    raw.setFocus()
+    qtbot.keyClick(raw, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(workspace.history(P)) == 2, timeout=10000)
+    assert "concise" in (workspace.root / P).read_text()
+    qtbot.waitUntil(lambda: "Saved" in window.status.text(), timeout=5000)
+
+
+def test_rollback_from_history_reloads_editor(qtbot, window, workspace):
+    workspace.save(P, SIMPLE_PROMPT.replace("friendly", "rude"), "v2")
+    with qtbot.waitSignal(window.history.history_loaded, timeout=10000):
+        window.history.refresh()
+    qtbot.waitUntil(lambda: window.editor.current_text() != SIMPLE_PROMPT, timeout=10000)  # reloaded from disk
+    v1 = workspace.history(P)[-1].sha
+    with qtbot.waitSignal(window.history.rolled_back, timeout=10000):
+        window.history.rollback_to(v1)
+    qtbot.waitUntil(lambda: (workspace.root / P).read_text() == SIMPLE_PROMPT, timeout=10000)
+    qtbot.waitUntil(lambda: window.editor.current_text() == SIMPLE_PROMPT, timeout=10000)
     assert len(workspace.history(P)) == 3
 
 
-def test_invalid_edit_shows_error_and_keeps_text(qtbot, workspace, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
+def test_close_leaves_no_engine_thread(qtbot, window):
+    window.services.engine()  # started, as after a compare
+    assert any(t.name == "promptbench-engine" for t in threading.enumerate())
+    window.close()
+    assert not any(t.name == "promptbench-engine" and t.is_alive() for t in threading.enumerate())
 
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
-    workspace.save(P, SIMPLE_PROMPT, "v1")
-    window = MainWindow(workspace)
-    qtbot.addWidget(window)
-    window.editor.setPlainText("name: [broken\n")
-    window.save()
-    assert shown and P in shown[0] and "invalid YAML" in shown[0]
-    assert window.editor.toPlainText() == "name: [broken\n"
-    assert (workspace.root / P).read_text() == SIMPLE_PROMPT

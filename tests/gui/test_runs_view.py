@@ -52,7 +52,7 @@ def test_runs_view_lists_and_reopens_a_comparison(qtbot, services, widgets, open
     qtbot.waitUntil(lambda: runs.table.rowCount() == 0 and "0 comparisons" in runs.count_label.text(), timeout=WAIT_MS)
     runs.status_box.setCurrentIndex(runs.status_box.findData("error"))
     qtbot.waitUntil(lambda: runs.table.rowCount() == 1, timeout=WAIT_MS)
-    runs.model_box.setCurrentIndex(runs.model_box.findData("beta"))
+    runs.model_box.setCurrentIndex(runs.model_box.findData("gamma"))  # gamma is the one that failed
     runs.version_edit.setText("draft")  # the comparison ran the saved version
     qtbot.waitUntil(lambda: runs.table.rowCount() == 0 and "0 comparisons" in runs.count_label.text(), timeout=WAIT_MS)
     runs.version_edit.setText(live["alpha"].request.prompt_version[:6])
@@ -61,3 +61,26 @@ def test_runs_view_lists_and_reopens_a_comparison(qtbot, services, widgets, open
     runs.until_check.setChecked(True)
     runs.until_edit.setDate(runs.until_edit.date().addDays(-2))
     qtbot.waitUntil(lambda: runs.table.rowCount() == 0 and "0 comparisons" in runs.count_label.text(), timeout=WAIT_MS)
+
+
+def test_summarize_groups_runs_by_comparison_and_filters():
+    from promptbench.gui.compare.run_summary import Filters, summarize
+
+    def run(i, cid, model, status, ttft, cost, when, version="abc123"):
+        return {"id": f"r{i}", "comparison_id": cid, "model_name": model, "status": status, "ttft_ms": ttft,
+                "cost_usd": cost, "started_at": when, "prompt_path": "p.prompt.yml", "prompt_version": version}
+    runs = [  # newest first, as the store lists them
+        run(4, "c2", "beta", "error", None, None, "2024-05-02T10:00:00.000Z", "draft:ffee"),
+        run(3, "c2", "alpha", "finished", 90.0, 0.002, "2024-05-02T10:00:00.000Z", "draft:ffee"),
+        run(2, "c1", "beta", "finished", 120.0, 0.003, "2024-05-01T10:00:00.000Z"),
+        run(1, "c1", "alpha", "finished", 80.0, 0.001, "2024-05-01T10:00:00.000Z"),
+    ]
+    rows = summarize(runs)
+    assert [r.comparison_id for r in rows] == ["c2", "c1"]
+    assert rows[0].models == ["alpha", "beta"] and rows[0].statuses_text() == "1 finished, 1 error"
+    assert rows[0].total_cost_usd == 0.002 and rows[0].unknown_cost == 1 and rows[0].best_ttft_ms == 90.0
+    assert rows[1].best_ttft_ms == 80.0 and rows[1].total_cost_usd == 0.004
+    assert [r.comparison_id for r in summarize(runs, Filters(status="error"))] == ["c2"]
+    assert [r.comparison_id for r in summarize(runs, Filters(version="draft"))] == ["c2"]
+    assert [r.comparison_id for r in summarize(runs, Filters(version="abc"))] == ["c1"]
+    assert [r.comparison_id for r in summarize(runs, Filters(model="beta", status="finished"))] == ["c1"]

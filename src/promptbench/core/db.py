@@ -123,7 +123,89 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX {name} ON {table} ({columns})")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+def m002_votes(db: sqlite_utils.Database) -> None:
+    # Human judgements: pairwise votes and N-way rankings (votes), 1-5 rubric scores,
+    # thumbs up/down, and the ranking sessions that produced them. No foreign key to
+    # runs: a vote must be saved even when its run rows are missing (imported votes
+    # have no runs at all). Contestant = (prompt, version, model).
+    db.execute(
+        """CREATE TABLE ranking_sessions (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            name TEXT NOT NULL,
+            prompt_path TEXT,
+            config TEXT NOT NULL DEFAULT '{}',  -- JSON: test cases x versions x models, blind, criteria
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'finished', 'abandoned'))
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE votes (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            voter TEXT NOT NULL,
+            session_id TEXT REFERENCES ranking_sessions(id),
+            blind INTEGER NOT NULL DEFAULT 1 CHECK (blind IN (0, 1)),
+            kind TEXT NOT NULL CHECK (kind IN ('pairwise', 'ranking')),
+            test_case TEXT,
+            prompt_path TEXT,  -- the prompt all contestants share; NULL when they differ
+            note TEXT,
+            source TEXT NOT NULL DEFAULT 'app' CHECK (source IN ('app', 'import')),
+            source_name TEXT,  -- imports: the file the vote came from
+            from_ranking TEXT,  -- an imported pair that was exported from an N-way ranking
+            a_prompt TEXT, a_version TEXT, a_model TEXT,
+            b_prompt TEXT, b_version TEXT, b_model TEXT,
+            a_run_id TEXT, b_run_id TEXT,
+            winner TEXT CHECK (winner IN ('a', 'b', 'tie', 'both_bad')),
+            left_side TEXT CHECK (left_side IN ('a', 'b')),  -- which contestant was shown on the left
+            contestants TEXT,  -- rankings: JSON list in chosen order, best first, with rank and run_id
+            positions TEXT,  -- rankings: JSON {"shown": [index into contestants, left to right]}
+            CHECK (kind = 'ranking' OR (a_prompt IS NOT NULL AND a_version IS NOT NULL AND a_model IS NOT NULL
+                   AND b_prompt IS NOT NULL AND b_version IS NOT NULL AND b_model IS NOT NULL
+                   AND winner IS NOT NULL AND left_side IS NOT NULL)),
+            CHECK (kind = 'pairwise' OR (contestants IS NOT NULL AND positions IS NOT NULL))
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE rubric_scores (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            vote_id TEXT REFERENCES votes(id),
+            run_id TEXT,
+            prompt TEXT NOT NULL, version TEXT NOT NULL, model TEXT NOT NULL,
+            test_case TEXT,
+            criterion TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (typeof(score) = 'integer' AND score BETWEEN 1 AND 5),
+            voter TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE thumbs (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            run_id TEXT,
+            prompt TEXT NOT NULL, version TEXT NOT NULL, model TEXT NOT NULL,
+            test_case TEXT,
+            value INTEGER NOT NULL CHECK (value IN (1, -1)),
+            voter TEXT NOT NULL,
+            note TEXT
+        )"""
+    )
+    for name, table, columns in [
+        ("idx_votes_prompt_created", "votes", "prompt_path, created_at"),
+        ("idx_votes_a_prompt", "votes", "a_prompt, created_at"),
+        ("idx_votes_b_prompt", "votes", "b_prompt, created_at"),
+        ("idx_votes_created_at", "votes", "created_at"),
+        ("idx_votes_session", "votes", "session_id"),
+        ("idx_rubric_contestant", "rubric_scores", "prompt, version, model"),
+        ("idx_rubric_vote", "rubric_scores", "vote_id"),
+        ("idx_thumbs_contestant", "thumbs", "prompt, version, model"),
+        ("idx_thumbs_run", "thumbs", "run_id"),
+        ("idx_sessions_created_at", "ranking_sessions", "created_at"),
+    ]:
+        db.execute(f"CREATE INDEX {name} ON {table} ({columns})")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes]
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -33,6 +33,9 @@ def run_app(workspace: Path | None = None) -> int:
     app.setDesktopFileName("promptbench")
     app.setStyle("Fusion")  # follows the system light/dark colour scheme
     app.setWindowIcon(app_icon())
+    from promptbench.gui.gc_guard import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(app)  # noqa: F841  (lives as long as the app)
     qsettings = QSettings()
     holder: dict = {}
 

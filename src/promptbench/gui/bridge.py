@@ -45,3 +45,8 @@ class EngineBridge(QObject):
     def flush(self) -> None:
         """Deliver whatever is pending now (tests, and before closing)."""
         self._drain()
+
+    def stop(self) -> None:
+        """No more deliveries (the workspace is closing): stop the timer, drop what is pending."""
+        self._timer.stop()
+        self._pending.clear()

@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         from promptbench.gui.runs_view import RunsView
 
         self.services = services
+        services.setParent(self)  # freed with the window, on the GUI thread
         self.store = services.store
         self.qsettings = qsettings or QSettings()
         self.setWindowTitle(f"promptbench — {self.store.root.name}")

@@ -91,9 +91,10 @@ class Services(QObject):
         if self._closed:
             return
         self._closed = True
-        self.tasks.wait(10000)
+        self.tasks.close(10000)
         if self._engine is not None:
             self._engine.shutdown()
+        self.bridge.stop()
         if self._local is not None:
             self._local.stop_all()
         if self._runs is not None:

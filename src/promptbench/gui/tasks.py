@@ -46,9 +46,12 @@ class TaskRunner(QObject):
         self._next_id = 0
         self._callbacks: dict[int, tuple] = {}
         self._generation: dict[str, int] = {}
+        self._closed = False
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[Exception], None] | None = None, key: str | None = None) -> int:
+        if self._closed:
+            return -1
         self._next_id += 1
         task_id = self._next_id
         if key is not None:
@@ -63,6 +66,8 @@ class TaskRunner(QObject):
     @Slot(int, object, object)
     def _on_finished(self, task_id: int, result: Any, error: Exception | None) -> None:
         on_done, on_error, key = self._callbacks.pop(task_id, (None, None, None))
+        if self._closed:
+            return  # the widgets that asked may be gone
         if not self._callbacks:
             self.busy_changed.emit(False)
         if key is not None and self._generation.get(key) != task_id:
@@ -77,6 +82,13 @@ class TaskRunner(QObject):
 
     def is_busy(self) -> bool:
         return bool(self._callbacks)
+
+    def close(self, msecs: int = 30000) -> bool:
+        """Wait for running tasks, then deliver no more results."""
+        done = self.pool.waitForDone(msecs)
+        self._closed = True
+        self._callbacks.clear()
+        return done
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until every task finished (tests and shutdown only)."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
+from promptbench.gui.compare.estimates import Estimator, build_request
 from promptbench.gui.compare.formatting import local_mode_label, short_version
 from promptbench.gui.compare.model_picker import ModelPicker
 from promptbench.gui.compare.pane_grid import PaneGrid
@@ -24,7 +25,7 @@ from promptbench.gui.compare.routing import EventRouter, Launch
 from promptbench.gui.compare.run_pane import RunPane
 
 TICK_MS = 100
-ESTIMATE_DELAY_MS = 250
+MAX_PANES = 8
 _BANNER = "QLabel { background: #b71c1c; color: white; border-radius: 4px; padding: 6px 10px; }"
 
 
@@ -91,10 +92,7 @@ class CompareView(QWidget):
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
         self._ticker.timeout.connect(self._on_ticker_timeout)
-        self._estimate_timer = QTimer(self)
-        self._estimate_timer.setSingleShot(True)
-        self._estimate_timer.setInterval(ESTIMATE_DELAY_MS)
-        self._estimate_timer.timeout.connect(self._estimate)
+        self._estimator = Estimator(services, self.picker, self)
         self.picker.selection_changed.connect(self.refresh_estimate)
         self.picker.local_mode_box.currentIndexChanged.connect(self.refresh_estimate)
         services.bridge.events_arrived.connect(self._on_events_arrived)
@@ -104,7 +102,7 @@ class CompareView(QWidget):
     # -- public API ----------------------------------------------------------------------
     def set_source(self, fn) -> None:
         """``fn() -> (rel, content_bytes, PromptFile, test_case, values)``: what Run runs."""
-        self._source = fn
+        self._source = self._estimator.source = fn
         self.refresh_estimate()
 
     def panes(self) -> list[RunPane]:
@@ -115,8 +113,7 @@ class CompareView(QWidget):
 
     def refresh_estimate(self) -> None:
         """Recompute the per-model estimate soon (debounced): call when the prompt changed."""
-        if not self._closed:
-            self._estimate_timer.start()
+        self._estimator.schedule()
 
     def run(self) -> None:
         names = self.picker.selected_names()
@@ -124,7 +121,11 @@ class CompareView(QWidget):
         if source is None:
             return
         if not names:
-            self._show_banner("Check at least one model to run (Models).")
+            self._show_banner("Check at least one model to run (Models)." if self.picker.is_loaded()
+                              else "The model list is still loading; try again in a moment.")
+            return
+        if len(names) > MAX_PANES:
+            self._show_banner(f"{len(names)} models are checked; compare at most {MAX_PANES} at once.")
             return
         self._show_banner("")
         self._retire_panes()
@@ -132,7 +133,7 @@ class CompareView(QWidget):
         self.grid.set_panes(panes)
         self.stack.setCurrentWidget(self.grid)
         self.summary.setText("Preparing the request…")
-        self._launch(panes, partial(_build, self.services, source, names, self.picker.local_mode()), full=True)
+        self._launch(panes, partial(build_request, self.services, source, names, self.picker.local_mode()), full=True)
 
     def cancel_all(self) -> None:
         for pane in self.panes():
@@ -145,7 +146,7 @@ class CompareView(QWidget):
         self.cancel_all()
         self._closed = True
         self._ticker.stop()
-        self._estimate_timer.stop()
+        self._estimator.stop()
         try:
             self.services.bridge.events_arrived.disconnect(self._on_events_arrived)
         except (RuntimeError, TypeError):
@@ -167,7 +168,6 @@ class CompareView(QWidget):
 
     def _new_pane(self, name: str) -> RunPane:
         pane = RunPane(name)
-        pane.request = None
         pane.cancel_clicked.connect(partial(self._on_pane_cancel_clicked, pane))
         pane.rerun_clicked.connect(partial(self._on_pane_rerun_clicked, pane))
         return pane
@@ -208,6 +208,7 @@ class CompareView(QWidget):
             self._request = request
             self._show_summary(request)
         self._deliver(groups, finished)
+        self._update_local_notes()
         self.comparison_started.emit(comparison_id)
 
     def _on_launch_failed(self, launch: Launch, exc: Exception) -> None:
@@ -252,7 +253,7 @@ class CompareView(QWidget):
             source = self._read_source()
             if source is None:
                 return
-            make = partial(_build, self.services, source, [pane.state.model_name], self.picker.local_mode())
+            make = partial(build_request, self.services, source, [pane.state.model_name], self.picker.local_mode())
         self._launch([pane], make, full=False)
 
     # -- events --------------------------------------------------------------------------
@@ -342,45 +343,3 @@ class CompareView(QWidget):
             self._cancel_pane(pane)
             self._router.unbind(pane.run_id)
             pane.binding = None
-
-    # -- estimate ------------------------------------------------------------------------
-    def _estimate(self) -> None:
-        names = self.picker.selected_names()
-        if self._closed or self._source is None or not names or not self.picker.is_loaded():
-            self.picker.show_estimates(None)
-            return
-        try:
-            source = self._source()
-        except Exception as exc:
-            self.picker.show_estimates(None, f"No estimate: {exc}")
-            return
-        if source is None:
-            self.picker.show_estimates(None)
-            return
-        services, mode = self.services, self.picker.local_mode()
-
-        def work():
-            from promptbench.core.compare import estimate
-
-            return estimate(_build(services, source, names, mode))
-        services.tasks.run(work, on_done=self._on_estimated, on_error=self._on_estimate_failed,
-                           key=f"compare.estimate:{id(self)}")
-
-    def _on_estimated(self, rows: list[dict]) -> None:
-        if not self._closed:
-            self.picker.show_estimates(rows)
-
-    def _on_estimate_failed(self, exc: Exception) -> None:
-        if not self._closed:
-            self.picker.show_estimates(None, f"No estimate yet: {exc}")
-
-
-def _build(services, source, names: list[str], local_mode: str):
-    """The ComparisonRequest for ``source`` and model ``names`` (runs in a task)."""
-    from promptbench.core.compare import build_request, resolve_models
-
-    rel, content, prompt, test_case, values = source
-    settings = services.settings()
-    models = resolve_models(settings, names)
-    return build_request(services.store, rel, prompt, models, settings=settings, test_case=test_case,
-                         values=values, content=content, local_mode=local_mode)

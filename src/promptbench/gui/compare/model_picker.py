@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from promptbench.gui.compare.formatting import DASH, fmt_cost, local_mode_label
+from promptbench.gui.compare.formatting import fmt_cost, local_mode_label
 
 GROUPS = (("catalog", "Catalog"), ("local", "Local (embedded)"), ("ollama", "Detected (Ollama)"), ("ad-hoc", "Ad hoc"))
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -272,8 +272,9 @@ class ModelPicker(QWidget):
         if rows:
             known = [r["max_cost_usd"] for r in rows if r["max_cost_usd"] is not None]
             unknown = len(rows) - len(known)
-            total = f"at most {fmt_cost(sum(known))}" if known else DASH
-            extra = f" (+{unknown} with unknown price)" if unknown else ""
+            total = (("free" if sum(known) == 0 else f"at most {fmt_cost(sum(known))}") if known
+                     else "price unknown")
+            extra = f" (+{unknown} with unknown price)" if unknown and known else ""
             max_out = rows[0]["max_output_tokens"]
             self.estimate_label.setText(f"Before running: {total}{extra} for {len(rows)} model(s), "
                                         f"up to {max_out} output tokens each.")

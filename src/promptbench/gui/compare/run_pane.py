@@ -46,6 +46,7 @@ class RunPane(QFrame):
         self.setMinimumWidth(240)
         self.read_only = read_only
         self.model = None          # ModelConfig, once the run is bound
+        self.request = None        # the ComparisonRequest this run belongs to (for re-run)
         self.binding = None        # token of the launch that owns this pane (compare view)
         self.waiting_note = ""     # e.g. "starting local model" while queued/waiting (set by the compare view)
         self.state = RunState(model_name)

@@ -17,8 +17,8 @@ STATUS_ORDER = ("finished", "error", "cancelled", "interrupted", "running")
 class Filters:
     prompt: str | None = None        # exact prompt path
     version: str | None = None       # prefix of the prompt version (sha, or "draft")
-    model: str | None = None         # a run of this model name
-    status: str | None = None        # a run with this status
+    model: str | None = None         # a run of this model name ...
+    status: str | None = None        # ... that ended with this status
     since: object = None             # aware datetime, inclusive
     until: object = None             # aware datetime, exclusive
 
@@ -76,10 +76,9 @@ def _matches(group: list[dict], f: Filters) -> bool:
         wanted = f.version.strip().lower()
         if not (version.startswith(wanted) or version.startswith("draft:" + wanted)):
             return False
-    if f.model and not any(r.get("model_name") == f.model for r in group):
-        return False
-    if f.status and not any(r.get("status") == f.status for r in group):
-        return False
+    if f.model or f.status:  # one run of that model that ended that way
+        return any((not f.model or r.get("model_name") == f.model) and (not f.status or r.get("status") == f.status)
+                   for r in group)
     return True
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
 from promptbench.core.history import Version
 from promptbench.gui.history.diff_view import SideBySideDiffView
@@ -26,6 +26,7 @@ class DiffArea(QWidget):
         self.base_combo.currentIndexChanged.connect(lambda _i: self.base_changed.emit())
         self.compare_label = QLabel()
         self.compare_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.compare_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long subjects: clip, don't widen
         self.side_by_side = SideBySideDiffView()
         self.structured_view = StructuredDiffView()
         self.tabs = QTabWidget(documentMode=True)

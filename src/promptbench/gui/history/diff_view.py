@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QFontDatabase, QPainter, QTextBlockFormat, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QSizePolicy, QSplitter, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from promptbench.gui.history.sidebyside import DiffRow, changed_lines
 from promptbench.gui.history.theme import DiffColors, diff_colors
@@ -146,6 +147,7 @@ class SideBySideDiffView(QWidget):
         for title in (self.left_title, self.right_title):
             title.setTextFormat(Qt.TextFormat.PlainText)
             title.setContentsMargins(4, 2, 4, 2)
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._rows: list[DiffRow] = []
         self._syncing = False
         self._link(self.left_pane, self.right_pane)

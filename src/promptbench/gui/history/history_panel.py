@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLabel, QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QPushButton, QSizePolicy, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from promptbench.gui.history import jobs
 from promptbench.gui.history.diff_area import PREVIOUS, DiffArea
@@ -32,6 +33,7 @@ class HistoryPanel(QWidget):
         self._rel: str | None = None
         self._writing = False
         self._select_after_load: list[str] | None = None
+        self._undo_head: str | None = None  # the rollback commit the notice's Undo belongs to
         self._diff_timer = QTimer(self, singleShot=True, interval=40)
         self._diff_timer.timeout.connect(self._load_diff)
 
@@ -40,6 +42,7 @@ class HistoryPanel(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.refresh_button = QToolButton(text="Refresh", toolTip="Reload the history from git", autoRaise=True)
         self.refresh_button.clicked.connect(self.refresh)
         self.table = VersionTable()
@@ -129,8 +132,8 @@ class HistoryPanel(QWidget):
             return
         store = self.services.store
         self._run(lambda: jobs.load_history(store, rel), key="history",
-                                on_done=lambda result: self._on_history_loaded(rel, result),
-                                on_error=lambda exc: self._show_error("load the history", exc))
+                  on_done=lambda result: self._on_history_loaded(rel, result),
+                  on_error=lambda exc: self._show_error("load the history", exc))
 
     def selected_revs(self) -> list[str]:
         return self.table.selected_revs()
@@ -177,8 +180,8 @@ class HistoryPanel(QWidget):
         store = self.services.store
         self._set_writing(True)
         self._run(lambda: jobs.rollback(store, rel, sha), key="rollback",
-                                on_done=lambda outcome: self._on_rollback_done(rel, outcome),
-                                on_error=lambda exc: self._show_error(f"roll back to {sha[:8]}", exc, wrote=True))
+                  on_done=lambda outcome: self._on_rollback_done(rel, outcome),
+                  on_error=lambda exc: self._show_error(f"roll back to {sha[:8]}", exc, wrote=True))
 
     def _on_rollback_done(self, rel: str, outcome: jobs.RollbackOutcome) -> None:
         self._set_writing(False)
@@ -190,6 +193,7 @@ class HistoryPanel(QWidget):
             self._post(f"Rolled back to {outcome.target[:8]} — undo: roll back to the previous version",
                        action_text="Undo", action=(lambda: self._undo(rel, undo_to)) if undo_to else None)
             self._select_after_load = [version.sha]
+            self._undo_head = version.sha
             self.rolled_back.emit(rel, version.sha)
         if rel == self._rel:
             self.refresh()
@@ -229,8 +233,8 @@ class HistoryPanel(QWidget):
             return
         self._set_writing(True)
         self._run(lambda: store.set_label(rel, label, sha), key="label",
-                                on_done=lambda moved: self._on_labels_done(rel, f"{label} → {moved[:8]}"),
-                                on_error=lambda exc: self._show_error(f"set label {label}", exc, wrote=True))
+                  on_done=lambda moved: self._on_labels_done(rel, f"{label} → {moved[:8]}"),
+                  on_error=lambda exc: self._show_error(f"set label {label}", exc, wrote=True))
 
     def remove_label(self, label: str) -> None:
         rel, store = self._rel, self.services.store
@@ -238,8 +242,8 @@ class HistoryPanel(QWidget):
             return
         self._set_writing(True)
         self._run(lambda: store.remove_label(rel, label), key="label",
-                                on_done=lambda _: self._on_labels_done(rel, f"Removed label {label}"),
-                                on_error=lambda exc: self._show_error(f"remove label {label}", exc, wrote=True))
+                  on_done=lambda _: self._on_labels_done(rel, f"Removed label {label}"),
+                  on_error=lambda exc: self._show_error(f"remove label {label}", exc, wrote=True))
 
     def _on_labels_done(self, rel: str, text: str) -> None:
         self._set_writing(False)
@@ -264,6 +268,8 @@ class HistoryPanel(QWidget):
         keep = self._select_after_load or ([] if was_top else previous)
         self._select_after_load = None
         self.table.set_versions(result.versions, result.dirty)
+        if self.notice.has_action() and (result.dirty or result.versions[:1] and result.versions[0].sha != self._undo_head):
+            self.notice.dismiss()  # saved since the rollback: Undo would now also drop that save
         count = len(result.versions)
         self.title.setText(f"History of {rel}  ·  {count} version{'s' if count != 1 else ''}"
                            + ("  ·  uncommitted changes" if result.dirty else ""))
@@ -294,8 +300,8 @@ class HistoryPanel(QWidget):
         store = self.services.store
         self.diff_area.show_loading(self._describe(old), self._describe(new))
         self._run(lambda: jobs.compute_diff(store, rel, old, new), key="diff",
-                                on_done=lambda result: self._on_diff_computed(rel, result),
-                                on_error=lambda exc: self._show_diff_message(f"Could not compare: {exc}"))
+                  on_done=lambda result: self._on_diff_computed(rel, result),
+                  on_error=lambda exc: self._show_diff_message(f"Could not compare: {exc}"))
 
     def _on_diff_computed(self, rel: str, result: jobs.DiffResult) -> None:
         if rel != self._rel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
                                QTreeWidget, QTreeWidgetItem, QWidget)
 
@@ -136,7 +136,7 @@ class VersionTable(QTreeWidget):
         for column in range(len(HEADERS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((COL_VERSION, 110), (COL_LABELS, 170), (COL_CHANGE, 170), (COL_AUTHOR, 130), (COL_DATE, 130)):
+        for column, width in ((COL_VERSION, 95), (COL_LABELS, 150), (COL_CHANGE, 160), (COL_AUTHOR, 120), (COL_DATE, 115)):
             header.resizeSection(column, width)
         self._versions: list[Version] = []
 
@@ -174,6 +174,14 @@ class VersionTable(QTreeWidget):
         if kind in ("rollback", "renamed", "restored", "snapshot"):
             item.setForeground(COL_CHANGE, change_color("rollback" if kind == "rollback" else "changed", self.palette()))
         return item
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):  # the full sha, not the short one shown
+            revs = [rev for rev in self.selected_revs() if rev != WORKTREE]
+            if revs:
+                QGuiApplication.clipboard().setText("\n".join(revs))
+            return
+        super().keyPressEvent(event)
 
     # -- reading ---------------------------------------------------------------------------
     def versions(self) -> list[Version]:
