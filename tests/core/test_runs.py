@@ -65,7 +65,7 @@ def test_migrations_recorded_once_and_idempotent(db_path):
     RunStore(db_path).close()
     RunStore(db_path).close()
     conn = raw(db_path)
-    assert [r["name"] for r in conn.execute("SELECT name FROM _migrations")] == ["m001_initial"]
+    assert [r["name"] for r in conn.execute("SELECT name FROM _migrations")] == [fn.__name__ for fn in dbmod.MIGRATIONS]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"comparisons", "runs", "run_texts", "_migrations"} <= tables
@@ -77,7 +77,7 @@ def test_migrations_recorded_once_and_idempotent(db_path):
     db = sqlite_utils.Database(db_path)
     assert dbmod.migrate(db, [*dbmod.MIGRATIONS, m002_add_thing]) == ["m002_add_thing"]
     assert dbmod.migrate(db, [*dbmod.MIGRATIONS, m002_add_thing]) == []
-    assert dbmod.applied_migrations(db) == ["m001_initial", "m002_add_thing"]
+    assert dbmod.applied_migrations(db) == [*(fn.__name__ for fn in dbmod.MIGRATIONS), "m002_add_thing"]
     db.close()
 
 

@@ -207,7 +207,7 @@ class Engine:
             self._finish(run, status, error, request, started_at)
 
     async def _prepare(self, model: ModelConfig, request: ComparisonRequest):
-        params = {**request.params}
+        params = {**model.params, **request.params}  # catalog params are defaults; the prompt's win
         api_key = self.key_lookup(model)
         if model.is_local:
             if self.local is None:
@@ -227,7 +227,7 @@ class Engine:
                     params.setdefault("stop", list(spec.stop))
             return wire, self._compat
         name = model.model.split("/", 1)[1] if "/" in model.model else model.model
-        wire = WireRequest(model=name, messages=request.messages, params={**model.params, **params},
+        wire = WireRequest(model=name, messages=request.messages, params=params,
                            api_base=model.api_base, api_key=api_key)
         if model.api_base and (model.provider in ("openai", "ollama", "openai_compatible", "hosted_vllm") or model.model.startswith("openai/")):
             return wire, self._compat

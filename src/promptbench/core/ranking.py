@@ -168,7 +168,15 @@ class _Data:
 
 def fit(battles: list[Battle], *, bootstrap_rounds: int = 200, seed: int = 0,
         confidence: float = 0.95) -> Leaderboard:
-    """Fit the leaderboard; identical output for identical input and seed."""
+    """Fit ratings, tie strength and left advantage, with cluster-bootstrap intervals.
+
+    bootstrap_rounds resamples of the test cases are each refitted (0: intervals collapse
+    to the estimate); intervals are the equal-tailed percentile intervals at confidence.
+    The bootstrap draws come from numpy's PCG64 seeded with seed, clusters are ordered by
+    test case name, and contestants by (prompt, version, model): the same battles and seed
+    give the same leaderboard.  Never returns NaN or infinity; raises ValueError only for
+    a confidence outside (0, 1) or negative rounds.
+    """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be between 0 and 1")
     if bootstrap_rounds < 0:

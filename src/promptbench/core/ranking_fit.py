@@ -34,7 +34,6 @@ PRIOR_SD_LOG_NU = 3.0      # tie strength, centred on nu = 1 (P(tie) = 1/3 betwe
 _CHUNK_BUDGET = 1_500_000
 
 
-
 class Design:
     """The cells of one comparison design: which contestants sit left and right in each cell."""
 
@@ -152,29 +151,32 @@ def newton(d: Design, y: np.ndarray, x0: np.ndarray | None = None, *, tol: float
     rows = y.shape[0]
     x = np.zeros((rows, d.p)) if x0 is None else np.array(np.broadcast_to(x0, (rows, d.p)), dtype=float)
     n = y.sum(axis=1)
+    f = log_posterior(d, x, y, n)
     active = np.arange(rows)
     for it in range(max_iter):
         if active.size == 0:
             break
-        xa, ya, na = x[active], y[active], n[active]
+        xa, ya, na, f0 = x[active], y[active], n[active], f[active]
         chord = fixed_inverse is not None and it < chord_iter
         grad, info = gradient_and_information(d, xa, ya, na, want_info=not chord)
         step = grad @ fixed_inverse if chord else np.linalg.solve(info, grad[..., None])[..., 0]
         slope = (grad * step).sum(axis=1)
-        f0 = log_posterior(d, xa, ya, na)
         t = np.ones(len(active))
+        f_new = f0.copy()
         todo = np.arange(len(active))
         for _ in range(40):
-            trial = xa[todo] + t[todo, None] * step[todo]
-            f1 = log_posterior(d, trial, ya[todo], na[todo])
+            f1 = log_posterior(d, xa[todo] + t[todo, None] * step[todo], ya[todo], na[todo])
             slack = 1e-12 * (1.0 + np.abs(f0[todo]))
             ok = f1 >= f0[todo] + 1e-4 * t[todo] * slope[todo] - slack
+            f_new[todo[ok]] = f1[ok]
             todo = todo[~ok]
             if todo.size == 0:
                 break
             t[todo] *= 0.5
+        t[todo] = 0.0                      # no ascent found (only at rounding level): stay put
         moved = t[:, None] * step
         x[active] = _recentre(d, xa + moved)
+        f[active] = f_new
         active = active[np.abs(moved).max(axis=1) >= tol]
     return x
 

@@ -150,7 +150,9 @@ class MainWindow(QMainWindow):
 
     def _on_prompts_listed(self, paths: list[str], dirty: set[str], select_first: bool = False) -> None:
         self.tree.set_prompts(paths, dirty)
-        self.watcher.removePaths(self.watcher.directories() + self.watcher.files())
+        watched = self.watcher.directories() + self.watcher.files()
+        if watched:
+            self.watcher.removePaths(watched)
         self.watcher.addPaths([str(self.store.root)] + [str(self.store.path(p)) for p in paths])
         last = self.qsettings.value(f"lastPrompt/{self.store.root}")
         if select_first and paths and not self.tree.current():

@@ -1,0 +1,155 @@
+"""Screenshots of the real app on the sample workspace, under a real X server.
+
+Run: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+Starts Xvfb when no DISPLAY is set (apt-get install xvfb libxcb-icccm4 libxcb-keysyms1
+libxcb-cursor0), opens the app on a copy of the sample workspace with a few saved
+versions, and saves: editor.png, history.png (with a diff), compare.png (a finished
+3-model compare on the embedded local models) and settings.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL_MODELS = ["local/smollm2-135m-instruct", "local/gemma3-270m", "smollm2-seed7"]
+
+
+def start_xvfb() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    if not shutil.which("Xvfb"):
+        sys.exit("Xvfb is not installed: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0")
+    display = ":97"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.environ["DISPLAY"] = display
+    time.sleep(1.0)
+    return proc
+
+
+def build_workspace(tmp: Path):
+    from promptbench.core.workspace import init_workspace
+
+    os.environ.update({"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
+                       "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"})
+    store = init_workspace(tmp / "promptbench-workspace", samples=True)
+    toml = store.root / "promptbench.toml"
+    toml.write_text(toml.read_text() + '\n[models.smollm2-seed7]\nmodel = "local/smollm2-135m-instruct"\nparams = { seed = 7 }\n')
+    rel = "summarize.prompt.yml"
+    text = store.read_bytes(rel).decode()
+    store.set_label(rel, "production")
+    text = text.replace("temperature: 0.2", "temperature: 0.4", 1) if "temperature: 0.2" in text else text
+    store.save(rel, text, "Warmer sampling for livelier summaries")
+    text2 = text.replace("Summarize", "Summarise", 1) if "Summarize" in text else text + "\n# tweak\n"
+    store.save(rel, text2, "British spelling in the instructions")
+    store.set_label(rel, "staging")
+    return store
+
+
+def wait(app, predicate, timeout_s: float, what: str) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if predicate() or time.monotonic() > deadline else None)
+    timer.start(50)
+    loop.exec()
+    timer.stop()
+    if not predicate():
+        raise SystemExit(f"timed out waiting for {what}")
+
+
+def grab(app, widget, path: Path) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(400, loop.quit)  # let the X server paint
+    loop.exec()
+    screen = widget.screen() or app.primaryScreen()
+    pixmap = screen.grabWindow(widget.winId())
+    if pixmap.isNull() or pixmap.width() < 10:
+        pixmap = widget.grab()
+    pixmap.save(str(path))
+    print(f"saved {path} ({pixmap.width()}x{pixmap.height()})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    xvfb = start_xvfb()
+    tmp = Path(tempfile.mkdtemp(prefix="pb-shots-"))
+    os.environ["HOME"] = str(tmp)
+    try:
+        return shoot(out, tmp)
+    finally:
+        if xvfb:
+            xvfb.terminate()
+
+
+def shoot(out: Path, tmp: Path) -> int:
+    from promptbench.core.litellm_setup import ensure_env
+
+    ensure_env()
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from promptbench.gui.mainwindow import TAB_COMPARE, TAB_EDIT, TAB_HISTORY, MainWindow
+    from promptbench.gui.resources import app_icon
+    from promptbench.gui.services import Services
+    from promptbench.gui.settings import SettingsDialog
+
+    app = QApplication(sys.argv)
+    app.setStyle("Fusion")
+    app.setWindowIcon(app_icon())
+    store = build_workspace(tmp)
+    window = MainWindow(Services(store), QSettings(str(tmp / "qsettings.ini"), QSettings.Format.IniFormat))
+    window.resize(1480, 900)
+    window.show()
+    rel = "summarize.prompt.yml"
+    wait(app, lambda: rel in window.tree.paths(), 20, "the prompt list")
+    window.tree.select(rel)
+    wait(app, lambda: window.editor.current_rel() == rel and bool(window.editor.current_text()), 20, "the editor")
+    window.editor.variables.select_test_case(0) if hasattr(window.editor, "variables") else None
+    window.tabs.setCurrentIndex(TAB_EDIT)
+    grab(app, window, out / "editor.png")
+
+    window.tabs.setCurrentIndex(TAB_HISTORY)
+    wait(app, lambda: window.history.is_idle() and window.history.current_prompt() == rel, 20, "the history")
+    versions = store.history(rel)
+    window.history.select_revs([versions[0].sha, versions[-1].sha])
+    wait(app, window.history.is_idle, 20, "the diff")
+    grab(app, window, out / "history.png")
+
+    window.tabs.setCurrentIndex(TAB_COMPARE)
+    picker = window.compare.picker
+    wait(app, picker.is_loaded, 30, "the model list")
+    picker.set_selected(LOCAL_MODELS)
+    window.compare.run()
+    wait(app, lambda: len(window.compare.panes()) == 3, 60, "the panes")
+    wait(app, lambda: not window.compare.is_running(), 600, "the local models to finish")
+    grab(app, window, out / "compare.png")
+
+    dialog = SettingsDialog(window.services, window)
+    dialog.resize(980, 680)
+    dialog.show()
+    grab(app, dialog, out / "settings.png")
+    dialog.close()
+
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
