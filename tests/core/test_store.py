@@ -342,3 +342,12 @@ def test_read_only_workspace(workspace):
         with pytest.raises(WorkspaceError, match="not writable"):
             workspace.save(P, edited(SIMPLE_PROMPT, "friendly", "x"))
     _assert_untouched(workspace, SIMPLE_PROMPT, count)
+
+
+def test_settings_changes_are_committed(workspace, git):
+    toml = workspace.root / "promptbench.toml"
+    assert workspace.commit_settings() is None  # unchanged
+    toml.write_text(toml.read_text() + '\n[models.x]\nmodel = "openai/gpt-4o-mini"\n')
+    version = workspace.commit_settings("Add model x")
+    assert version is not None and version.subject == "Add model x"
+    assert git(workspace.root, "status", "--porcelain") == ""

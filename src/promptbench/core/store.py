@@ -350,6 +350,22 @@ class PromptStore:
     def label_log(self, rel: str, label: str) -> list[labelrefs.LabelMove]:
         return labelrefs.label_log(self.repo, normalize_prompt_path(self.root, rel), label)
 
+    # -- workspace settings -----------------------------------------------------------------
+    def commit_settings(self, message: str = "Update promptbench settings") -> Version | None:
+        """Commit promptbench.toml if it changed: settings are versioned like prompts."""
+        path = self.root / SETTINGS_FILE
+        if not path.exists():
+            return None
+        head = self.repo.head_sha()
+        if head and self.repo.blob_at(head, SETTINGS_FILE) == path.read_bytes():
+            return None
+        self.repo.check_writable_state(SETTINGS_FILE)
+        self.repo.check_identity(SETTINGS_FILE)
+        self.repo.git("add", "--", self.repo.to_repo(SETTINGS_FILE), what=SETTINGS_FILE)
+        self.repo.git("commit", "--only", "--no-verify", "--quiet", "-m", message, "--",
+                      self.repo.to_repo(SETTINGS_FILE), what=SETTINGS_FILE)
+        return head_version(self.repo, SETTINGS_FILE)
+
     # -- internals ------------------------------------------------------------------------
     def _check_can_write(self, rel: str) -> None:
         self.repo.check_writable_state(rel)

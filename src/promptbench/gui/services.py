@@ -52,6 +52,8 @@ class Services(QObject):
         if self._engine is not None:
             self._engine.update_settings(settings)
         self.settings_changed.emit()
+        store = self.store
+        self.tasks.run(lambda: store.commit_settings(), key="commit-settings")  # settings are versioned too
         return settings
 
     def runs(self):
