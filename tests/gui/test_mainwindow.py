@@ -66,3 +66,15 @@ def test_close_leaves_no_engine_thread(qtbot, window):
     window.close()
     assert not any(t.name == "promptbench-engine" and t.is_alive() for t in threading.enumerate())
 
+
+
+@pytest.mark.local_model
+def test_close_stops_local_model_servers(qtbot, window):
+    import os
+
+    window.services.local().ensure("local/smollm2-135m-instruct")
+    pid = window.services.local().status()["local/smollm2-135m-instruct"]["pid"]
+    os.kill(pid, 0)  # running
+    window.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

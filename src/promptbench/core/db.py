@@ -205,7 +205,55 @@ def m002_votes(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX {name} ON {table} ({columns})")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes]
+def m003_batches(db: sqlite_utils.Database) -> None:
+    # Batch runs (core/batch.py): one row per batch, one per cell (prompt version x test
+    # case x model x repeat). Cells hold the run they produced and its headline metrics,
+    # so progress and resume never scan runs. No foreign key to runs: a cell keeps its
+    # figures when runs are pruned. In-flight cells stay 'pending' until their run ends.
+    db.execute(
+        """CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            ended_at TEXT,
+            prompt_path TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',  -- JSON: versions (with content), test cases, models, repeats, concurrency
+            status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'cancelled', 'interrupted')),
+            total_cells INTEGER NOT NULL DEFAULT 0,
+            finished_cells INTEGER NOT NULL DEFAULT 0,  -- totals as of the last pass's end
+            error_cells INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE batch_cells (
+            batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            cell_key TEXT NOT NULL,  -- JSON [prompt_version, test_case, model_name, repeat]
+            prompt_version TEXT NOT NULL,
+            test_case INTEGER,  -- NULL: a prompt without testData
+            model_name TEXT NOT NULL,
+            repeat INTEGER NOT NULL,
+            run_id TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'finished', 'error', 'cancelled')),
+            error_class TEXT,
+            cost_usd REAL,
+            ttft_ms REAL,
+            total_ms REAL,
+            output_tokens INTEGER,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (batch_id, cell_key)
+        )"""
+    )
+    for name, table, columns in [
+        ("idx_batch_cells_status", "batch_cells", "batch_id, status"),
+        ("idx_batch_cells_run", "batch_cells", "run_id"),
+        ("idx_batches_prompt", "batches", "prompt_path, created_at"),
+        ("idx_batches_status", "batches", "status"),
+    ]:
+        db.execute(f"CREATE INDEX {name} ON {table} ({columns})")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches]
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -1,0 +1,148 @@
+"""What a ranking queue is made of: items, their shuffled layout, and who was who.
+
+Plain Python (no Qt): a ``RankItem`` is one thing to judge — two or more outputs for the
+same test case. Where each output is shown is a shuffle that depends only on the item and
+a seed, so the same item always appears the same way for the same seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+from promptbench.core.ranking import Contestant, Leaderboard, next_pair
+from promptbench.gui.compare.formatting import short_version
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class RankOutput(NamedTuple):
+    contestant: Contestant
+    run_id: str | None
+    text: str
+
+
+@dataclass
+class RankItem:
+    """One judgement to make: ``outputs`` are (Contestant, run_id, text) for one test case.
+
+    ``context`` is optional text shown above the outputs (e.g. the question asked).
+    """
+
+    test_case: str | None
+    outputs: list[RankOutput]
+    context: str | None = None
+    dropped: list[RankOutput] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.test_case is not None and not isinstance(self.test_case, str):
+            self.test_case = str(self.test_case)
+        unique, seen, dropped = [], set(), []
+        for out in self.outputs:
+            out = RankOutput(*out)
+            (dropped if out.contestant in seen else unique).append(out)
+            seen.add(out.contestant)
+        self.outputs, self.dropped = unique, dropped   # a vote needs different contestants
+
+    @property
+    def pairwise(self) -> bool:
+        return len(self.outputs) == 2
+
+    def contestants(self) -> list[Contestant]:
+        return [o.contestant for o in self.outputs]
+
+
+# A pair chooser picks the next item from those still to judge: it gets the latest fitted
+# leaderboard of the queue's contestants (None before the first fit) and returns an index.
+PairChooser = Callable[[Leaderboard | None, list[RankItem]], int]
+
+
+def least_certain(board: Leaderboard | None, remaining: list[RankItem]) -> int:
+    """A ``PairChooser``: the pair the leaderboard is least sure about (``ranking.next_pair``).
+
+    Only two-output items are candidates; with none left, the first remaining item.
+    """
+    pairs = [(i, tuple(item.contestants())) for i, item in enumerate(remaining) if item.pairwise]
+    if not pairs:
+        return 0
+    chosen = next_pair(board, [pair for _, pair in pairs])
+    return next(i for i, pair in pairs if pair == chosen)
+
+
+def shown_order(item: RankItem, seed: int = 0) -> list[int]:
+    """Indices into ``item.outputs`` in the order they are shown, left to right.
+
+    Random, but reproducible: the same item (test case, contestants, runs) and seed give
+    the same order, wherever the item sits in the queue.
+    """
+    keys = "|".join(f"{o.contestant.key()}#{o.run_id}" for o in item.outputs)
+    order = list(range(len(item.outputs)))
+    random.Random(f"{seed}|{item.test_case}|{keys}").shuffle(order)
+    return order
+
+
+def identity(contestant: Contestant, *, with_prompt: bool = True) -> str:
+    """``model · prompt @ 3f2a1b0c``: how a contestant reads once revealed."""
+    version = short_version(contestant.version)
+    where = f"{contestant.prompt} @ {version}" if with_prompt else version
+    return f"{contestant.model} · {where}"
+
+
+def pair_reveal(letters: list[str], shown: list[Contestant], verdict: str) -> str:
+    """The last-vote strip after a pairwise vote; ``verdict`` is left/right/tie/both_bad."""
+    who = [f"{letter} was <b>{_esc(c.model)}</b> ({_esc(c.prompt)} @ {short_version(c.version)})"
+           for letter, c in zip(letters, shown)]
+    said = {"left": f"{letters[0]} better", "right": f"{letters[1]} better", "tie": "tie",
+            "both_bad": "both bad"}[verdict]
+    return f"Last vote: <b>{said}</b> — " + "; ".join(who)
+
+
+def ranking_reveal(letters: list[str], shown: list[Contestant], groups: list[list[int]]) -> str:
+    """The last-vote strip after an N-way ranking; ``groups`` hold shown indices, best first."""
+    parts = []
+    for place, group in enumerate(groups, start=1):
+        names = " = ".join(f"{letters[i]} <b>{_esc(shown[i].model)}</b>" for i in group)
+        parts.append(f"{place}. {names}")
+    return "Last ranking: " + "  ›  ".join(parts)
+
+
+def items_from_comparison(comparison: dict) -> tuple[list[RankItem], str | None]:
+    """One item from a stored comparison's finished runs; (items, why not) when it cannot be ranked."""
+    outputs = []
+    for run in comparison.get("runs", []):
+        if run.get("status") != "finished" or not (run.get("output") or "").strip():
+            continue
+        version = run.get("prompt_version") or comparison.get("prompt_version") or "unsaved"
+        contestant = Contestant(run["prompt_path"], version, run["model_name"])
+        outputs.append(RankOutput(contestant, run["id"], run["output"]))
+    test_case = comparison.get("test_case")
+    item = RankItem(None if test_case is None else str(test_case), outputs,
+                    context=_last_user_message(comparison.get("runs", [])))
+    if len(item.outputs) < 2:
+        return [], (f"this comparison has {len(item.outputs)} finished output(s) from different models; "
+                    "ranking needs at least two")
+    return [item], None
+
+
+def _last_user_message(runs: list[dict]) -> str | None:
+    for run in runs:
+        for message in reversed(run.get("messages") or []):
+            if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
+                return message["content"]
+    return None
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def session_board(votes, contestants: list[Contestant], *, session_id: str | None = None,
+                  prompt: str | None = None, rounds: int = 100) -> Leaderboard | None:
+    """Worker thread: the leaderboard of a queue's contestants from the stored votes."""
+    from promptbench.core.ranking import fit
+
+    battles = votes.battles(session_id=session_id) if session_id else votes.battles(prompt=prompt)
+    keep = set(contestants)
+    battles = [b for b in battles if b.a in keep and b.b in keep]
+    return fit(battles, bootstrap_rounds=rounds, seed=0) if battles else None

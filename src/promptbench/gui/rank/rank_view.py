@@ -1,0 +1,429 @@
+"""RANK mode: judge outputs one item after another, blind by default, from the keyboard.
+
+Two outputs: 1 / 2 / 3 / 0 say left better / right better / tie / both bad. Three or
+more: press the number of the best remaining output, again and again ("=" ties the next
+pick with the previous one, Backspace undoes), then Enter. The vote is handed to a
+``VoteWriter`` (a task writes it) and the next item appears at once; "saved ✓" shows
+when the write is confirmed, and a failed write stays queued for retry with an error on
+screen. Who wrote what is revealed in the last-vote strip once the vote is cast.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from promptbench.core.votes import VoteStore
+from promptbench.gui.rank.ballots import add_rubric, pair_ballot, ranking_ballot
+from promptbench.gui.rank.items import LETTERS, PairChooser, RankItem, items_from_comparison, session_board, shown_order
+from promptbench.gui.rank.nway import Ordering
+from promptbench.gui.rank.rubric import workspace_criteria
+from promptbench.gui.rank.verdict_bar import VerdictBar
+from promptbench.gui.rank.vote_card import OutputCard
+from promptbench.gui.rank.vote_writer import VoteJob, VoteWriter
+
+log = logging.getLogger(__name__)
+PAIR_KEYS = {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_3: "tie", Qt.Key.Key_0: "both_bad"}
+DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
+_BANNER = "QFrame#ErrorBanner { background: #b71c1c; border-radius: 4px; } QFrame#ErrorBanner QLabel { color: white; }"
+_MUTED = "QLabel { color: palette(placeholder-text); }"
+EMPTY_TEXT = "Nothing to rank yet.\n\nRank a finished comparison from the Runs view, or start a ranking session."
+
+
+class RankView(QWidget):
+    vote_recorded = Signal(str)   # vote id, once it is on disk
+    queue_finished = Signal()     # every item judged (or skipped) and every vote saved
+
+    def __init__(self, services, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.writer = VoteWriter(services, self)
+        self.writer.vote_saved.connect(self._on_vote_saved)
+        self.writer.write_failed.connect(self._on_write_failed)
+        self.writer.queue_drained.connect(self._check_finished)
+        self.criteria = list(workspace_criteria(None))
+        self.cards: list[OutputCard] = []
+        self.board = None                     # the queue's leaderboard, refitted as votes are saved
+        self._remaining: list[RankItem] = []
+        self.current: RankItem | None = None
+        self.shown: list[int] = []            # indices into current.outputs, left to right
+        self._ordering: Ordering | None = None
+        self._verdict: str | None = None
+        self._item_blind = True
+        self._chooser: PairChooser | None = None
+        self._session_id = self._prompt = None
+        self._seed = self.total = self.cast = self.skipped = 0
+        self._finished_sent = True
+        self._reveal_job: VoteJob | None = None
+        self._reveal_html = ""
+        self._contestants: list = []          # everyone in the queue (the leaderboard's scope)
+
+        self.progress_label = QLabel()
+        self.estimate_label = QLabel()
+        self.estimate_label.setStyleSheet(_MUTED)
+        self.save_label = QLabel()
+        self.blind_check = self._check("Blind", True, "Hide which model and version wrote each output until you vote")
+        self.blind_check.toggled.connect(self._on_blind_toggled)
+        self.vote_on_key_check = self._check("Vote on key press", True,
+                                             "On: 1/2/3/0 vote at once. Off: they select, Enter submits.")
+        self.rubric_check = self._check("Rubric", False, "Show optional 1–5 scores under each output")
+        self.rubric_check.toggled.connect(self._on_rubric_toggled)
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        for widget in (self.progress_label, self.estimate_label):
+            top.addWidget(widget)
+        top.addStretch(1)
+        for widget in (self.save_label, self.blind_check, self.vote_on_key_check, self.rubric_check):
+            top.addWidget(widget)
+
+        self.case_label = QLabel()
+        self.case_label.setWordWrap(True)
+        self.case_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.case_label.setStyleSheet("QLabel { background: palette(alternate-base); border-radius: 4px; padding: 6px; }")
+        self.cards_box = QWidget()
+        self.cards_grid = QGridLayout(self.cards_box)
+        self.cards_grid.setContentsMargins(0, 0, 0, 0)
+        self.cards_grid.setSpacing(8)
+        self.verdicts = VerdictBar()
+        self.verdicts.verdict_clicked.connect(self._on_verdict_clicked)
+        self.verdicts.tie_clicked.connect(lambda: self._nway_key(tie=True))
+        self.verdicts.undo_clicked.connect(lambda: self._nway_key(undo=True))
+        self.verdicts.submit_clicked.connect(self.submit)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Note (optional) — saved with the vote; Enter submits, Esc returns to the keys")
+        self.note_edit.setClearButtonEnabled(True)
+        self.skip_button = QPushButton("Skip (S)")
+        self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skip_button.setToolTip("Leave this item out of the session without voting")
+        self.skip_button.clicked.connect(self.skip)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit, 1)
+        note_row.addWidget(self.skip_button)
+
+        self.reveal_label = QLabel()
+        self.reveal_label.setTextFormat(Qt.TextFormat.RichText)
+        self.reveal_label.setWordWrap(True)
+        self.reveal_label.setStyleSheet("QLabel { border-top: 1px solid palette(mid); padding-top: 4px; }")
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.retry_button = QPushButton("Retry now")
+        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.retry_button.clicked.connect(self.writer.retry)
+        self.error_banner = QFrame(objectName="ErrorBanner")
+        self.error_banner.setStyleSheet(_BANNER)
+        banner_row = QHBoxLayout(self.error_banner)
+        banner_row.setContentsMargins(8, 6, 8, 6)
+        banner_row.addWidget(self.error_label, 1)
+        banner_row.addWidget(self.retry_button)
+        self.error_banner.hide()
+
+        session = QWidget()
+        body = QVBoxLayout(session)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(8)
+        body.addWidget(self.case_label)
+        body.addWidget(self.cards_box, 1)
+        body.addWidget(self.verdicts)
+        body.addLayout(note_row)
+        self.message_label = QLabel(EMPTY_TEXT, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.message_label.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message_label)
+        self.stack.addWidget(session)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.reveal_label)
+        self._update_progress()
+        self.reveal_label.hide()
+
+    def _check(self, text: str, on: bool, tip: str) -> QCheckBox:
+        box = QCheckBox(text, checked=on, toolTip=tip)
+        box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return box
+
+    # -- inputs ------------------------------------------------------------------------
+    def rank_comparison(self, comparison_id: str) -> None:
+        """Rank the finished outputs of one stored comparison (two: a pair; more: an order)."""
+        self._show_message("Loading the comparison…")
+        runs = self.services.runs
+        self.services.tasks.run(lambda: runs().get_comparison(comparison_id), key="rank-load",
+                                on_done=lambda c: self._on_comparison_loaded(comparison_id, c),
+                                on_error=lambda e: self._show_message(f"Could not load the comparison: {e}"))
+
+    def _on_comparison_loaded(self, comparison_id: str, comparison: dict | None) -> None:
+        if comparison is None:
+            self._show_message(f"Comparison {comparison_id} is not in this workspace's run store.")
+            return
+        items, why = items_from_comparison(comparison)
+        if not items:
+            self._show_message(f"Cannot rank this comparison: {why}.")
+            return
+        self.start_queue(items)
+
+    def start_queue(self, items: list[RankItem], *, pair_chooser: PairChooser | None = None,
+                    session_id: str | None = None, seed: int = 0, blind: bool | None = None,
+                    criteria: list[str] | None = None) -> None:
+        """Judge these items; ``pair_chooser(board, remaining) -> index`` picks each next one
+        (e.g. ``items.least_certain``). Votes are recorded under ``session_id`` if given."""
+        usable = [item for item in items if len(item.outputs) >= 2]
+        self._remaining, self._chooser, self._session_id, self._seed = usable, pair_chooser, session_id, seed
+        prompts = {c.prompt for item in usable for c in item.contestants()}
+        self._prompt = prompts.pop() if len(prompts) == 1 else None
+        self._contestants = sorted({c for item in usable for c in item.contestants()})
+        self.total, self.cast, self.skipped = len(usable), 0, len(items) - len(usable)
+        self.board, self._finished_sent = None, False
+        self.criteria = list(criteria) if criteria else workspace_criteria(self._settings())
+        if blind is not None:
+            self.blind_check.setChecked(blind)
+        self.reveal_label.hide()
+        self._next_item()
+        self._refit()
+
+    def _settings(self):
+        try:
+            return self.services.settings()
+        except Exception:  # a broken promptbench.toml: default criteria (the settings page shows the error)
+            return None
+
+    # -- showing an item -----------------------------------------------------------------
+    def _next_item(self) -> None:
+        self.current, self._ordering, self._verdict = None, None, None
+        if not self._remaining:
+            done = f"All {self.total} items judged." if self.total else "Nothing to rank in this queue."
+            self._show_message(done + ("" if not self.skipped else f" ({self.skipped} skipped)"))
+            self._update_progress()
+            self._check_finished()
+            return
+        index = 0
+        if self._chooser is not None:
+            try:
+                index = int(self._chooser(self.board, list(self._remaining)))
+            except Exception:
+                log.exception("pair chooser failed; taking the next item in order")
+            index = index if 0 <= index < len(self._remaining) else 0
+        self._show_item(self._remaining.pop(index))
+
+    def _show_item(self, item: RankItem) -> None:
+        self.current, self.shown = item, shown_order(item, self._seed)
+        self._item_blind = self.blind_check.isChecked()
+        n, nway = len(item.outputs), not item.pairwise
+        while len(self.cards) < n:
+            card = OutputCard(self.services, self.criteria)
+            card.pick_clicked.connect(lambda c=card: self._nway_key(pick=self.cards.index(c)))
+            self.cards.append(card)
+        columns = n if n <= 3 else (2 if n == 4 else 3)
+        for i, card in enumerate(self.cards):
+            self.cards_grid.removeWidget(card)
+            if i < n:
+                out = item.outputs[self.shown[i]]
+                card.set_criteria(self.criteria)
+                card.show_output(LETTERS[i], str(i + 1) if i < 9 else "", out.contestant, out.run_id, out.text,
+                                 item.test_case, blind=self._item_blind, nway=nway)
+                card.set_rubric_visible(self.rubric_check.isChecked())
+                self.cards_grid.addWidget(card, i // columns, i % columns)
+            card.setVisible(i < n)
+        case = f"Test case {item.test_case}" if item.test_case is not None else "No test case"
+        context = (item.context or "").strip()
+        if len(context) > 600:
+            context = context[:600] + "…"
+        self.case_label.setText(f"{case}" + (f" — {context}" if context else ""))
+        self.case_label.setToolTip(item.context or "")
+        if nway:
+            self._ordering = Ordering(n)
+            self.verdicts.show_nway(n)
+            self._update_order()
+        else:
+            self.verdicts.show_pair(LETTERS[0], LETTERS[1])
+        self.note_edit.clear()
+        self.stack.setCurrentIndex(1)
+        self._update_progress()
+        self.setFocus()
+
+    def _show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.stack.setCurrentIndex(0)
+
+    # -- judging ---------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.setFocus()
+        elif self.current is None:
+            super().keyPressEvent(event)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submit()
+        elif key == Qt.Key.Key_S:
+            self.skip()
+        elif self.current.pairwise and key in PAIR_KEYS:
+            self._on_verdict_clicked(PAIR_KEYS[key])
+        elif not self.current.pairwise and key in DIGITS:
+            self._nway_key(pick=DIGITS[key] - 1)
+        elif not self.current.pairwise and (key == Qt.Key.Key_Equal or event.text() == "="):
+            self._nway_key(tie=True)
+        elif not self.current.pairwise and key == Qt.Key.Key_Backspace:
+            self._nway_key(undo=True)
+        else:
+            super().keyPressEvent(event)
+
+    def _on_verdict_clicked(self, verdict: str) -> None:
+        if self.current is None or not self.current.pairwise:
+            return
+        self._verdict = verdict
+        self.verdicts.select(verdict)
+        if self.vote_on_key_check.isChecked():
+            self.submit()
+
+    def _nway_key(self, *, pick: int | None = None, tie: bool = False, undo: bool = False) -> None:
+        if self._ordering is None:
+            return
+        if pick is not None:
+            self._ordering.pick(pick)
+        elif tie:
+            self._ordering.tie_next()
+        elif undo:
+            self._ordering.undo()
+        self._update_order()
+        self.setFocus()
+
+    def _update_order(self) -> None:
+        o = self._ordering
+        letters = list(LETTERS[: o.n])
+        remaining = o.remaining()
+        for i in range(o.n):
+            place = o.place_of(i)
+            if place is None and o.ready() and remaining == [i]:
+                self.cards[i].set_place(len(o.picked()) + 1 if not o.tie_pending else o.place_of(o.groups[-1][0]),
+                                        last=True)
+            else:
+                self.cards[i].set_place(place)
+        self.verdicts.set_order(o.text(letters), len(remaining), o.ready())
+
+    def submit(self) -> None:
+        """Cast the vote for the current item (Enter), then show the next item at once."""
+        item = self.current
+        if item is None:
+            return
+        if item.pairwise and self._verdict is None:
+            self.setFocus()         # Enter in the note field with no verdict yet: back to the keys
+            return
+        if not item.pairwise and not self._ordering.ready():
+            return
+        common = {"test_case": item.test_case, "blind": self._item_blind, "session_id": self._session_id,
+                  "note": self.note_edit.text().strip() or None}
+        if item.pairwise:
+            job, reveal = pair_ballot(item, self.shown, self._verdict, common)
+        else:
+            job, reveal = ranking_ballot(item, self.shown, self._ordering.finish(), common)
+        add_rubric(job, self.cards[: len(item.outputs)], item.test_case)
+        self.cast += 1
+        self._reveal_job = job
+        self._reveal_html = reveal
+        self._show_reveal()
+        self.writer.submit(job)
+        self._next_item()
+
+    def skip(self) -> None:
+        if self.current is not None:
+            self.skipped += 1
+            self._next_item()
+
+    # -- saving ----------------------------------------------------------------------------
+    def _show_reveal(self) -> None:
+        job = self._reveal_job
+        if job is None:
+            return
+        if job.error is not None:
+            state = " · <span style='color:#e53935'>not saved yet</span>"
+        elif job.vote_id is not None and not job.rubric:
+            state = " · saved ✓"
+        else:
+            state = " · saving…"
+        self.reveal_label.setText(self._reveal_html + state)
+        self.reveal_label.show()
+
+    def _on_vote_saved(self, job: VoteJob, vote_id: str) -> None:
+        if not self.writer.failed():
+            self.error_banner.hide()
+        self._update_progress()
+        if job is self._reveal_job:
+            self._show_reveal()
+        self.vote_recorded.emit(vote_id)
+        self._refit()
+
+    def _on_write_failed(self, job: VoteJob, message: str) -> None:
+        n = self.writer.pending()
+        self.error_label.setText(f"{n} vote{'s' if n != 1 else ''} not saved yet: {message}\n"
+                                 "They stay queued and are retried automatically; nothing is lost.")
+        self.error_banner.show()
+        self._update_progress()
+        self._show_reveal()
+
+    def _update_progress(self) -> None:
+        done = f"{self.cast} / {self.total} votes" if self.total else "No queue"
+        if self.skipped:
+            done += f" · {self.skipped} skipped"
+        self.progress_label.setText(done)
+        pending = self.writer.pending()
+        if self.writer.failed():
+            self.save_label.setText(f"⚠ {pending} unsaved")
+        elif pending:
+            self.save_label.setText(f"saving {pending}…")
+        else:
+            self.save_label.setText("saved ✓" if self.cast else "")
+
+    def unsaved_votes(self) -> int:
+        """Votes cast but not on disk yet (ask before closing the window if > 0)."""
+        return self.writer.pending()
+
+    def _check_finished(self) -> None:
+        self._update_progress()
+        if self.current is None and not self._remaining and not self.writer.pending() and not self._finished_sent:
+            self._finished_sent = True
+            self.queue_finished.emit()
+
+    # -- the queue's leaderboard (progress estimate, pair chooser) --------------------------
+    def _refit(self) -> None:
+        contestants = self._contestants
+        if len(contestants) < 2:
+            return
+        runs, session_id, prompt = self.services.runs, self._session_id, self._prompt
+        self.services.tasks.run(lambda: session_board(VoteStore(runs()), contestants, session_id=session_id,
+                                                      prompt=prompt),
+                                on_done=self._on_board_fitted, on_error=lambda e: log.warning("refit: %s", e),
+                                key="rank-board")
+
+    def _on_board_fitted(self, board) -> None:
+        from promptbench.core.ranking import votes_to_separate_top_two
+
+        self.board = board
+        if board is None or len(board.ratings) < 2:
+            self.estimate_label.setText("")
+            return
+        more = votes_to_separate_top_two(board)
+        first, second = board.ratings[0], board.ratings[1]
+        if more is not None:
+            self.estimate_label.setText(f"about {more} more vote{'s' if more != 1 else ''} to separate the top two")
+        elif first.ci_low > second.ci_high and board.n_test_cases >= 2 and first.ci_high > first.ci_low:
+            self.estimate_label.setText("the top two are separated")
+        else:
+            self.estimate_label.setText("")
+
+    # -- toggles -----------------------------------------------------------------------------
+    def _on_blind_toggled(self, blind: bool) -> None:
+        if not blind:
+            self._item_blind = False        # this item has been seen unblinded: its vote is not blind
+        for card in self.cards:
+            card.set_blind(blind)
+
+    def _on_rubric_toggled(self, visible: bool) -> None:
+        for card in self.cards:
+            card.set_rubric_visible(visible)

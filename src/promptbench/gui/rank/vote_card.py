@@ -1,0 +1,136 @@
+"""One output to judge: a letter (or, unblinded, who wrote it), the text as Markdown,
+its place in an N-way order, thumbs and optional rubric scores.
+
+Blind cards carry no trace of the contestant in any visible text or tooltip.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+
+from promptbench.core.ranking import Contestant
+from promptbench.gui.compare.markdown import OutputView
+from promptbench.gui.rank.items import identity
+from promptbench.gui.rank.nway import ordinal
+from promptbench.gui.rank.rubric import RubricPanel
+from promptbench.gui.rank.thumbs import ThumbsButtons
+
+_KEY_CHIP = ("QLabel {{ border: 1px solid palette(mid); border-radius: 4px; padding: 0px 5px;"
+             " font-family: monospace; font-size: {size}pt; }}")
+_PLACE_CHIP = "QLabel { background: #1565c0; color: white; border-radius: 8px; padding: 1px 8px; }"
+_PLACE_LAST = "QLabel { background: #607d8b; color: white; border-radius: 8px; padding: 1px 8px; }"
+
+
+class OutputCard(QFrame):
+    pick_clicked = Signal()     # N-way: "this one next"
+
+    def __init__(self, services, criteria, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("OutputCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(260)
+        self.contestant: Contestant | None = None
+        self.run_id: str | None = None
+        self.letter = ""
+        small = max(7.0, (self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0) * 0.85)
+
+        self.title = QLabel()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold.setPointSizeF(bold.pointSizeF() * 1.1 if bold.pointSizeF() > 0 else 10)
+        self.title.setFont(bold)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle = QLabel()
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        self.key_chip = QLabel()
+        self.key_chip.setStyleSheet(_KEY_CHIP.format(size=small))
+        self.key_chip.setToolTip("Press this key to choose this output")
+        self.place_chip = QLabel()
+        self.place_chip.hide()
+        self.pick_button = QToolButton(text="Pick next")
+        self.pick_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pick_button.setAutoRaise(True)
+        self.pick_button.setToolTip("Rank this output next (best remaining)")
+        self.pick_button.clicked.connect(self.pick_clicked)
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        header.addWidget(self.key_chip)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.place_chip)
+        header.addWidget(self.pick_button)
+
+        self.output = OutputView()
+        self.output.setMinimumHeight(140)
+        for view in (self.output.raw, self.output.rendered):
+            view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)   # the number keys stay with the rank view
+
+        self.thumbs = ThumbsButtons(services)
+        self.rubric = RubricPanel(criteria)
+        self.rubric_toggle = QToolButton(text="Rubric", checkable=True, autoRaise=True)
+        self.rubric_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.rubric_toggle.setToolTip("Optional 1–5 scores for this output")
+        self.rubric_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.rubric_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.rubric_toggle.toggled.connect(self.set_rubric_visible)
+        footer = QHBoxLayout()
+        footer.setSpacing(4)
+        footer.addWidget(self.rubric_toggle)
+        footer.addStretch(1)
+        footer.addWidget(self.thumbs)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.output, 1)
+        layout.addLayout(footer)
+        layout.addWidget(self.rubric)
+        self.set_rubric_visible(False)
+
+    def show_output(self, letter: str, key: str, contestant: Contestant, run_id: str | None, text: str,
+                    test_case: str | None, *, blind: bool, nway: bool) -> None:
+        self.letter, self.contestant, self.run_id = letter, contestant, run_id
+        self.key_chip.setText(key)
+        self.key_chip.setVisible(bool(key))
+        self.output.clear_output()
+        self.output.complete(text)
+        self.rubric.clear()
+        self.thumbs.set_target(run_id, contestant, test_case)
+        self.pick_button.setVisible(nway)
+        self.set_place(None)
+        self.set_blind(blind)
+
+    def set_blind(self, blind: bool) -> None:
+        if self.contestant is None or blind:
+            self.title.setText(f"Output {self.letter}")
+            self.title.setToolTip("")
+            self.subtitle.setText("Hidden until you vote")
+        else:
+            c = self.contestant
+            self.title.setText(f"{self.letter} · {c.model}")
+            self.title.setToolTip(identity(c))
+            self.subtitle.setText(identity(c).split(" · ", 1)[1])
+
+    def set_place(self, place: int | None, *, last: bool = False) -> None:
+        if place is None:
+            self.place_chip.hide()
+            self.pick_button.setEnabled(True)
+            return
+        self.place_chip.setText(ordinal(place) + (" (last)" if last else ""))
+        self.place_chip.setStyleSheet(_PLACE_LAST if last else _PLACE_CHIP)
+        self.place_chip.show()
+        self.pick_button.setEnabled(False)
+
+    def set_rubric_visible(self, visible: bool) -> None:
+        if self.rubric_toggle.isChecked() != visible:
+            self.rubric_toggle.setChecked(visible)
+        self.rubric_toggle.setArrowType(Qt.ArrowType.DownArrow if visible else Qt.ArrowType.RightArrow)
+        self.rubric.setVisible(visible)
+
+    def set_criteria(self, criteria) -> None:
+        if list(criteria) != self.rubric.criteria():
+            self.rubric.set_criteria(criteria)
