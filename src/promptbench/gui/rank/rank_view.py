@@ -14,14 +14,15 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
-from promptbench.core.votes import VoteStore
 from promptbench.gui.rank.ballots import add_rubric, pair_ballot, ranking_ballot
-from promptbench.gui.rank.items import LETTERS, PairChooser, RankItem, items_from_comparison, session_board, shown_order
+from promptbench.gui.rank.items import LETTERS, PairChooser, RankItem, items_from_comparison, shown_order
 from promptbench.gui.rank.nway import Ordering
+from promptbench.gui.rank.queue_board import QueueBoard, estimate_text
 from promptbench.gui.rank.rubric import workspace_criteria
+from promptbench.gui.rank.save_strip import SaveStrip
 from promptbench.gui.rank.verdict_bar import VerdictBar
 from promptbench.gui.rank.vote_card import OutputCard
 from promptbench.gui.rank.vote_writer import VoteJob, VoteWriter
@@ -29,7 +30,6 @@ from promptbench.gui.rank.vote_writer import VoteJob, VoteWriter
 log = logging.getLogger(__name__)
 PAIR_KEYS = {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_3: "tie", Qt.Key.Key_0: "both_bad"}
 DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
-_BANNER = "QFrame#ErrorBanner { background: #b71c1c; border-radius: 4px; } QFrame#ErrorBanner QLabel { color: white; }"
 _MUTED = "QLabel { color: palette(placeholder-text); }"
 EMPTY_TEXT = "Nothing to rank yet.\n\nRank a finished comparison from the Runs view, or start a ranking session."
 
@@ -48,7 +48,9 @@ class RankView(QWidget):
         self.writer.queue_drained.connect(self._check_finished)
         self.criteria = list(workspace_criteria(None))
         self.cards: list[OutputCard] = []
-        self.board = None                     # the queue's leaderboard, refitted as votes are saved
+        self.queue_board = QueueBoard(services, self)   # the queue's leaderboard, refitted as votes are saved
+        self.queue_board.board_fitted.connect(self._on_board_fitted)
+        self._waiting_for_board = False
         self._remaining: list[RankItem] = []
         self.current: RankItem | None = None
         self.shown: list[int] = []            # indices into current.outputs, left to right
@@ -56,12 +58,9 @@ class RankView(QWidget):
         self._verdict: str | None = None
         self._item_blind = True
         self._chooser: PairChooser | None = None
-        self._session_id = self._prompt = None
+        self._session_id = None
         self._seed = self.total = self.cast = self.skipped = 0
         self._finished_sent = True
-        self._reveal_job: VoteJob | None = None
-        self._reveal_html = ""
-        self._contestants: list = []          # everyone in the queue (the leaderboard's scope)
 
         self.progress_label = QLabel()
         self.estimate_label = QLabel()
@@ -105,22 +104,8 @@ class RankView(QWidget):
         note_row.addWidget(self.note_edit, 1)
         note_row.addWidget(self.skip_button)
 
-        self.reveal_label = QLabel()
-        self.reveal_label.setTextFormat(Qt.TextFormat.RichText)
-        self.reveal_label.setWordWrap(True)
-        self.reveal_label.setStyleSheet("QLabel { border-top: 1px solid palette(mid); padding-top: 4px; }")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.retry_button = QPushButton("Retry now")
-        self.retry_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.retry_button.clicked.connect(self.writer.retry)
-        self.error_banner = QFrame(objectName="ErrorBanner")
-        self.error_banner.setStyleSheet(_BANNER)
-        banner_row = QHBoxLayout(self.error_banner)
-        banner_row.setContentsMargins(8, 6, 8, 6)
-        banner_row.addWidget(self.error_label, 1)
-        banner_row.addWidget(self.retry_button)
-        self.error_banner.hide()
+        self.strip = SaveStrip()
+        self.strip.retry_clicked.connect(self.writer.retry)
 
         session = QWidget()
         body = QVBoxLayout(session)
@@ -140,10 +125,8 @@ class RankView(QWidget):
         layout.setSpacing(8)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
-        layout.addWidget(self.error_banner)
-        layout.addWidget(self.reveal_label)
+        layout.addWidget(self.strip)
         self._update_progress()
-        self.reveal_label.hide()
 
     def _check(self, text: str, on: bool, tip: str) -> QCheckBox:
         box = QCheckBox(text, checked=on, toolTip=tip)
@@ -155,7 +138,7 @@ class RankView(QWidget):
         """Rank the finished outputs of one stored comparison (two: a pair; more: an order)."""
         self._show_message("Loading the comparison…")
         runs = self.services.runs
-        self.services.tasks.run(lambda: runs().get_comparison(comparison_id), key="rank-load",
+        self.services.tasks.run(lambda: runs().get_comparison(comparison_id), key=f"rank-load-{id(self)}",
                                 on_done=lambda c: self._on_comparison_loaded(comparison_id, c),
                                 on_error=lambda e: self._show_message(f"Could not load the comparison: {e}"))
 
@@ -177,16 +160,23 @@ class RankView(QWidget):
         usable = [item for item in items if len(item.outputs) >= 2]
         self._remaining, self._chooser, self._session_id, self._seed = usable, pair_chooser, session_id, seed
         prompts = {c.prompt for item in usable for c in item.contestants()}
-        self._prompt = prompts.pop() if len(prompts) == 1 else None
-        self._contestants = sorted({c for item in usable for c in item.contestants()})
+        self.queue_board.reset([c for item in usable for c in item.contestants()], session_id=session_id,
+                               prompt=prompts.pop() if len(prompts) == 1 else None)
         self.total, self.cast, self.skipped = len(usable), 0, len(items) - len(usable)
-        self.board, self._finished_sent = None, False
+        self._finished_sent = False
         self.criteria = list(criteria) if criteria else workspace_criteria(self._settings())
         if blind is not None:
             self.blind_check.setChecked(blind)
-        self.reveal_label.hide()
-        self._next_item()
-        self._refit()
+        self.strip.clear()
+        self.estimate_label.setText("")
+        self.current = None
+        # With a chooser, the first pick already uses the votes stored so far.
+        self._waiting_for_board = pair_chooser is not None and self.queue_board.refit()
+        if self._waiting_for_board:
+            self._show_message("Choosing the first pair…")
+        else:
+            self._next_item()
+            self.queue_board.refit()
 
     def _settings(self):
         try:
@@ -206,7 +196,7 @@ class RankView(QWidget):
         index = 0
         if self._chooser is not None:
             try:
-                index = int(self._chooser(self.board, list(self._remaining)))
+                index = int(self._chooser(self.queue_board.board, list(self._remaining)))
             except Exception:
                 log.exception("pair chooser failed; taking the next item in order")
             index = index if 0 <= index < len(self._remaining) else 0
@@ -325,9 +315,7 @@ class RankView(QWidget):
             job, reveal = ranking_ballot(item, self.shown, self._ordering.finish(), common)
         add_rubric(job, self.cards[: len(item.outputs)], item.test_case)
         self.cast += 1
-        self._reveal_job = job
-        self._reveal_html = reveal
-        self._show_reveal()
+        self.strip.show_vote(reveal, job)
         self.writer.submit(job)
         self._next_item()
 
@@ -337,35 +325,23 @@ class RankView(QWidget):
             self._next_item()
 
     # -- saving ----------------------------------------------------------------------------
-    def _show_reveal(self) -> None:
-        job = self._reveal_job
-        if job is None:
-            return
-        if job.error is not None:
-            state = " · <span style='color:#e53935'>not saved yet</span>"
-        elif job.vote_id is not None and not job.rubric:
-            state = " · saved ✓"
-        else:
-            state = " · saving…"
-        self.reveal_label.setText(self._reveal_html + state)
-        self.reveal_label.show()
-
     def _on_vote_saved(self, job: VoteJob, vote_id: str) -> None:
         if not self.writer.failed():
-            self.error_banner.hide()
+            self.strip.clear_error()
         self._update_progress()
-        if job is self._reveal_job:
-            self._show_reveal()
+        self.strip.update_state()
         self.vote_recorded.emit(vote_id)
-        self._refit()
+        self.queue_board.refit()
+
+    def _on_board_fitted(self, board) -> None:
+        self.estimate_label.setText(estimate_text(board))
+        if self._waiting_for_board:
+            self._waiting_for_board = False
+            self._next_item()
 
     def _on_write_failed(self, job: VoteJob, message: str) -> None:
-        n = self.writer.pending()
-        self.error_label.setText(f"{n} vote{'s' if n != 1 else ''} not saved yet: {message}\n"
-                                 "They stay queued and are retried automatically; nothing is lost.")
-        self.error_banner.show()
+        self.strip.show_error(self.writer.pending(), message)
         self._update_progress()
-        self._show_reveal()
 
     def _update_progress(self) -> None:
         done = f"{self.cast} / {self.total} votes" if self.total else "No queue"
@@ -386,36 +362,10 @@ class RankView(QWidget):
 
     def _check_finished(self) -> None:
         self._update_progress()
-        if self.current is None and not self._remaining and not self.writer.pending() and not self._finished_sent:
+        if (self.current is None and not self._remaining and not self._waiting_for_board and not self.writer.pending()
+                and not self._finished_sent):
             self._finished_sent = True
             self.queue_finished.emit()
-
-    # -- the queue's leaderboard (progress estimate, pair chooser) --------------------------
-    def _refit(self) -> None:
-        contestants = self._contestants
-        if len(contestants) < 2:
-            return
-        runs, session_id, prompt = self.services.runs, self._session_id, self._prompt
-        self.services.tasks.run(lambda: session_board(VoteStore(runs()), contestants, session_id=session_id,
-                                                      prompt=prompt),
-                                on_done=self._on_board_fitted, on_error=lambda e: log.warning("refit: %s", e),
-                                key="rank-board")
-
-    def _on_board_fitted(self, board) -> None:
-        from promptbench.core.ranking import votes_to_separate_top_two
-
-        self.board = board
-        if board is None or len(board.ratings) < 2:
-            self.estimate_label.setText("")
-            return
-        more = votes_to_separate_top_two(board)
-        first, second = board.ratings[0], board.ratings[1]
-        if more is not None:
-            self.estimate_label.setText(f"about {more} more vote{'s' if more != 1 else ''} to separate the top two")
-        elif first.ci_low > second.ci_high and board.n_test_cases >= 2 and first.ci_high > first.ci_low:
-            self.estimate_label.setText("the top two are separated")
-        else:
-            self.estimate_label.setText("")
 
     # -- toggles -----------------------------------------------------------------------------
     def _on_blind_toggled(self, blind: bool) -> None:
