@@ -245,6 +245,10 @@ def test_fanout_feeds_every_listener_even_when_one_breaks(bench, openai_server):
     bench.fanout.add(broken)
     bench.fanout.add(seen.append)
     batch_id = run(bench, bench.plan(REL, models=models(openai_server, "a")))
+    # listeners added after the runner's may still be handling the last event when wait() returns
+    deadline = time.monotonic() + 10
+    while sum(isinstance(e, ev.ComparisonFinished) for e in seen) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert sum(isinstance(e, ev.RunFinished) for e in seen) == 3
     assert sum(isinstance(e, ev.ComparisonFinished) for e in seen) == 3
     bench.fanout.remove(seen.append)

@@ -84,7 +84,8 @@ def test_m002_applies_on_an_existing_m001_database_and_is_idempotent(db_path, mo
         with RunStore(db_path) as store:
             VoteStore(store).record_vote(a=A, b=B, winner="a")
     conn = raw(db_path)
-    assert [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")] == ["m001_initial", "m002_votes"]
+    applied = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    assert applied[:2] == ["m001_initial", "m002_votes"] and applied == [fn.__name__ for fn in dbmod.MIGRATIONS]
     assert VOTE_TABLES <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='votes'")}
     assert {"idx_votes_prompt_created", "idx_votes_created_at"} <= indexes

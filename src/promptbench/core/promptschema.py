@@ -20,6 +20,8 @@ ROLES = ("system", "user", "assistant", "developer")
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 STRING_CHECKS = ("contains", "startsWith", "endsWith", "equals")
 EVALUATOR_KINDS = ("string", "llm", "uses")
+# promptbench's own kinds (core/evaluators validates their fields); GitHub Models ignores them.
+EXTENSION_KINDS = ("regex", "json", "jsonSchema", "bleu", "rouge", "similarity", "latency", "cost")
 BUILTIN_EVALUATORS = (
     "github/similarity",
     "github/coherence",
@@ -261,15 +263,17 @@ class _Checker:
                     self.error(_line_of(ev, "name"), f"{field}.name", what)
                 seen.setdefault(name, _line_of(ev, "name"))
             label = f"evaluator {name!r}" if isinstance(name, str) else "evaluator"
-            kinds = [k for k in EVALUATOR_KINDS if k in ev]
+            kinds = [k for k in EVALUATOR_KINDS + EXTENSION_KINDS if k in ev]
             if not kinds:
-                self.error(line, field, f"{label} has no kind: give one of {', '.join(EVALUATOR_KINDS)}")
+                self.error(line, field, f"{label} has no kind: give one of {', '.join(EVALUATOR_KINDS + EXTENSION_KINDS)}")
             elif len(kinds) > 1:
                 self.error(line, field, f"{label} has several kinds ({', '.join(kinds)}): give exactly one")
             elif kinds[0] == "string":
                 self.string_evaluator(ev, field)
             elif kinds[0] == "llm":
                 self.llm_evaluator(ev, field)
+            elif kinds[0] in EXTENSION_KINDS:
+                pass  # checked in detail by core/evaluators when the evaluators are built
             else:
                 self.expect_text(ev, "uses", f"{field}.uses", required=True)
                 uses = ev["uses"]

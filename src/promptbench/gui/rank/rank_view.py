@@ -48,6 +48,7 @@ class RankView(QWidget):
         self.writer.queue_drained.connect(self._check_finished)
         self.criteria = list(workspace_criteria(None))
         self.cards: list[OutputCard] = []
+        self._laid_out = 0                    # how many cards the grid holds
         self.queue_board = QueueBoard(services, self)   # the queue's leaderboard, refitted as votes are saved
         self.queue_board.board_fitted.connect(self._on_board_fitted)
         self._waiting_for_board = False
@@ -210,17 +211,20 @@ class RankView(QWidget):
             card = OutputCard(self.services, self.criteria)
             card.pick_clicked.connect(lambda c=card: self._nway_key(pick=self.cards.index(c)))
             self.cards.append(card)
-        columns = n if n <= 3 else (2 if n == 4 else 3)
-        for i, card in enumerate(self.cards):
-            self.cards_grid.removeWidget(card)
-            if i < n:
-                out = item.outputs[self.shown[i]]
-                card.set_criteria(self.criteria)
-                card.show_output(LETTERS[i], str(i + 1) if i < 9 else "", out.contestant, out.run_id, out.text,
-                                 item.test_case, blind=self._item_blind, nway=nway)
-                card.set_rubric_visible(self.rubric_check.isChecked())
-                self.cards_grid.addWidget(card, i // columns, i % columns)
-            card.setVisible(i < n)
+        if n != self._laid_out:                 # re-arrange the grid only when the count changes
+            columns = n if n <= 3 else (2 if n == 4 else 3)
+            for i, card in enumerate(self.cards):
+                self.cards_grid.removeWidget(card)
+                if i < n:
+                    self.cards_grid.addWidget(card, i // columns, i % columns)
+                card.setVisible(i < n)
+            self._laid_out = n
+        for i, card in enumerate(self.cards[:n]):
+            out = item.outputs[self.shown[i]]
+            card.set_criteria(self.criteria)
+            card.show_output(LETTERS[i], str(i + 1) if i < 9 else "", out.contestant, out.run_id, out.text,
+                             item.test_case, blind=self._item_blind, nway=nway)
+            card.set_rubric_visible(self.rubric_check.isChecked())
         case = f"Test case {item.test_case}" if item.test_case is not None else "No test case"
         context = (item.context or "").strip()
         if len(context) > 600:
