@@ -281,3 +281,33 @@ def test_bad_arguments_are_refused_clearly(bench, openai_server):
         bench.start(bench.plan(REL, models=ms), concurrency=0)
     with pytest.raises(PromptbenchError, match="no batch"):
         bench.resume("nope")
+
+
+def test_a_prompt_without_test_data_runs_once_per_model_and_unknown_prices_show(bench, openai_server, workspace):
+    rel = "plain.prompt.yml"
+    workspace.create(rel, "name: Plain\nmessages:\n  - role: user\n    content: Hello\n")
+    ms = models(openai_server, "a") + [model(openai_server, "unpriced", input_cost_per_mtok=None,
+                                             output_cost_per_mtok=None, model="openai/no-such-model-xyz")]
+    plan = bench.plan(rel, models=ms, repeats=2)
+    assert plan.test_cases == [None] and plan.total == 4
+    est = bench.estimate(plan)
+    assert est["max_cost_usd"] is None and est["unknown_price_models"] == ["unpriced"]
+    assert est["known_max_cost_usd"] > 0
+
+
+def test_an_engine_shut_down_mid_batch_leaves_it_interrupted(workspace, openai_server, tmp_path):
+    workspace.create(REL, PROMPT)
+    settings = settings_for(tmp_path, max_retries=0)
+    with RunStore(tmp_path / "runs.db") as runs:
+        engine = Engine(settings, EventFanout(), runs=runs, key_lookup=lambda m: "sk-test-key-0000")
+        runner = BatchRunner(engine, runs, workspace, settings)
+        plan = runner.plan(REL, models=models(openai_server, "a", "b", first_token_delay_s=0.3), repeats=3)
+        batch_id = runner.start(plan, concurrency=2)
+        while not openai_server.log():
+            assert not runner.wait(batch_id, 0.02)
+        engine.shutdown()
+        assert runner.wait(batch_id, 20)
+        batch = runner.get(batch_id)
+        assert batch["status"] == "interrupted" and batch["cells"]["finished"] < plan.total
+        assert batch["cells"]["pending"] + batch["cells"]["cancelled"] == plan.total - batch["cells"]["finished"]
+        runner.close()

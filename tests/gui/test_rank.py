@@ -117,6 +117,7 @@ def test_blind_session_of_20_keyboard_votes(qtbot, services, widgets):
         assert "Output A" in screen and "Output B" in screen
         assert "A is better (1)" in screen and "Both bad (0)" in screen   # the key map is on screen
         if n == 0:
+            qtbot.wait(50)
             view.grab().save("/tmp/rank_blind_mid_session.png")
         key, verdict = next(keys)
         qtbot.keyClick(view, key)
@@ -269,12 +270,32 @@ def test_select_then_enter_unblinded_and_skip(qtbot, services, widgets):
     view.blind_check.setChecked(False)                                      # seen unblinded
     assert "model-" in view.cards[0].title.text()
     right_model = view.cards[1].contestant.model
-    qtbot.keyClick(view, Qt.Key.Key_Return)
+    reader = view.cards[0].output.rendered   # a reader who clicked into an output keeps voting by keys
+    reader.setFocus()
+    qtbot.keyClick(reader, Qt.Key.Key_Return)
+    assert view.cast == 1
     qtbot.keyClick(view, Qt.Key.Key_S)
     assert view.progress_label.text() == "1 / 3 votes · 1 skipped"
-    qtbot.waitUntil(lambda: len(saved) == 1, timeout=WAIT_MS)
-    (vote,) = VoteStore(services.runs()).votes()
+    view.vote_on_key_check.setChecked(True)
+    qtbot.keyClick(reader, Qt.Key.Key_0)
+    assert view.cast == 2 and view.current is None and "All 3 items judged. (1 skipped)" in view.message_label.text()
+    qtbot.waitUntil(lambda: len(saved) == 2, timeout=WAIT_MS)
+    vote, last = VoteStore(services.runs()).votes()
     assert vote["blind"] is False and vote[f"{vote['winner']}_model"] == right_model
+    assert last["winner"] == "both_bad" and last["blind"] is False   # blind stayed off
+
+
+def test_ordering_keys():
+    from promptbench.gui.rank.nway import Ordering, ranking_args
+
+    o = Ordering(4)
+    assert not o.tie_next() and not o.undo()          # nothing to tie with or undo yet
+    assert o.pick(2) and not o.pick(2) and not o.pick(7)
+    assert o.tie_next() and o.pick(0) and o.text(list("ABCD")) == "C = A"
+    assert o.tie_next() and o.undo() and not o.tie_pending  # undo takes back a pending "=" first
+    assert not o.ready() and o.pick(3) and o.ready()
+    assert o.finish() == [[2, 0], [3], [1]] and ranking_args(o.finish()) == ([2, 0, 3, 1], [[0, 1]])
+    assert o.tie_next() and o.finish() == [[2, 0], [3, 1]] and o.place_of(3) == 3
 
 
 def test_pair_chooser_asks_where_the_board_is_least_sure(qtbot, services, widgets):

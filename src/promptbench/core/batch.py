@@ -249,6 +249,8 @@ class BatchRunner:
 
     def _launch(self, job: _Job) -> None:
         with self._lock:
+            if job.batch_id in self._jobs:  # two resumes at once
+                raise PromptbenchError(f"batch {job.batch_id} is already running")
             self._jobs[job.batch_id] = job
         job.thread = threading.Thread(target=self._main, args=(job,), name=f"promptbench-batch-{job.batch_id}",
                                       daemon=True)

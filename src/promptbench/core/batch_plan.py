@@ -99,7 +99,8 @@ class BatchPlan:
     def from_config(cls, prompt_path: str, config: dict) -> BatchPlan:
         versions = [_version(prompt_path, v["version"], v.get("rev"), v["content"].encode("utf-8"))
                     for v in config["versions"]]
-        models = [ModelConfig(**m) for m in config["models"]]
+        known = {f.name for f in dataclasses.fields(ModelConfig)}  # a field added or dropped since is no error
+        models = [ModelConfig(**{k: v for k, v in m.items() if k in known}) for m in config["models"]]
         return _build(prompt_path, versions, list(config["test_cases"]), models, int(config["repeats"]),
                       config.get("local_mode") or "sequential")
 

@@ -18,7 +18,8 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.gui.prompt_tree import PromptTree
 from promptbench.gui.services import Services
 
-TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS = range(4)
+TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD = range(6)
+TAB_NAMES = ("Edit", "History", "Compare", "Runs", "Rank", "Leaderboard")
 NEW_PROMPT = """\
 name: {name}
 description: ""
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         from promptbench.gui.compare import CompareView
         from promptbench.gui.editor import PromptEditor
         from promptbench.gui.history import HistoryPanel
+        from promptbench.gui.rank import RankView
         from promptbench.gui.runs_view import RunsView
 
         self.services = services
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.history = HistoryPanel(services)
         self.compare = CompareView(services)
         self.runs = RunsView(services)
+        self.rank = RankView(services)
+        self.leaderboard = None  # built on first view: it loads pyqtgraph
+        self._last_comparison: str | None = None
         self.compare.set_source(self._compare_source)
 
         self.tabs = QTabWidget(documentMode=True)
@@ -65,6 +70,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.history, "History")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.runs, "Runs")
+        self.tabs.addTab(self.rank, "Rank")
+        self.tabs.addTab(QWidget(), "Leaderboard")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.tabs)
@@ -84,6 +92,10 @@ class MainWindow(QMainWindow):
         self.editor.dirty_changed.connect(self._on_dirty_changed)
         self.history.rolled_back.connect(self._on_rolled_back)
         self.history.labels_changed.connect(lambda rel: self.status.setText(f"Labels of {rel} updated"))
+        self.compare.comparison_finished.connect(self._remember_comparison)
+        self.runs.comparison_opened.connect(self._remember_comparison)
+        self.editor.status_posted.connect(self.status.setText)
+        self.history.notice_posted.connect(self.status.setText)
         services.tasks.busy_changed.connect(self.progress.setVisible)
         services.tasks.task_failed.connect(self.status.setText)
 
@@ -122,9 +134,15 @@ class MainWindow(QMainWindow):
         self.run_action = action(run_menu, "&Run compare", self.run_compare, "Ctrl+Return")
         self.addAction(self._alias(self.run_action, "Ctrl+Enter"))
         self.cancel_action = action(run_menu, "&Cancel all runs", self.cancel_all, "Esc")
+        # Esc belongs to the compare view only: elsewhere it closes find bars and the like.
+        self.removeAction(self.cancel_action)
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.compare.addAction(self.cancel_action)
+        run_menu.addSeparator()
+        action(run_menu, "Ran&k the last comparison", self.rank_last_comparison, "Ctrl+R")
 
         view_menu = self.menuBar().addMenu("&View")
-        for index, name in enumerate(("Edit", "History", "Compare", "Runs")):
+        for index, name in enumerate(TAB_NAMES):
             action(view_menu, name, lambda _=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "About promptbench", self._about)
@@ -223,6 +241,30 @@ class MainWindow(QMainWindow):
     def cancel_all(self) -> None:
         self.compare.cancel_all()
 
+    # -- ranking ------------------------------------------------------------------------------
+    def _remember_comparison(self, comparison_id: str) -> None:
+        self._last_comparison = comparison_id
+
+    def rank_last_comparison(self) -> None:
+        if not self._last_comparison:
+            self.status.setText("Run a comparison (or open one in Runs) first, then rank its outputs")
+            return
+        self.tabs.setCurrentIndex(TAB_RANK)
+        self.rank.rank_comparison(self._last_comparison)
+
+    def _on_tab_changed(self, index: int) -> None:
+        if index == TAB_LEADERBOARD and self.leaderboard is None:
+            from promptbench.gui.rank import LeaderboardView
+
+            self.leaderboard = LeaderboardView(self.services)
+            self.rank.vote_recorded.connect(self.leaderboard._on_vote_recorded)
+            self.tabs.blockSignals(True)
+            self.tabs.removeTab(TAB_LEADERBOARD)
+            self.tabs.insertTab(TAB_LEADERBOARD, self.leaderboard, "Leaderboard")
+            self.tabs.setCurrentIndex(TAB_LEADERBOARD)
+            self.tabs.blockSignals(False)
+            self.leaderboard.refresh()
+
     # -- settings, workspace, about ----------------------------------------------------------------
     def open_settings(self) -> None:
         from promptbench.gui.settings import SettingsDialog
@@ -264,6 +306,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.editor.is_dirty() and not self._confirm_discard():
+            event.ignore()
+            return
+        unsaved = self.rank.unsaved_votes()
+        if unsaved and QMessageBox.question(
+                self, "Votes not saved yet", f"{unsaved} vote(s) could not be written yet. Close anyway and lose them?") \
+                != QMessageBox.StandardButton.Yes:
             event.ignore()
             return
         self.qsettings.setValue("mainWindow/geometry", self.saveGeometry())

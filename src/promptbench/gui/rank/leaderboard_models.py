@@ -53,7 +53,8 @@ class RatingsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _TIPS.get(name, f"Mean rubric score (1–5) for {name.lower()}" if section >= len(BASE_COLUMNS) else None)
+            rubric = f"Mean rubric score (1–5) for {name.lower()}" if section >= len(BASE_COLUMNS) else None
+            return _TIPS.get(name, rubric)
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
@@ -129,8 +130,14 @@ class WinMatrixModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.keys)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole) and section < len(self.labels):
+        """Rows: ``1. label``; columns just the number (the full label as a tooltip), so they stay narrow."""
+        if section >= len(self.labels):
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
             return self.labels[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            horizontal = orientation == Qt.Orientation.Horizontal
+            return f"{section + 1}" if horizontal else f"{section + 1}. {self.labels[section]}"
         return None
 
     def cell(self, row: int, col: int) -> dict | None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from promptbench.core.votes import VoteStore
 from promptbench.gui.compare.formatting import DASH, short_version
-from promptbench.gui.rank.leaderboard_data import (BoardQuery, BoardResult, contestant_label, load_board,
+from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, BoardQuery, BoardResult, contestant_label, load_board,
                                                    visible_ratings)
 from promptbench.gui.rank.leaderboard_models import RatingsModel, SortProxy, WinMatrixModel, fmt_rating
 from promptbench.gui.rank.rating_chart import RatingChart
@@ -76,15 +76,18 @@ class LeaderboardView(QWidget):
         self.matrix.setModel(self.matrix_model)
         self._setup_table(self.matrix)
         self.matrix.verticalHeader().show()
+        self.matrix.horizontalHeader().setMinimumSectionSize(84)
         matrix_page = QWidget()
         matrix_layout = QVBoxLayout(matrix_page)
         matrix_layout.setContentsMargins(0, 4, 0, 0)
         matrix_layout.addWidget(QLabel("How often the row beat the column (ties count half), with the number of votes."
-                                       " Rows and columns in rating order."))
+                                       " Rows and columns in rating order; column n is row n."))
         matrix_layout.addWidget(self.matrix, 1)
         self.pivot = QTableWidget()
         self._setup_table(self.pivot)
         self.pivot.verticalHeader().show()
+        self.pivot.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.pivot.setToolTip("Rating [95% interval] of each prompt version on each model")
 
         self.tabs = QTabWidget(documentMode=True)
         self.tabs.addTab(ratings, "Ratings")
@@ -206,12 +209,13 @@ class LeaderboardView(QWidget):
         self.pivot.setRowCount(len(versions))
         self.pivot.setColumnCount(len(models))
         self.pivot.setHorizontalHeaderLabels(models)
-        self.pivot.setVerticalHeaderLabels([f"{p} @ {short_version(v)}" if several else short_version(v)
-                                            for p, v in versions])
+        self.pivot.setVerticalHeaderLabels([ALL_PROMPTS if p == ALL_PROMPTS else f"{p} @ {short_version(v)}"
+                                            if several else short_version(v) for p, v in versions])
         for i, (prompt, version) in enumerate(versions):
             for j, model in enumerate(models):
                 r = cells.get((prompt, version, model))
-                text = DASH if r is None else f"{fmt_rating(r.rating)}  [{fmt_rating(r.ci_low)}, {fmt_rating(r.ci_high)}]"
+                text = DASH if r is None else (f"{fmt_rating(r.rating)}  "
+                                               f"[{fmt_rating(r.ci_low)}, {fmt_rating(r.ci_high)}]")
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 if r is not None:
@@ -225,7 +229,8 @@ class LeaderboardView(QWidget):
         low, high = board.left_advantage_ci
         hidden = len(board.ratings) - shown
         return (f"{board.n_battles} battles · {board.n_test_cases} test cases (a vote without one counts as its own)"
-                f" · tie strength ν = {board.tie_strength:.2f} · left-position advantage ×{board.left_advantage:.2f}"
+                f" · tie strength ν = {board.tie_strength:.2f}"
+                f" · left-position advantage ×{board.left_advantage:.2f}"
                 f" [{low:.2f}, {high:.2f}] · {board.confidence:.0%} intervals, bootstrap over test cases,"
                 f" {board.rounds} rounds, seed {board.seed}" + (f" · {hidden} rows hidden by the model filter"
                                                                if hidden else ""))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from promptbench.core.ranking import Leaderboard, votes_to_separate_top_two
 from promptbench.core.votes import VoteStore
 from promptbench.gui.rank.items import session_board
 
 log = logging.getLogger(__name__)
+REFIT_DELAY_MS = 400
 
 
 def estimate_text(board: Leaderboard | None) -> str:
@@ -40,6 +41,12 @@ class QueueBoard(QObject):
         self.contestants: list = []
         self.session_id: str | None = None
         self.prompt: str | None = None
+        self._soon = QTimer(self, singleShot=True, interval=REFIT_DELAY_MS)
+        self._soon.timeout.connect(self.refit)
+
+    def refit_soon(self) -> None:
+        """Refit once a burst of saved votes has settled (one fit, not one per vote)."""
+        self._soon.start()
 
     def reset(self, contestants, *, session_id: str | None, prompt: str | None) -> None:
         self.board, self.contestants = None, sorted(set(contestants))
@@ -47,6 +54,7 @@ class QueueBoard(QObject):
 
     def refit(self) -> bool:
         """Start a refit; False when there is nothing to fit (fewer than two contestants)."""
+        self._soon.stop()
         if len(self.contestants) < 2:
             return False
         runs, contestants, session_id, prompt = self.services.runs, self.contestants, self.session_id, self.prompt

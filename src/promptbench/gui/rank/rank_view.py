@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 PAIR_KEYS = {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_3: "tie", Qt.Key.Key_0: "both_bad"}
 DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
 _MUTED = "QLabel { color: palette(placeholder-text); }"
+_CASE = "QLabel { background: palette(alternate-base); border-radius: 4px; padding: 6px; }"
+NOTE_HINT = "Note (optional) — saved with the vote; Enter submits, Esc returns to the keys"
 EMPTY_TEXT = "Nothing to rank yet.\n\nRank a finished comparison from the Runs view, or start a ranking session."
 
 
@@ -45,7 +47,7 @@ class RankView(QWidget):
         self.writer = VoteWriter(services, self)
         self.writer.vote_saved.connect(self._on_vote_saved)
         self.writer.write_failed.connect(self._on_write_failed)
-        self.writer.queue_drained.connect(self._check_finished)
+        self.writer.queue_drained.connect(self._on_queue_drained)
         self.criteria = list(workspace_criteria(None))
         self.cards: list[OutputCard] = []
         self._laid_out = 0                    # how many cards the grid holds
@@ -84,7 +86,7 @@ class RankView(QWidget):
         self.case_label = QLabel()
         self.case_label.setWordWrap(True)
         self.case_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.case_label.setStyleSheet("QLabel { background: palette(alternate-base); border-radius: 4px; padding: 6px; }")
+        self.case_label.setStyleSheet(_CASE)
         self.cards_box = QWidget()
         self.cards_grid = QGridLayout(self.cards_box)
         self.cards_grid.setContentsMargins(0, 0, 0, 0)
@@ -95,7 +97,7 @@ class RankView(QWidget):
         self.verdicts.undo_clicked.connect(lambda: self._nway_key(undo=True))
         self.verdicts.submit_clicked.connect(self.submit)
         self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("Note (optional) — saved with the vote; Enter submits, Esc returns to the keys")
+        self.note_edit.setPlaceholderText(NOTE_HINT)
         self.note_edit.setClearButtonEnabled(True)
         self.skip_button = QPushButton("Skip (S)")
         self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -192,7 +194,7 @@ class RankView(QWidget):
             done = f"All {self.total} items judged." if self.total else "Nothing to rank in this queue."
             self._show_message(done + ("" if not self.skipped else f" ({self.skipped} skipped)"))
             self._update_progress()
-            self._check_finished()
+            self._on_queue_drained()
             return
         index = 0
         if self._chooser is not None:
@@ -335,7 +337,7 @@ class RankView(QWidget):
         self._update_progress()
         self.strip.update_state()
         self.vote_recorded.emit(vote_id)
-        self.queue_board.refit()
+        self.queue_board.refit_soon()
 
     def _on_board_fitted(self, board) -> None:
         self.estimate_label.setText(estimate_text(board))
@@ -364,7 +366,7 @@ class RankView(QWidget):
         """Votes cast but not on disk yet (ask before closing the window if > 0)."""
         return self.writer.pending()
 
-    def _check_finished(self) -> None:
+    def _on_queue_drained(self) -> None:
         self._update_progress()
         if (self.current is None and not self._remaining and not self._waiting_for_board and not self.writer.pending()
                 and not self._finished_sent):

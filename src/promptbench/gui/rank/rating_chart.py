@@ -22,7 +22,8 @@ class RatingChart(QWidget):
         super().__init__(parent)
         palette = self.palette()
         self._fg = palette.color(QPalette.ColorRole.Text)
-        self._accent = QColor("#42a5f5") if palette.color(QPalette.ColorRole.Base).lightness() < 128 else QColor("#1565c0")
+        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+        self._accent = QColor("#42a5f5") if dark else QColor("#1565c0")
         self.plot = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

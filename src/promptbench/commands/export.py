@@ -1,0 +1,95 @@
+"""``promptbench export runs|preferences``: the run history as CSV/JSONL, votes as preference pairs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from promptbench.core.errors import PromptbenchError
+
+DB_NAME = "promptbench.db"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export runs (CSV/JSONL) or preference pairs from votes (JSONL)")
+    what = p.add_subparsers(dest="export_what", metavar="WHAT", required=True)
+    runs = what.add_parser("runs", help="one row per ended run: metrics, status, error, prompt version")
+    runs.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    runs.add_argument("--prompt", metavar="P", help="only runs of this prompt (workspace-relative path)")
+    runs.add_argument("--model", metavar="M", help="only runs of this model (catalog name)")
+    runs.add_argument("--since", metavar="D", help="runs started at or after D (2024-05-01 = that day's midnight UTC)")
+    runs.add_argument("--until", metavar="D", help="runs started before D (a bare date includes that whole day, UTC)")
+    runs.add_argument("--with-text", action="store_true", help="include the rendered messages and the output")
+    runs.add_argument("-o", "--output", metavar="FILE", help="write FILE (atomically) instead of stdout")
+    runs.set_defaults(handler=cmd_runs)
+    prefs = what.add_parser(
+        "preferences",
+        help="pairwise preferences from votes as JSONL (prompt, chosen, rejected) for fine-tuning; "
+        "ties, 'both bad' and votes without stored outputs are left out",
+    )
+    prefs.add_argument("--prompt", metavar="P", help="only votes that involve this prompt")
+    prefs.add_argument("-o", "--output", metavar="FILE", help="write FILE (atomically) instead of stdout")
+    prefs.set_defaults(handler=cmd_preferences)
+
+
+def _connect(args):
+    from promptbench.cli import workspace_dir
+    from promptbench.core.dashboard_queries import open_readonly
+    from promptbench.core.store import PRIVATE_DIR
+
+    root = workspace_dir(args)
+    if not root.is_dir():
+        raise PromptbenchError(f"workspace {root} does not exist or is not a folder; pass --workspace DIR")
+    path = root / PRIVATE_DIR / DB_NAME
+    if not path.exists():
+        raise PromptbenchError(f"{root} has no run history yet ({path} does not exist); run a comparison first")
+    return open_readonly(path), path
+
+
+def _prompt(value: str | None) -> str | None:
+    return None if value is None else value.removeprefix("./")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _guard(conn, path: Path, fn):
+    """Run ``fn``; a damaged or foreign database file becomes one actionable message."""
+    import sqlite3
+
+    from promptbench.core import db as dbmod
+
+    try:
+        return fn()
+    except sqlite3.DatabaseError as e:
+        raise dbmod.file_error(path, e) from e
+    finally:
+        conn.close()
+
+
+def cmd_runs(args) -> int:
+    from promptbench.core.exports import parse_when, write_runs
+
+    filters = {"prompt": _prompt(args.prompt), "model": args.model, "since": parse_when(args.since),
+               "until": parse_when(args.until, end=True), "with_text": args.with_text}  # fmt: skip
+    conn, path = _connect(args)
+    out = Path(args.output).expanduser() if args.output else sys.stdout
+    n = _guard(conn, path, lambda: write_runs(conn, out, args.format, **filters))
+    if args.output:
+        print(f"exported {_plural(n, 'run')} to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_preferences(args) -> int:
+    from promptbench.core.exports import write_preferences
+
+    conn, path = _connect(args)
+    out = Path(args.output).expanduser() if args.output else sys.stdout
+    report = _guard(conn, path, lambda: write_preferences(conn, out, prompt=_prompt(args.prompt)))
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
+    where = f" to {out}" if args.output else ""
+    print(f"exported {_plural(report.written, 'preference pair')}{where}" + (f" (left out: {skipped})" if skipped else ""),
+          file=sys.stderr)  # fmt: skip
+    return 0
