@@ -97,7 +97,13 @@ class Engine:
             self.runs.create_comparison(id=comparison_id, prompt_path=request.prompt_path, prompt_version=request.prompt_version,
                                         test_case=request.test_case, variables=request.variables, local_mode=request.local_mode,
                                         models=[m.name for m in request.models])
-        asyncio.run_coroutine_threadsafe(self._start(comparison_id, run_ids, request), self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(self._start(comparison_id, run_ids, request), self._loop)
+        try:
+            future.result(timeout=30)  # _start only creates tasks; a stopped loop must not hang the caller
+        except Exception:
+            future.cancel()
+            self._done.pop(comparison_id, None)
+            raise RuntimeError("the engine is shutting down; the comparison was not started") from None
         return comparison_id, run_ids
 
     def cancel(self, run_id: str) -> None:
@@ -111,7 +117,14 @@ class Engine:
         self._loop.call_soon_threadsafe(go)
 
     def wait(self, comparison_id: str, timeout: float | None = None) -> bool:
-        return self._done[comparison_id].wait(timeout)
+        """True once every run of the comparison ended (forgotten after a successful wait)."""
+        done = self._done.get(comparison_id)
+        if done is None:
+            return True
+        if done.wait(timeout):
+            self._done.pop(comparison_id, None)
+            return True
+        return False
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every run, close connections, stop the loop thread."""
@@ -313,12 +326,13 @@ class Engine:
         if metrics.input_tokens is not None:
             metrics.cost_usd, metrics.cost_note = cost_usd(run.model, metrics.input_tokens, metrics.output_tokens)
         output = "".join(run.parts)
+        cid = run.comparison_id
         if status == "finished":
-            event = ev.RunFinished(run.run_id, output, metrics)
+            event = ev.RunFinished(run.run_id, output, metrics, cid)
         elif status == "cancelled":
-            event = ev.RunCancelled(run.run_id, output, metrics)
+            event = ev.RunCancelled(run.run_id, output, metrics, cid)
         else:
-            event = ev.RunFailed(run.run_id, error.error_class, redact(error.message), output, metrics)
+            event = ev.RunFailed(run.run_id, error.error_class, redact(error.message), output, metrics, cid)
         if self.runs is not None:
             self.runs.run_ended(run.run_id, status=status, output=output, metrics=metrics,
                                 error_class=error.error_class if error else ("cancelled" if status == "cancelled" else None),
@@ -331,4 +345,9 @@ class Engine:
             if not ids:
                 del self._comparisons[run.comparison_id]
                 self._emit(ev.ComparisonFinished(run.comparison_id))
-                self._done[run.comparison_id].set()
+                done = self._done.get(run.comparison_id)
+                if done is not None:
+                    done.set()
+                    if len(self._done) > 1000:  # nobody waited for these: don't keep them forever
+                        for key in [k for k, e in self._done.items() if e.is_set()][:500]:
+                            self._done.pop(key, None)

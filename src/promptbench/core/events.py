@@ -77,6 +77,7 @@ class RunFinished:
     run_id: str
     output: str
     metrics: RunMetrics
+    comparison_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class RunFailed:
     message: str       # the provider's message, keys redacted
     output: str        # partial output kept
     metrics: RunMetrics = field(default_factory=RunMetrics)
+    comparison_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class RunCancelled:
     run_id: str
     output: str
     metrics: RunMetrics = field(default_factory=RunMetrics)
+    comparison_id: str | None = None
 
 
 @dataclass(frozen=True)
