@@ -45,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from promptbench.core import events as ev
+from promptbench.core.events import EventFanout  # noqa: F401  (re-exported)
 from promptbench.core.batch_plan import BatchPlan, Cell
 from promptbench.core.batch_plan import estimate as estimate_plan
 from promptbench.core.batch_plan import plan as plan_batch
@@ -64,46 +65,6 @@ CANCEL_GRACE_S = 30.0        # after a cancel, how long to wait for in-flight ru
 ETA_WINDOW = 32              # completions the rate is measured over
 _END_TYPES = (ev.RunFinished, ev.RunFailed, ev.RunCancelled)
 _STATUS = {ev.RunFinished: "finished", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}
-
-
-class EventFanout:
-    """A tiny thread-safe multiplexer for the engine's single ``on_event`` callback.
-
-    ``add``/``remove`` from any thread; ``__call__`` (on the engine thread) calls every
-    listener in the order added, without taking a lock (it reads an immutable tuple).
-    A listener that raises is logged and does not stop the others.
-    """
-
-    def __init__(self, *listeners: Callable[[object], None]):
-        self._lock = threading.Lock()
-        self._listeners: tuple[Callable[[object], None], ...] = tuple(listeners)
-
-    def add(self, fn: Callable[[object], None]) -> None:
-        with self._lock:
-            self._listeners = (*self._listeners, fn)
-
-    def remove(self, fn: Callable[[object], None]) -> None:
-        with self._lock:
-            items = list(self._listeners)
-            if fn in items:
-                items.remove(fn)
-            self._listeners = tuple(items)
-
-    def __call__(self, event) -> None:
-        for fn in self._listeners:
-            try:
-                fn(event)
-            except Exception:  # noqa: BLE001 - one broken listener must not starve the others
-                log.exception("event listener %r failed", fn)
-
-    @classmethod
-    def install(cls, engine: Engine) -> EventFanout:
-        """The engine's fanout; wraps a plain ``on_event`` callback in one if needed."""
-        if isinstance(engine.on_event, cls):
-            return engine.on_event
-        fanout = cls(engine.on_event)
-        engine.on_event = fanout  # read by the engine at every emit: takes effect at once
-        return fanout
 
 
 @dataclass(frozen=True)

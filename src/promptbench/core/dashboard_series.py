@@ -157,10 +157,11 @@ def cost(data: DashboardData, by: str = "model", cumulative: bool = False) -> Ti
     slot = 1 if by == "model" else 2
     keys = _axis({k[0] for k in data.time}, data.bucket)
     index = {k: i for i, k in enumerate(keys)}
-    lines, counts = {}, {}
+    lines, counts, raw = {}, {}, {}
     unknown = 0
     for k, v in data.time.items():
         name = k[slot] or "(none)"
+        raw[name] = k[slot]
         lines.setdefault(name, np.zeros(len(keys)))[index[k[0]]] += v[1]
         counts.setdefault(name, np.zeros(len(keys), dtype=int))[index[k[0]]] += v[0]
         unknown += v[0] - v[2]
@@ -169,7 +170,7 @@ def cost(data: DashboardData, by: str = "model", cumulative: bool = False) -> Ti
     counts = {n: (np.cumsum(counts[n]) if cumulative else counts[n]) for n in order}
     note = f"{unknown} run{'s' if unknown != 1 else ''} without a known cost (not counted)" if unknown else ""
     return TimeSeries(data.bucket, keys, _epochs(keys, data.bucket), lines, counts, unit="USD", note=note, group=by,
-                      line_keys={n: n for n in order})  # fmt: skip
+                      line_keys={n: raw[n] for n in order})  # fmt: skip
 
 
 def tokens(data: DashboardData) -> TimeSeries:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from promptbench.core.events import EventFanout
 from promptbench.core.store import PromptStore
 from promptbench.gui.bridge import EngineBridge
 from promptbench.gui.tasks import TaskRunner
@@ -26,6 +27,8 @@ class Services(QObject):
         self.store = store
         self.tasks = tasks or TaskRunner(self)
         self.bridge = bridge or EngineBridge(self)
+        # The engine has one on_event callback; the bridge and any runner (batch, eval) listen through this.
+        self.fanout = EventFanout(self.bridge.on_event)
         self.db_path = db_path or store.data_dir / "promptbench.db"
         self.log_dir = log_dir or store.data_dir / "logs"
         self._key_lookup = key_lookup
@@ -82,7 +85,7 @@ class Services(QObject):
         with self._lock:
             if self._engine is None:
                 kwargs = {"key_lookup": self._key_lookup} if self._key_lookup else {}
-                self._engine = Engine(settings, self.bridge.on_event, local=local, runs=runs, **kwargs)
+                self._engine = Engine(settings, self.fanout, local=local, runs=runs, **kwargs)
             return self._engine
 
     def has_engine(self) -> bool:
