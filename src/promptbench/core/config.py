@@ -65,6 +65,9 @@ class Settings:
     first_token_timeout_s: float = 60.0
     idle_timeout_s: float = 30.0
     max_retries: int = 3
+    eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
+    eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
+    eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
 
 
 # -- loading ------------------------------------------------------------------
@@ -149,9 +152,10 @@ def _typed(table: dict, key: str, types: Any, path: tuple[str, ...], text: str, 
 
 def _build_settings(data: dict, text: str) -> Settings:
     local, compare = _table(data, "local", text), _table(data, "compare", text)
-    timeouts, retries = _table(data, "timeouts", text), _table(data, "retries", text)
+    timeouts, retries, evals = _table(data, "timeouts", text), _table(data, "retries", text), _table(data, "eval", text)
     for name, table, known in (("local", local, {"mode"}), ("compare", compare, {"default_models"}),
-                               ("timeouts", timeouts, {"connect_s", "first_token_s", "idle_s"}), ("retries", retries, {"max"})):
+                               ("timeouts", timeouts, {"connect_s", "first_token_s", "idle_s"}), ("retries", retries, {"max"}),
+                               ("eval", evals, {"judge_model", "embedding_model", "concurrency"})):
         for key in table:
             if key not in known:
                 raise _fail(text, (name, key), f"unknown field; known: {', '.join(sorted(known))}")
@@ -168,13 +172,16 @@ def _build_settings(data: dict, text: str) -> Settings:
         if "max_concurrency" in table:
             providers[prov] = _typed(table, "max_concurrency", int, ("providers", prov), text, above=0)
     models = {name: _model_from_table(name, table, text) for name, table in _table(data, "models", text).items()}
-    num, t = (int, float), ("timeouts",)
+    num, t, e = (int, float), ("timeouts",), ("eval",)
     return Settings(
         local_mode=mode, default_models=list(defaults), models=models, provider_concurrency=providers,
         connect_timeout_s=float(_typed(timeouts, "connect_s", num, t, text, 10.0, above=0)),
         first_token_timeout_s=float(_typed(timeouts, "first_token_s", num, t, text, 60.0, above=0)),
         idle_timeout_s=float(_typed(timeouts, "idle_s", num, t, text, 30.0, above=0)),
         max_retries=_typed(retries, "max", int, ("retries",), text, 3, at_least=0),
+        eval_judge_model=_typed(evals, "judge_model", str, e, text) or None,  # "" = unset, like a deleted line
+        eval_embedding_model=_typed(evals, "embedding_model", str, e, text) or None,
+        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0),
     )
 
 
@@ -201,11 +208,9 @@ def _make_config(name: str, vals: dict, source: str) -> ModelConfig:
     provider = "local" if model.startswith(LOCAL_PREFIX) else provider_for(model)
     api_base = vals.get("api_base") or (OLLAMA_BASE if provider == "ollama" else None)
     costs = {k: (float(vals[k]) if vals.get(k) is not None else None) for k in ("input_cost_per_mtok", "output_cost_per_mtok")}
-    return ModelConfig(
-        name=name, model=model, provider=provider, api_base=api_base, api_key_env=vals.get("api_key_env"),
-        keyring=vals.get("keyring"), params=dict(vals.get("params") or {}), max_concurrency=vals.get("max_concurrency"),
-        source=source, is_local=provider == "local", **costs,
-    )
+    return ModelConfig(name=name, model=model, provider=provider, api_base=api_base, api_key_env=vals.get("api_key_env"),
+                       keyring=vals.get("keyring"), params=dict(vals.get("params") or {}),
+                       max_concurrency=vals.get("max_concurrency"), source=source, is_local=provider == "local", **costs)
 
 
 def _line_of(text: str, path: tuple[str, ...]) -> int | None:
@@ -253,9 +258,7 @@ def resolve_model(settings: Settings, name_or_model: str) -> ModelConfig:
         return settings.models[text]
     if text.startswith(LOCAL_PREFIX):
         return _make_config(text, {"model": text, "input_cost_per_mtok": 0.0, "output_cost_per_mtok": 0.0}, "local")
-    if text.startswith(("ollama/", "ollama_chat/")):
-        return _make_config(text, {"model": text}, "ollama")
-    return _make_config(text, {"model": text}, "ad-hoc")
+    return _make_config(text, {"model": text}, "ollama" if text.startswith(("ollama/", "ollama_chat/")) else "ad-hoc")
 
 
 def detect_ollama_models(timeout_s: float = 0.3) -> list[ModelConfig]:
@@ -365,9 +368,7 @@ def _model_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
             continue
         if start is not None:
             spans.append((start, _trim_end(lines, start, i)))
-            start = None
-        if header[:2] == ("models", name):
-            start = i
+        start = i if header[:2] == ("models", name) else None
     if start is not None:
         spans.append((start, _trim_end(lines, start, len(lines))))
     return spans

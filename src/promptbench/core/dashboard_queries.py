@@ -15,8 +15,8 @@ Only ended runs count (status other than "running"). Latency, TTFT and tokens/s 
 finished runs. :func:`update` then folds in runs that ended since (``ended_at`` at or
 after the watermark minus a margin, de-duplicated by id), adds new thumbs and
 evaluation rows by rowid, and re-reads the quantiles of the groups those runs touched;
-the result equals a full reload. Runs imported with an old ``ended_at`` appear at the
-next full refresh.
+the result equals a full reload. Runs imported with an old ``ended_at`` and runs marked
+"interrupted" at start-up (they have no ``ended_at``) appear at the next full read.
 
 ``PROPOSED_INDEXES`` are the indexes these queries are written for (see
 :mod:`promptbench.core.dashboard_sql`); without them every query still answers, slower.
@@ -214,12 +214,7 @@ def _load_quantiles(conn, q: _Timer, data: DashboardData, *, models, buckets, co
         counts = _counts(data, slot, by_model)
         keys = set(counts) if wanted is None else set(wanted)
         if index and has_index(conn, index):
-            found = {}
-            for key in sorted(keys, key=str):
-                n = counts.get(key, 0) if counts_from_time else None
-                box = quantiles(conn, q, col, index, (f"{key_expr} = ?", [key]), f, qs, n)
-                if box is not None:
-                    found[key] = box
+            found = quantiles(conn, q, col, index, key_expr, keys, f, qs, counts if counts_from_time else None)
         else:
             found = bulk_quantiles(conn, q, col, key_expr, f, qs, None if wanted is None else keys)
         for key in keys:
@@ -280,8 +275,9 @@ def update(conn: sqlite3.Connection, data: DashboardData) -> DashboardData | Non
     f = data.filters
     where, params = run_filter(f)
     since = dbmod.to_utc_iso(_parse(data.watermark) - MARGIN)
+    hint = "INDEXED BY idx_runs_ended_at" if has_index(conn, "idx_runs_ended_at") else ""
     with _snapshot(conn):
-        rows = q.rows(conn, f"SELECT {NEW_RUN_COLUMNS} FROM runs WHERE ended_at >= ? AND status != 'running' {where}"
+        rows = q.rows(conn, f"SELECT {NEW_RUN_COLUMNS} FROM runs {hint} WHERE ended_at >= ? AND status != 'running' {where}"
                             f" LIMIT {REQUERY_LIMIT + 1}", [since, *params])  # fmt: skip
         if len(rows) > REQUERY_LIMIT:
             return None

@@ -8,6 +8,7 @@ rows): what the chart's CSV export writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import timedelta
 
 import numpy as np
@@ -15,9 +16,12 @@ import numpy as np
 from promptbench.core.dashboard_queries import BAND_QS, BOX_QS, DashboardData
 from promptbench.core.dashboard_sql import BUCKET_SECONDS, bucket_start
 
-SPIKE_FACTOR = 1.5  # a bucket whose p95 latency exceeds 1.5x the median p95 is a spike
+SPIKE_FACTOR = 1.25  # latency spike: p50 or p95 above 1.25x its median over the buckets around it
+SPIKE_WINDOW = 7
+SPIKE_MIN_RUNS = 20
 MAX_LINES = 8  # rate charts: more versions than this are merged into "other versions"
-WEEKLY_AFTER = 60  # rate charts: more daily buckets than this are shown per week
+WEEKLY_AFTER = 60  # rate charts: more daily buckets than this are shown per week ...
+SPARSE_CELL = 5  # ... and so are more than two weeks when a version gets fewer judgements a day
 
 
 def version_label(prompt: str | None, version: str | None, with_prompt: bool = True) -> str:
@@ -191,8 +195,23 @@ def latency(data: DashboardData) -> LatencySeries:
     vals = np.array([data.latency[k].values for k in keys], dtype=float).reshape(len(keys), len(BAND_QS))
     n = np.array([data.latency[k].n for k in keys], dtype=int)
     p50, p95 = vals[:, 0], vals[:, 1]
-    spikes = p95 > SPIKE_FACTOR * np.median(p95) if len(keys) >= 3 else np.zeros(len(keys), dtype=bool)
-    return LatencySeries(data.bucket, keys, _epochs(keys, data.bucket), n, p50, p95, spikes)
+    return LatencySeries(data.bucket, keys, _epochs(keys, data.bucket), n, p50, p95, spikes(p50, p95, n))
+
+
+def spikes(p50: np.ndarray, p95: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Buckets whose median or p95 latency is above SPIKE_FACTOR times the median of the
+    same figure over the SPIKE_WINDOW buckets around it (a local baseline follows trends).
+    Buckets with fewer than SPIKE_MIN_RUNS finished runs are never spikes."""
+    out = np.zeros(len(p50), dtype=bool)
+    if len(p50) < 3:
+        return out
+    half = SPIKE_WINDOW // 2
+    for i in range(len(p50)):
+        lo, hi = max(0, i - half), min(len(p50), i + half + 1)
+        around = [j for j in range(lo, hi) if j != i]
+        out[i] = n[i] >= SPIKE_MIN_RUNS and (p50[i] > SPIKE_FACTOR * np.median(p50[around])
+                                             or p95[i] > SPIKE_FACTOR * np.median(p95[around]))
+    return out
 
 
 def errors(data: DashboardData) -> ErrorSeries:
@@ -213,6 +232,7 @@ def errors(data: DashboardData) -> ErrorSeries:
     return ErrorSeries([p or "(none)" for p in providers], [c or "unknown" for c in classes], counts, tot, rates)
 
 
+@lru_cache(maxsize=4096)
 def _week(key: str) -> str:
     day = bucket_start(key[:10], "day")
     return (day - timedelta(days=day.weekday())).strftime("%Y-%m-%d")
@@ -223,7 +243,9 @@ def rates(data: DashboardData, which: str, max_lines: int = MAX_LINES) -> TimeSe
     version over time, in percent; weekly buckets (Monday, UTC) when there are many days."""
     source = data.thumbs if which == "thumbs" else data.evals
     days = {k[2] for k in source}
-    weekly = data.bucket == "day" and len(_axis(days, "day")) > WEEKLY_AFTER
+    span = len(_axis(days, "day")) if data.bucket == "day" else 0
+    sparse = bool(source) and float(np.median([n for _good, n in source.values()])) < SPARSE_CELL
+    weekly = span > WEEKLY_AFTER or (span > 14 and sparse)
     regroup = _week if weekly else (lambda key: key)
     per_version: dict = {}
     first: dict = {}

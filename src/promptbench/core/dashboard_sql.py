@@ -1,7 +1,8 @@
 """SQL pieces shared by the dashboard queries and exports: filters, buckets, exact quantiles.
 
-``PROPOSED_INDEXES``: the indexes the dashboard queries are written for. Each is
-covering for its query (filters included), so a refresh never touches the wide rows:
+``PROPOSED_INDEXES``: the indexes the dashboard queries are written for. Each covers
+its query and the prompt, model, provider and date filters, so a refresh never reads
+the runs table itself (a version filter reads the rows of that prompt only):
 
 - ``idx_runs_ended_at``: the live update reads only runs that ended since the last read;
 - ``idx_runs_dash_time``: per UTC day x model x provider sums, streamed in index order
@@ -19,6 +20,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -28,13 +30,13 @@ from promptbench.core import db as dbmod
 PROPOSED_INDEXES = (
     ("idx_runs_ended_at", "runs", "ended_at"),
     ("idx_runs_dash_time", "runs", "substr(started_at, 1, 10), model_name, provider, status, cost_usd, input_tokens,"
-     " output_tokens, ttft_ms, tokens_per_s, total_ms, prompt_path, prompt_version, started_at"),
+     " output_tokens, ttft_ms, tokens_per_s, total_ms, prompt_path, started_at"),
     ("idx_runs_dash_version", "runs", "status, prompt_path, prompt_version, output_chars, output_tokens, model_name,"
      " provider, started_at"),
-    ("idx_runs_dash_ttft", "runs", "model_name, status, ttft_ms, provider, prompt_path, prompt_version, started_at"),
-    ("idx_runs_dash_tps", "runs", "model_name, status, tokens_per_s, provider, prompt_path, prompt_version, started_at"),
+    ("idx_runs_dash_ttft", "runs", "model_name, status, ttft_ms, provider, prompt_path, started_at"),
+    ("idx_runs_dash_tps", "runs", "model_name, status, tokens_per_s, provider, prompt_path, started_at"),
     ("idx_runs_dash_latency", "runs", "substr(started_at, 1, 10), status, total_ms, model_name, provider, prompt_path,"
-     " prompt_version, started_at"),
+     " started_at"),
 )  # fmt: skip
 BUCKETS = {"day": "substr(started_at, 1, 10)", "hour": "substr(started_at, 1, 13)"}
 BUCKET_SECONDS = {"day": 86400, "hour": 3600}
@@ -116,7 +118,7 @@ def vote_filter(f: Filters, prompt_col: str, version_col: str, model_col: str) -
             conds.append(f"{col} = ?")
             params.append(value)
     if f.provider is not None:
-        conds.append("run_id IN (SELECT id FROM runs WHERE provider = ?)")
+        conds.append("EXISTS (SELECT 1 FROM runs r WHERE r.id = run_id AND r.provider = ?)")
         params.append(f.provider)
     if f.since:
         conds.append("created_at >= ?")
@@ -135,6 +137,7 @@ def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
+@lru_cache(maxsize=8192)
 def bucket_start(key: str, bucket: str) -> datetime:
     fmt = "%Y-%m-%d" if bucket == "day" else "%Y-%m-%dT%H"
     return datetime.strptime(key, fmt).replace(tzinfo=timezone.utc)
@@ -146,38 +149,56 @@ def bucket_bounds(key: str, bucket: str) -> tuple[str, str]:
     return dbmod.to_utc_iso(lo), dbmod.to_utc_iso(lo + timedelta(seconds=BUCKET_SECONDS[bucket]))
 
 
-def quantiles(conn, q, col: str, index: str | None, group: tuple[str, list], f: Filters, qs, n: int | None):
-    """Exact quantiles (linear interpolation between order statistics, as numpy's default)
-    of ``col`` over finished runs in ``group`` matching ``f``: (n, (value per q)) or None.
+COMPOUND_LIMIT = 200  # sub-selects per statement (SQLite allows 500 by default)
 
-    ``n`` is the number of such values when already known from the same snapshot. Each
-    quantile reads at most two values with ``LIMIT 2 OFFSET k``, walking the index from
-    the nearer end (ascending below the median, descending above)."""
-    cond, gparams = group
-    where, params = run_filter(f, day_index=index == "idx_runs_dash_latency")
-    hint = f"INDEXED BY {index}" if index and has_index(conn, index) else ""
-    base = f"SELECT {col} FROM runs {hint} WHERE {cond} AND status = 'finished' AND {col} IS NOT NULL {where}"
-    args = [*gparams, *params]
-    if n is None:
-        n = q.rows(conn, f"SELECT count(*) FROM ({base})", args)[0][0]
-    if not n:
-        return None
-    out = []
-    for p in qs:
-        h = (n - 1) * p
-        lo = math.floor(h)
-        frac = h - lo
-        need = 2 if frac > 0 and lo + 1 < n else 1
-        if p <= 0.5:
-            vals = [r[0] for r in q.rows(conn, f"{base} ORDER BY {col} LIMIT ? OFFSET ?", [*args, need, lo])]
-        else:
-            offset = n - 1 - lo - (need - 1)
-            vals = [r[0] for r in q.rows(conn, f"{base} ORDER BY {col} DESC LIMIT ? OFFSET ?", [*args, need, offset])]
-            vals.reverse()
-        if not vals:  # the data changed under a count from another snapshot
-            return None
-        out.append(vals[0] + (vals[1] - vals[0]) * frac if len(vals) == 2 else vals[0])
-    return n, tuple(out)
+
+def quantiles(conn, q, col: str, index: str, key_expr: str, keys, f: Filters, qs, counts: dict | None = None) -> dict:
+    """Exact quantiles (linear interpolation between order statistics, as numpy's default)
+    of ``col`` over finished runs matching ``f``, per group ``key_expr = key``:
+    {key: (n, (value per q))}; groups without values are left out.
+
+    ``counts`` (key -> n) when already known from the same snapshot; else counted in one
+    statement. Each quantile reads at most two values with ``LIMIT 2 OFFSET k`` along
+    ``index`` (which orders ``col`` within a group), from the nearer end (ascending below
+    the median, descending above); all of them go in a few UNION ALL statements."""
+    where, params = run_filter(f, day_index=key_expr.startswith("substr(started_at, 1, 10)"))
+    hint = f"INDEXED BY {index}" if has_index(conn, index) else ""
+    keys = sorted(keys, key=str)
+    base = f"FROM runs {hint} WHERE {key_expr} = ? AND status = 'finished' AND {col} IS NOT NULL {where}"
+    if counts is None:
+        counts = {}
+        for at in range(0, len(keys), COMPOUND_LIMIT):
+            part = keys[at : at + COMPOUND_LIMIT]
+            sql = " UNION ALL ".join(f"SELECT {i}, count(*) {base}" for i in range(len(part)))
+            for i, n in q.rows(conn, sql, [a for key in part for a in (key, *params)]):
+                counts[part[i]] = n
+    plan, subs, args = [], [], []
+    for key in keys:
+        n = counts.get(key, 0)
+        for p in qs if n else ():
+            h = (n - 1) * p
+            lo = math.floor(h)
+            frac = h - lo
+            need = 2 if frac > 0 and lo + 1 < n else 1
+            order, offset = ("", lo) if p <= 0.5 else (" DESC", n - lo - need)
+            subs.append(f"SELECT {len(plan)}, v FROM (SELECT {col} AS v {base} ORDER BY {col}{order}"
+                        f" LIMIT {need} OFFSET {offset})")  # fmt: skip
+            args.append([key, *params])
+            plan.append((key, frac))
+    found: dict = {}
+    for at in range(0, len(subs), COMPOUND_LIMIT):
+        sql = " UNION ALL ".join(subs[at : at + COMPOUND_LIMIT])
+        for i, v in q.rows(conn, sql, [a for group in args[at : at + COMPOUND_LIMIT] for a in group]):
+            found.setdefault(i, []).append(v)
+    out: dict = {}
+    for i, (key, frac) in enumerate(plan):
+        vals = sorted(found.get(i, ()))
+        if not vals:  # the data changed under counts from another snapshot
+            out.pop(key, None)
+            continue
+        value = vals[0] + (vals[1] - vals[0]) * frac if len(vals) == 2 else vals[0]
+        out.setdefault(key, [counts[key], []])[1].append(value)
+    return {k: (n, tuple(v)) for k, (n, v) in out.items() if len(v) == len(qs)}
 
 
 def bulk_quantiles(conn, q, col: str, key_expr: str, f: Filters, qs, keys=None) -> dict:

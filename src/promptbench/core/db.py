@@ -253,7 +253,43 @@ def m003_batches(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX {name} ON {table} ({columns})")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches]
+def m004_eval(db: sqlite_utils.Database) -> None:
+    # Automated evaluation (core/eval_run.py): an eval is a batch (its config has
+    # "kind": "eval", the evaluator specs and the judge override); one row here per
+    # (cell run, evaluator). Denormalised (prompt, version, model, test case, repeat) so
+    # pass-rate-over-time queries never join batch_cells. judge_model / judge_run_id are
+    # set for llm and uses: evaluators only; details is the evaluator's JSON figures.
+    db.execute(
+        """CREATE TABLE eval_results (
+            id TEXT PRIMARY KEY,
+            batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            run_id TEXT NOT NULL,
+            prompt_path TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            test_case INTEGER,  -- NULL: a prompt without testData
+            repeat INTEGER NOT NULL DEFAULT 0,
+            evaluator TEXT NOT NULL,
+            kind TEXT NOT NULL,  -- string, regex, llm, github/similarity, ...
+            passed INTEGER CHECK (passed IN (0, 1)),  -- NULL: the evaluator could not run (see error)
+            score REAL,
+            reason TEXT,
+            error TEXT,
+            judge_model TEXT,
+            judge_run_id TEXT,
+            details TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    for name, columns in [
+        ("idx_eval_results_batch", "batch_id"),
+        ("idx_eval_results_prompt", "prompt_path, prompt_version, created_at"),
+        ("idx_eval_results_run", "run_id"),
+    ]:
+        db.execute(f"CREATE INDEX {name} ON eval_results ({columns})")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches, m004_eval]
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:

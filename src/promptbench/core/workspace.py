@@ -22,6 +22,16 @@ mode = "sequential"
 
 [compare]
 default_models = ["local/smollm2-135m-instruct", "local/gemma3-270m"]
+
+[eval]
+# `promptbench eval`: judge_model judges EVERY LLM evaluator (llm: and uses: github/...),
+# overriding each evaluator's own modelId, so the sample prompts evaluate offline on the
+# embedded local model. To use each evaluator's modelId instead (and openai/gpt-4o for
+# the github/ built-ins), delete this line or comment it out; `--judge MODEL` overrides
+# it for one run.
+judge_model = "local/smollm2-135m-instruct"
+# embedding_model = "openai/text-embedding-3-small"  # similarity evaluators (default: lexical)
+# concurrency = 4  # cells of an eval in flight at once
 """
 
 GITIGNORE_LINE = f"{PRIVATE_DIR}/"

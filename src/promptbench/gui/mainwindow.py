@@ -18,8 +18,8 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.gui.prompt_tree import PromptTree
 from promptbench.gui.services import Services
 
-TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD = range(6)
-TAB_NAMES = ("Edit", "History", "Compare", "Runs", "Rank", "Leaderboard")
+TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD, TAB_DASHBOARD = range(7)
+TAB_NAMES = ("Edit", "History", "Compare", "Runs", "Rank", "Leaderboard", "Dashboard")
 NEW_PROMPT = """\
 name: {name}
 description: ""
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.runs = RunsView(services)
         self.rank = RankView(services)
         self.leaderboard = None  # built on first view: it loads pyqtgraph
+        self.dashboard = None
         self._last_comparison: str | None = None
         self.compare.set_source(self._compare_source)
 
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.rank, "Rank")
         self.tabs.addTab(QWidget(), "Leaderboard")
+        self.tabs.addTab(QWidget(), "Dashboard")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.tree)
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.compare.addAction(self.cancel_action)
         run_menu.addSeparator()
         action(run_menu, "Ran&k the last comparison", self.rank_last_comparison, "Ctrl+R")
+        action(run_menu, "New ranking &session…", self.new_ranking_session, "Ctrl+Shift+R")
 
         view_menu = self.menuBar().addMenu("&View")
         for index, name in enumerate(TAB_NAMES):
@@ -252,18 +255,49 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TAB_RANK)
         self.rank.rank_comparison(self._last_comparison)
 
+    def new_ranking_session(self) -> None:
+        from promptbench.gui.rank.items import least_certain
+        from promptbench.gui.rank.session_dialog import SessionDialog
+
+        rel = self.editor.current_rel()
+        if rel is None:
+            self.status.setText("Open a prompt first")
+            return
+        dialog = SessionDialog(self.services, rel, self)
+
+        def start(items, session_id):
+            self.tabs.setCurrentIndex(TAB_RANK)
+            self.rank.start_queue(items, pair_chooser=least_certain, session_id=session_id)
+        dialog.session_ready.connect(start)
+        dialog.open()
+
     def _on_tab_changed(self, index: int) -> None:
         if index == TAB_LEADERBOARD and self.leaderboard is None:
             from promptbench.gui.rank import LeaderboardView
 
             self.leaderboard = LeaderboardView(self.services)
             self.rank.vote_recorded.connect(self.leaderboard._on_vote_recorded)
-            self.tabs.blockSignals(True)
-            self.tabs.removeTab(TAB_LEADERBOARD)
-            self.tabs.insertTab(TAB_LEADERBOARD, self.leaderboard, "Leaderboard")
-            self.tabs.setCurrentIndex(TAB_LEADERBOARD)
-            self.tabs.blockSignals(False)
+            self._replace_tab(TAB_LEADERBOARD, self.leaderboard)
             self.leaderboard.refresh()
+        elif index == TAB_DASHBOARD and self.dashboard is None:
+            from promptbench.gui.dashboard import DashboardView
+
+            self.dashboard = DashboardView(self.services)
+            self.dashboard.runs_requested.connect(self._on_runs_requested)
+            self._replace_tab(TAB_DASHBOARD, self.dashboard)
+
+    def _replace_tab(self, index: int, widget: QWidget) -> None:
+        self.tabs.blockSignals(True)
+        old = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, TAB_NAMES[index])
+        self.tabs.setCurrentIndex(index)
+        self.tabs.blockSignals(False)
+        old.deleteLater()
+
+    def _on_runs_requested(self, filters: dict) -> None:
+        self.tabs.setCurrentIndex(TAB_RUNS)
+        self.runs.show_filtered(filters)
 
     # -- settings, workspace, about ----------------------------------------------------------------
     def open_settings(self) -> None:

@@ -128,6 +128,32 @@ class RunsView(QWidget):
         return check, edit
 
     # -- loading -------------------------------------------------------------------------
+    def show_filtered(self, wanted: dict) -> None:
+        """Set the filters from a dict (e.g. a dashboard click): prompt_path, prompt_version,
+        model_name, status, since, until (ISO dates). Keys the view has no filter for are ignored."""
+        from PySide6.QtCore import QDate
+
+        def pick(box, value):
+            if value is None:
+                box.setCurrentIndex(0)
+                return
+            index = box.findData(value)
+            if index < 0:
+                box.addItem(str(value), value)
+                index = box.count() - 1
+            box.setCurrentIndex(index)
+
+        pick(self.prompt_box, wanted.get("prompt_path"))
+        pick(self.model_box, wanted.get("model_name"))
+        pick(self.status_box, wanted.get("status"))
+        self.version_edit.setText(wanted.get("prompt_version") or "")
+        for key, check, edit in (("since", self.since_check, self.since_edit), ("until", self.until_check, self.until_edit)):
+            value = wanted.get(key)
+            check.setChecked(bool(value))
+            if value:
+                edit.setDate(QDate.fromString(str(value)[:10], "yyyy-MM-dd"))
+        self.refresh()
+
     def filters(self) -> Filters:
         def day(edit: QDateEdit, extra: int) -> datetime:
             return datetime.combine(edit.date().toPython() + timedelta(days=extra), time.min).astimezone()

@@ -32,11 +32,12 @@ class Services(QObject):
         self.db_path = db_path or store.data_dir / "promptbench.db"
         self.log_dir = log_dir or store.data_dir / "logs"
         self._key_lookup = key_lookup
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._settings = None
         self._runs = None
         self._local = None
         self._engine = None
+        self._batch_runner = None
         self._closed = False
 
     # -- lazily built parts (thread-safe: tasks may ask for them) ------------------------
@@ -88,6 +89,17 @@ class Services(QObject):
                 self._engine = Engine(settings, self.fanout, local=local, runs=runs, **kwargs)
             return self._engine
 
+    def batch_runner(self):
+        """Runs test cases x versions x models through the engine (ranking sessions, evaluation)."""
+        from promptbench.core.batch import BatchRunner
+
+        engine, runs, settings = self.engine(), self.runs(), self.settings()
+        with self._lock:
+            if self._batch_runner is None:
+                self._batch_runner = BatchRunner(engine, runs, self.store, settings)
+                self._batch_runner.mark_interrupted()
+            return self._batch_runner
+
     def has_engine(self) -> bool:
         return self._engine is not None
 
@@ -97,6 +109,8 @@ class Services(QObject):
             return
         self._closed = True
         self.tasks.close(10000)
+        if self._batch_runner is not None:
+            self._batch_runner.close()
         if self._engine is not None:
             self._engine.shutdown()
         self.bridge.stop()

@@ -1,10 +1,11 @@
 """Plot items for each kind of chart, from the series in core.dashboard_series.
 
 Every function takes numpy arrays (a handful of items per chart, never one Python
-object per run), adds its items to a PlotItem and returns what the card needs: the
-hit targets (tooltip text + run filter per point), the legend entries and the items
-by name (tests read the plotted arrays back from them). Imported only once
-pyqtgraph has been loaded in the background.
+object per run or per point), adds its items to a PlotItem and returns what the card
+needs: the hit targets (rectangles, with their tooltip text and run filter made only
+when hovered or clicked), the legend entries and the items by name (tests read the
+plotted arrays back from them). Imported only once pyqtgraph has been loaded in the
+background.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from promptbench.gui.dashboard.hits import Hits
 COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
           "#bab0ac", "#86bcb6", "#d37295")  # fmt: skip
 SPIKE = "#e03131"
+POINTS = "(points)"  # the dots of every line of a line chart, one item
 
 
 def color(i: int) -> str:
@@ -75,27 +77,32 @@ def _brush(c: str, alpha: int = 255):
 
 
 def draw_boxes(plot, s, base: Filters, fg: str):
+    """Horizontal box plots, one row per model (names on the left axis never overlap)."""
     k = len(s.names)
-    x = np.arange(k, dtype=float)
+    y = np.arange(k, dtype=float)
     hits, items = Hits(), {}
-    plot.getAxis("bottom").setTicks([[(i, str(n)) for i, n in enumerate(s.names)]])
-    plot.setLabel("left", s.unit)
+    plot.getAxis("left").setTicks([[(i, str(n)) for i, n in enumerate(s.names)]])
+    plot.setLabel("bottom", s.unit)
+    plot.setYRange(-0.6, max(k, 1) - 0.4, padding=0)
     if not k:
         return hits, [], items
     p5, p25, p50, p75, p95 = (s.q[:, i] for i in range(5))
-    items["boxes"] = pg.BarGraphItem(x=x, y0=p25, height=p75 - p25, width=0.6,
+    items["boxes"] = pg.BarGraphItem(x0=p25, width=p75 - p25, y=y, height=0.6,
                                      brushes=[_brush(color(i), 150) for i in range(k)],
                                      pens=[_pen(color(i), 1) for i in range(k)])  # fmt: skip
-    items["whiskers"] = pg.ErrorBarItem(x=x, y=p50, top=p95 - p50, bottom=p50 - p5, beam=0.25, pen=_pen(fg, 1))
-    items["median"] = pg.PlotDataItem(np.repeat(x, 2) + np.tile([-0.3, 0.3], k), np.repeat(p50, 2), connect="pairs",
-                                      pen=_pen(fg, 2))  # fmt: skip
+    items["whiskers"] = pg.ErrorBarItem(x=p50, y=y, left=p50 - p5, right=p95 - p50, beam=0.25, pen=_pen(fg, 1))
+    items["median"] = pg.PlotCurveItem(np.repeat(p50, 2), np.repeat(y, 2) + np.tile([-0.3, 0.3], k), connect="pairs",
+                                       pen=_pen(fg, 2))  # fmt: skip
     for item in items.values():
         plot.addItem(item)
-    plot.setXRange(-0.6, k - 0.4, padding=0)
-    texts = [f"<b>{n}</b> · {s.n[i]:,} finished runs<br>p5 {fmt_value(p5[i], s.unit)} · p25 {fmt_value(p25[i], s.unit)}"
-             f"<br>median {fmt_value(p50[i], s.unit)}<br>p75 {fmt_value(p75[i], s.unit)} · p95 {fmt_value(p95[i], s.unit)}"
-             for i, n in enumerate(s.names)]  # fmt: skip
-    hits.add(x, p5, p95, texts, [point_filter(base, model_name=n, status="finished") for n in s.names], 0.3)
+
+    def describe(i: int):
+        u = s.unit
+        text = (f"<b>{s.names[i]}</b> · {s.n[i]:,} finished runs<br>p5 {fmt_value(p5[i], u)} · p25 {fmt_value(p25[i], u)}"
+                f"<br>median {fmt_value(p50[i], u)}<br>p75 {fmt_value(p75[i], u)} · p95 {fmt_value(p95[i], u)}")
+        return text, point_filter(base, model_name=s.names[i], status="finished")
+
+    hits.add(p5, p95, y - 0.3, y + 0.3, k, describe)
     return hits, [], items
 
 
@@ -105,22 +112,29 @@ def draw_lines(plot, ts, base: Filters, fg: str, *, cumulative: bool = False):
     if not len(ts.x):
         return hits, legend, items
     centre = ts.x + ts.width / 2
-    many = len(ts.x) > 45
+    what = "judgements" if ts.group == "version" else "runs"
     for i, (name, y) in enumerate(ts.lines.items()):
         c = color(i)
-        item = pg.PlotDataItem(centre, y, pen=_pen(c, 2), connect="finite", symbol=None if many else "o",
-                               symbolSize=5, symbolBrush=c, symbolPen=None, name=name)  # fmt: skip
+        item = pg.PlotCurveItem(centre, y, pen=_pen(c, 2), connect="finite", name=name)  # no symbol machinery
         plot.addItem(item)
         items[name] = item
         legend.append((name, c))
-        counts = ts.counts.get(name)
-        what = "judgements" if ts.group == "version" else "runs"
-        texts = [f"<b>{name}</b> · {bucket_label(k, ts.bucket)}<br>{fmt_value(y[j], ts.unit)}"
-                 + (f" ({counts[j]:,} {what}{' to date' if cumulative else ''})" if counts is not None else "")
-                 for j, k in enumerate(ts.keys)]  # fmt: skip
-        filters = [point_filter(base, **_line_filter(ts, name), **_time_filter(k, ts.width, cumulative))
-                   for k in ts.keys]  # fmt: skip
-        hits.add(centre, y, y, texts, filters)
+
+        def describe(j: int, name=name, y=y, counts=ts.counts.get(name)):
+            text = f"<b>{name}</b> · {bucket_label(ts.keys[j], ts.bucket)}<br>{fmt_value(y[j], ts.unit)}"
+            if counts is not None:
+                text += f" ({counts[j]:,} {what}{' to date' if cumulative else ''})"
+            return text, point_filter(base, **_line_filter(ts, name), **_time_filter(ts.keys[j], ts.width, cumulative))
+
+        hits.add(centre, centre, y, y, len(centre), describe)
+    if len(ts.x) <= 45:  # dots on every point (one item for all lines: cheaper than a symbol set per line)
+        ys = np.concatenate(list(ts.lines.values()))
+        xs = np.tile(centre, len(ts.lines))
+        brushes = [_brush(color(i)) for i in range(len(ts.lines)) for _ in range(len(centre))]
+        shown = np.isfinite(ys)
+        items[POINTS] = pg.ScatterPlotItem(xs[shown], ys[shown], size=5, pen=None,
+                                           brush=[b for b, ok in zip(brushes, shown) if ok])  # fmt: skip
+        plot.addItem(items[POINTS])
     return hits, legend, items
 
 
@@ -141,24 +155,36 @@ def _line_filter(ts, name: str) -> dict:
 
 
 def draw_band(plot, s, base: Filters, fg: str):
+    """Median and p95 latency per bucket with the band between them, on a log scale
+    (p95 is often ten times the median); triangles mark spikes. The items hold log10(ms)
+    and the axis labels them in ms (pyqtgraph's own log mode mis-ranges fill items)."""
     hits, items = Hits(), {}
-    plot.setLabel("left", "ms")
-    legend = [("p50 (median)", color(0)), ("p95", color(1)), ("spike (p95 > 1.5x typical)", SPIKE)]
+    plot.getAxis("left").setLogMode(True)
+    plot.setLabel("left", "ms (log scale)")
+    legend = [("p50 (median)", color(0)), ("p95", color(1)), ("spike", SPIKE)]
     if not len(s.x):
         return hits, legend, items
     width = 86400.0 if s.bucket == "day" else 3600.0
     x = s.x + width / 2
-    items["p50"] = pg.PlotDataItem(x, s.p50, pen=_pen(color(0), 2))
-    items["p95"] = pg.PlotDataItem(x, s.p95, pen=_pen(color(1), 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo, hi = np.log10(s.p50), np.log10(s.p95)
+    lift = np.log10(1.15)  # the spike marker sits just above the p95 line
+    items["p50"] = pg.PlotCurveItem(x, lo, pen=_pen(color(0), 2))
+    items["p95"] = pg.PlotCurveItem(x, hi, pen=_pen(color(1), 2))
     items["band"] = pg.FillBetweenItem(items["p50"], items["p95"], brush=_brush(color(1), 45))
-    items["spikes"] = pg.ScatterPlotItem(x[s.spikes], s.p95[s.spikes], symbol="t1", size=11, brush=_brush(SPIKE),
+    items["spikes"] = pg.ScatterPlotItem(x[s.spikes], hi[s.spikes] + lift, symbol="t", size=11, brush=_brush(SPIKE),
                                          pen=None)  # fmt: skip
     for item in (items["band"], items["p50"], items["p95"], items["spikes"]):
         plot.addItem(item)
-    texts = [f"<b>{bucket_label(k, s.bucket)}</b> · {s.n[i]:,} finished runs<br>p50 {fmt_value(s.p50[i], 'ms')}"
-             f"<br>p95 {fmt_value(s.p95[i], 'ms')}" + ("<br><b>spike</b>" if s.spikes[i] else "")
-             for i, k in enumerate(s.keys)]  # fmt: skip
-    hits.add(x, s.p50, s.p95, texts, [point_filter(base, status="finished", **_window(k, width)) for k in s.keys])
+
+    def describe(i: int):
+        text = (f"<b>{bucket_label(s.keys[i], s.bucket)}</b> · {s.n[i]:,} finished runs<br>p50 {fmt_value(s.p50[i], 'ms')}"
+                f"<br>p95 {fmt_value(s.p95[i], 'ms')}")
+        if s.spikes[i]:
+            text += "<br><b>spike</b> (well above the days around it)"
+        return text, point_filter(base, status="finished", **_window(s.keys[i], width))
+
+    hits.add(x, x, lo, hi + np.where(s.spikes, lift, 0.0), len(x), describe)
     return hits, legend, items
 
 
@@ -177,11 +203,13 @@ def draw_errors(plot, s, base: Filters, fg: str):
         plot.addItem(item)
         items[cls] = item
         legend.append((cls, color(j + 2)))
-        shown = np.flatnonzero(s.counts[:, j] > 0)
-        texts = [f"<b>{s.providers[i]}</b> · {cls}<br>{h[i]:.2f} % of runs ({s.counts[i, j]:,} of {s.totals[i]:,})"
-                 for i in shown]  # fmt: skip
-        filters = [point_filter(base, provider=s.providers[i], status="error", error_class=cls) for i in shown]
-        hits.add(x[shown], bottom[shown], bottom[shown] + h[shown], texts, filters, 0.3)
+
+        def describe(i: int, j=j, cls=cls):
+            text = (f"<b>{s.providers[i]}</b> · {cls}<br>{s.rates[i, j]:.2f} % of runs "
+                    f"({s.counts[i, j]:,} of {s.totals[i]:,})")
+            return text, point_filter(base, provider=s.providers[i], status="error", error_class=cls)
+
+        hits.add(x - 0.3, x + 0.3, bottom.copy(), bottom + h, k, describe, where=s.counts[:, j] > 0)
         bottom += h
     return hits, legend, items
 
@@ -199,33 +227,40 @@ def draw_tokens(plot, ts, base: Filters, fg: str):
     plot.addItem(items["input"])
     plot.addItem(items["output"])
     runs = ts.counts["input"]
-    texts = [f"<b>{bucket_label(k, ts.bucket)}</b> · {runs[i]:,} runs<br>input {tin[i]:,.0f} tokens"
-             f"<br>output {tout[i]:,.0f} tokens" for i, k in enumerate(ts.keys)]  # fmt: skip
-    hits.add(x, np.zeros(len(x)), tin + tout, texts, [point_filter(base, **_window(k, ts.width)) for k in ts.keys],
-             w / 2)  # fmt: skip
+
+    def describe(i: int):
+        text = (f"<b>{bucket_label(ts.keys[i], ts.bucket)}</b> · {runs[i]:,} runs<br>input {tin[i]:,.0f} tokens"
+                f"<br>output {tout[i]:,.0f} tokens")
+        return text, point_filter(base, **_window(ts.keys[i], ts.width))
+
+    hits.add(x - w / 2, x + w / 2, 0.0, tin + tout, len(x), describe)
     return hits, legend, items
 
 
 def draw_versions(plot, s, base: Filters, fg: str, field: str = "chars"):
+    """Horizontal bars, one row per prompt version (oldest first within each prompt)."""
     hits, items, legend = Hits(), {}, []
     values, unit = (s.chars, "chars") if field == "chars" else (s.tokens, "tokens")
     k = len(s.labels)
-    x = np.arange(k, dtype=float)
-    plot.getAxis("bottom").setTicks([[(i, label) for i, label in enumerate(s.labels)]])
-    plot.setLabel("left", f"mean output {unit}")
-    plot.setXRange(-0.6, max(k, 1) - 0.4, padding=0)
+    y = np.arange(k, dtype=float)
+    plot.getAxis("left").setTicks([[(i, label) for i, label in enumerate(s.labels)]])
+    plot.setLabel("bottom", f"mean output {unit}")
+    plot.setYRange(-0.6, max(k, 1) - 0.4, padding=0)
     if not k:
         return hits, legend, items
     prompts = list(dict.fromkeys(key[0] for key in s.keys))
     colours = [color(prompts.index(key[0])) for key in s.keys]
-    heights = np.nan_to_num(values)
-    items["bars"] = pg.BarGraphItem(x=x, y0=np.zeros(k), height=heights, width=0.7,
+    widths = np.nan_to_num(values)
+    items["bars"] = pg.BarGraphItem(x0=np.zeros(k), width=widths, y=y, height=0.7,
                                     brushes=[_brush(c, 210) for c in colours], pens=[_pen(c, 1) for c in colours])  # fmt: skip
     plot.addItem(items["bars"])
     legend = [(p or "(ad hoc)", color(i)) for i, p in enumerate(prompts)] if len(prompts) > 1 else []
-    texts = [f"<b>{key[0]}</b><br>version {key[1]}<br>{s.n[i]:,} finished runs · first {s.first[i][:10]}"
-             f"<br>mean {fmt_value(s.chars[i], 'chars')} · {fmt_value(s.tokens[i], 'tokens')}"
-             for i, key in enumerate(s.keys)]  # fmt: skip
-    filters = [point_filter(base, prompt_path=key[0], prompt_version=key[1], status="finished") for key in s.keys]
-    hits.add(x, np.zeros(k), heights, texts, filters, 0.35)
+
+    def describe(i: int):
+        key = s.keys[i]
+        text = (f"<b>{key[0]}</b><br>version {key[1]}<br>{s.n[i]:,} finished runs · first {s.first[i][:10]}"
+                f"<br>mean {fmt_value(s.chars[i], 'chars')} · {fmt_value(s.tokens[i], 'tokens')}")
+        return text, point_filter(base, prompt_path=key[0], prompt_version=key[1], status="finished")
+
+    hits.add(0.0, widths, y - 0.35, y + 0.35, k, describe)
     return hits, legend, items

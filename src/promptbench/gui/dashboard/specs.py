@@ -19,7 +19,7 @@ SPECS = (
               "whiskers p5–p95"),
     ChartSpec("tps", "Tokens per second", "Finished runs per model: box p25–p75, line at the median, whiskers p5–p95"),
     ChartSpec("latency", "Latency over time", "Request sent to stream end of finished runs: median and p95 per "
-              "bucket; triangles mark spikes (p95 above 1.5x its typical value)", time_axis=True),
+              "bucket, log scale; triangles mark spikes (median or p95 above 1.25x that of the week around it)", time_axis=True),
     ChartSpec("cost", "Cost", "Cost of ended runs per bucket, or the running total", time_axis=True, options=(
         ("by", "One line per model or per provider", (("per model", "model"), ("per provider", "provider"))),
         ("mode", "Cost in each bucket, or the total so far", (("daily", "daily"), ("cumulative", "cumulative"))),

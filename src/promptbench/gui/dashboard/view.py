@@ -28,8 +28,10 @@ from promptbench.gui.dashboard.specs import SPECS
 
 LIVE_INTERVAL_MS = 1000  # at most one live update a second
 FILTER_DELAY_MS = 300
+PAINT_GAP_MS = 16  # between two charts: each is painted on its own, never all in one go
 MAX_RETRIES = 10  # looks for runs announced but not yet committed
 COLUMNS = 2
+SLOT_HEIGHT = 340  # a chart card's height (more for long lists of models or versions)
 LIVE_EVENTS = (ev.RunFinished, ev.RunFailed, ev.RunCancelled)
 
 
@@ -74,9 +76,18 @@ class DashboardView(QWidget):
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(8)
-        self.placeholder = QLabel("Loading charts…")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.grid.addWidget(self.placeholder, 0, 0, 1, COLUMNS)
+        # one placeholder per chart, as tall as the chart will be: a chart taking its place
+        # moves nothing else (moving cards would repaint them all)
+        self._slots = []
+        for i, spec in enumerate(SPECS):
+            slot = QLabel(f"{spec.title}\n\nloading…")
+            slot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            slot.setFrameShape(QLabel.Shape.StyledPanel)
+            slot.setMinimumHeight(SLOT_HEIGHT)
+            slot.setStyleSheet("color: palette(placeholder-text);")
+            self.grid.addWidget(slot, i // COLUMNS, i % COLUMNS)
+            self._slots.append(slot)
+        self.grid.setRowStretch(len(SPECS) // COLUMNS + 1, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -112,8 +123,8 @@ class DashboardView(QWidget):
 
         self._filter_timer = self._timer(FILTER_DELAY_MS, self.refresh)
         self._live_timer = self._timer(LIVE_INTERVAL_MS, self._on_live_timer)
-        self._build_timer = self._timer(0, self._build_next)
-        self._apply_timer = self._timer(0, self._apply_next)
+        self._build_timer = self._timer(PAINT_GAP_MS, self._build_next)
+        self._apply_timer = self._timer(PAINT_GAP_MS, self._apply_next)
         self.filter_bar.filters_changed.connect(self._filter_timer.start)
         services.bridge.events_arrived.connect(self._on_events_arrived)
 
@@ -130,8 +141,7 @@ class DashboardView(QWidget):
         if not self._started:
             self._started = True
             self.services.tasks.run(_import_pyqtgraph, on_done=self._on_pyqtgraph_loaded,
-                                    on_error=self._on_job_failed, key=f"dashboard.pyqtgraph:{id(self)}")  # fmt: skip
-            self.refresh()
+                                    on_error=self._on_task_failed, key=f"dashboard.pyqtgraph:{id(self)}")  # fmt: skip
         elif self._want_update and not self._live_timer.isActive():
             self._live_timer.start()
 
@@ -142,15 +152,14 @@ class DashboardView(QWidget):
     def _build_next(self) -> None:
         from promptbench.gui.dashboard.card import ChartCard
 
-        if self.placeholder is not None:
-            self.placeholder.deleteLater()
-            self.placeholder = None
         spec = self._build_queue.pop(0)
         card = ChartCard(spec)
+        card.setMinimumHeight(SLOT_HEIGHT)
         card.point_clicked.connect(self._on_point_clicked)
         card.options_changed.connect(self._on_options_changed)
-        i = len(self.cards)
-        self.grid.addWidget(card, i // COLUMNS, i % COLUMNS)
+        slot = self._slots[len(self.cards)]
+        self.grid.replaceWidget(slot, card)
+        slot.deleteLater()
         self.cards[spec.id] = card
         if self._build_queue:
             self._build_timer.start()
@@ -159,12 +168,15 @@ class DashboardView(QWidget):
         if self._waiting is not None:
             result, self._waiting = self._waiting, None
             self._apply(result)
+        elif not self._busy and self.data is None:
+            self.refresh()  # read once the cards exist: reading while building slows both (the GIL)
 
     # -- reading -------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read every aggregate again for the current filters."""
         self._filter_timer.stop()
-        self._started = True
+        if not self._ready:
+            return  # the first read starts once the cards are built
         if self._busy:
             self._want_full = True
             return
@@ -187,8 +199,11 @@ class DashboardView(QWidget):
 
     def _on_job_failed(self, exc: Exception) -> None:
         self._busy = False
-        self.status_label.setText(f"Could not read the run history: {exc}")
+        self._on_task_failed(exc)
         self._next_job()
+
+    def _on_task_failed(self, exc: Exception) -> None:
+        self.status_label.setText(f"Could not read the run history: {exc}")
 
     def _on_job_done(self, result: jobs.Result) -> None:
         self._busy = False
@@ -208,6 +223,8 @@ class DashboardView(QWidget):
             self._live_timer.start()
 
     def _on_events_arrived(self, batch: list) -> None:
+        if not self._started:
+            return  # never shown yet: the first showing reads everything anyway
         ids = {e.run_id for e in batch if isinstance(e, LIVE_EVENTS)}
         if not ids and not any(isinstance(e, ev.ComparisonFinished) for e in batch):
             return
@@ -272,7 +289,7 @@ class DashboardView(QWidget):
         self.runs_requested.emit(dict(filters))
         path = self.services.db_path
         self.services.tasks.run(lambda: jobs.run_ids_job(path, filters), on_done=self._on_run_ids_loaded,
-                                on_error=self._on_job_failed, key=f"dashboard.runs:{id(self)}")  # fmt: skip
+                                on_error=self._on_task_failed, key=f"dashboard.runs:{id(self)}")  # fmt: skip
 
     def _on_run_ids_loaded(self, rows: list) -> None:
         self.run_list.clear()

@@ -1,0 +1,124 @@
+"""How one grid cell reads: its repeats' verdicts collapsed into a short text and a tone.
+
+Plain Python over the report's ``cells`` (core/eval_report.py); no Qt. A repeat passes
+when every evaluator passed, fails when any failed, and is undecided otherwise (an
+evaluator error, a run that failed, a cell not run or not evaluated yet).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from promptbench.gui.compare.formatting import short_version
+
+PASS, FAIL, MIXED, ERROR, PENDING = "pass", "fail", "mixed", "error", "pending"
+BINARY_KINDS = frozenset({"string", "regex", "json", "jsonSchema", "latency", "cost"})  # scores are 1 or 0
+
+
+@dataclass
+class CellView:
+    text: str
+    tone: str                   # PASS | FAIL | MIXED | ERROR | PENDING
+    tooltip: str
+    repeats: list[dict] = field(default_factory=list)  # the report's cells, repeat order
+    baseline: str | None = None  # "regression" | "improvement" | None
+
+
+def repeat_verdict(cell: dict) -> bool | None:
+    results = cell.get("evaluators") or []
+    if cell.get("status") != "finished" or not cell.get("evaluated"):
+        return None
+    if any(r["passed"] is False for r in results):
+        return False
+    if results and all(r["passed"] for r in results):
+        return True
+    return None
+
+
+def _graded_score(cell: dict) -> float | None:
+    """The mean score of the cell's graded (non pass/fail) evaluators, if any decided."""
+    scores = [r["score"] for r in cell.get("evaluators") or ()
+              if r["kind"] not in BINARY_KINDS and r["passed"] is not None and r["score"] is not None]
+    return statistics.fmean(scores) if scores else None
+
+
+def _pending_text(cells: list[dict], running: bool) -> tuple[str, str]:
+    statuses = {c.get("status") for c in cells}
+    if "error" in statuses:
+        return "⚠ run failed", ERROR
+    if statuses <= {"pending", "cancelled"}:
+        return ("…" if running else "not run"), PENDING
+    if any(c.get("status") == "finished" and not c.get("evaluated") for c in cells):
+        return ("evaluating…" if running else "not evaluated"), PENDING
+    return "? undecided", ERROR
+
+
+def cell_view(cells: list[dict], running: bool = False) -> CellView:
+    """The text and tone of one (test case, version, model) from its repeats (*running*: the eval is)."""
+    cells = sorted(cells, key=lambda c: c.get("repeat") or 0)
+    verdicts = [repeat_verdict(c) for c in cells]
+    decided = [v for v in verdicts if v is not None]
+    scores = [s for s in (_graded_score(c) for c in cells) if s is not None]
+    tooltip = _tooltip(cells)
+    if not decided:
+        text, tone = _pending_text(cells, running)
+        return CellView(text, tone, tooltip, cells)
+    passed = sum(decided)
+    tone = PASS if passed == len(decided) else FAIL if passed == 0 else MIXED
+    mark = "✓" if tone == PASS else "✗" if tone == FAIL else "≈"
+    text = mark if len(cells) == 1 else f"{passed}/{len(decided)} ✓"
+    if len(decided) < len(verdicts):
+        text += f"  ({len(verdicts) - len(decided)} ?)"
+    if scores:
+        mean = statistics.fmean(scores)
+        spread = f" ±{statistics.stdev(scores):.2f}" if len(scores) >= 2 else ""
+        text += f"  {mean:.2f}{spread}"
+    return CellView(text, tone, tooltip, cells)
+
+
+def _tooltip(cells: list[dict]) -> str:
+    if not cells:
+        return ""
+    names = [r["name"] for r in cells[0].get("evaluators") or ()]
+    lines = []
+    for i, name in enumerate(names):
+        results = [c["evaluators"][i] for c in cells if i < len(c.get("evaluators") or ())]
+        decided = [r for r in results if r["passed"] is not None]
+        ok = sum(1 for r in decided if r["passed"])
+        scores = [r["score"] for r in decided if r["score"] is not None and r["kind"] not in BINARY_KINDS]
+        score = f", score {statistics.fmean(scores):.2f}" if scores else ""
+        errors = len(results) - len(decided)
+        err = f", {errors} could not decide" if errors else ""
+        lines.append(f"{name}: {ok}/{len(decided)} passed{score}{err}")
+    return "\n".join(lines) + "\nClick for the output and each evaluator's reason."
+
+
+def version_title(version: dict, only_one: bool) -> str:
+    rev, sha = version.get("rev"), version.get("version")
+    if only_one:
+        return ""
+    if rev is None:
+        return "working copy" if not str(sha).startswith("draft:") else short_version(sha)
+    return rev if len(rev) < 12 and rev != sha else short_version(sha)
+
+
+def baseline_marks(report: dict) -> dict[tuple, tuple[str, list[dict]]]:
+    """(test case, model) -> ("regression" | "improvement", the changes) from the report's baseline."""
+    base = report.get("baseline") or {}
+    marks: dict[tuple, tuple[str, list[dict]]] = {}
+    for kind, items in (("improvement", base.get("improvements") or []), ("regression", base.get("regressions") or [])):
+        for item in items:
+            key = (item["test_case"], item["model"])
+            old_kind, changes = marks.get(key, (kind, []))
+            marks[key] = ("regression" if "regression" in (kind, old_kind) else kind, changes + [dict(item, kind=kind)])
+    return marks
+
+
+def change_text(change: dict) -> str:
+    before, after = change["before"], change["after"]
+    arrow = "▼" if change["kind"] == "regression" else "▲"
+    text = f"{arrow} {change['evaluator']}: {before['pass_rate']:.0%} → {after['pass_rate']:.0%} passed"
+    if before.get("score") is not None and after.get("score") is not None:
+        text += f" (score {before['score']:.2f} → {after['score']:.2f})"
+    return text
