@@ -282,3 +282,18 @@ def test_grid_shape():
     from promptbench.gui.compare.pane_grid import grid_shape
 
     assert [grid_shape(n) for n in (1, 2, 4, 5, 6, 8)] == [(1, 1), (1, 2), (1, 4), (2, 3), (2, 3), (2, 4)]
+
+
+def test_thumbs_on_a_finished_pane_are_stored_with_its_run(view, services, openai_server, qtbot):
+    from promptbench.core.votes import VoteStore
+
+    for name in MODELS:
+        openai_server.set_scenario(name, chunks=[" fine"])
+    view.run()
+    panes = wait_terminal(qtbot, view)
+    pane = panes["beta"]
+    qtbot.waitUntil(lambda: pane.thumbs.isEnabled() and pane.thumbs.run_id == pane.run_id, timeout=WAIT_MS)
+    pane.thumbs.up.click()
+    qtbot.waitUntil(lambda: pane.thumbs.up.isChecked(), timeout=WAIT_MS)
+    thumbs = VoteStore(services.runs()).thumbs()
+    assert [(t["run_id"], t["value"], t["model"]) for t in thumbs] == [(pane.run_id, 1, "beta")]

@@ -167,7 +167,12 @@ class CompareView(QWidget):
         return source
 
     def _new_pane(self, name: str) -> RunPane:
+        from promptbench.gui.rank.thumbs import ThumbsButtons
+
         pane = RunPane(name)
+        pane.thumbs = ThumbsButtons(self.services)
+        pane.thumbs.setEnabled(False)  # until the run has ended
+        pane.add_footer_widget(pane.thumbs)
         pane.cancel_clicked.connect(partial(self._on_pane_cancel_clicked, pane))
         pane.rerun_clicked.connect(partial(self._on_pane_rerun_clicked, pane))
         return pane
@@ -265,6 +270,10 @@ class CompareView(QWidget):
         now = time.perf_counter_ns()
         for pane, events in groups.items():
             pane.apply_events(events, now)
+            thumbs = getattr(pane, "thumbs", None)
+            if thumbs is not None and pane.state.terminal and pane.run_id and thumbs.run_id != pane.run_id:
+                thumbs.set_target(run_id=pane.run_id)
+                thumbs.setEnabled(True)
         if groups:
             self._update_badges()
             self._update_local_notes()

@@ -125,6 +125,7 @@ class RunPane(QFrame):
         footer.addStretch(1)
         footer.addWidget(self.markdown_button)
         footer.addWidget(self.copy_button)
+        self.footer = footer
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -148,6 +149,10 @@ class RunPane(QFrame):
         return button
 
     # -- live runs (compare view) ------------------------------------------------------
+    def add_footer_widget(self, widget) -> None:
+        """Extra controls (e.g. thumbs) go in the footer, before the stretch."""
+        self.footer.insertWidget(2, widget)
+
     @property
     def run_id(self) -> str | None:
         return self.state.run_id
