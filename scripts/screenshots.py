@@ -105,7 +105,7 @@ def shoot(out: Path, tmp: Path) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from promptbench.gui.mainwindow import TAB_COMPARE, TAB_EDIT, TAB_HISTORY, MainWindow
+    from promptbench.gui.mainwindow import TAB_COMPARE, TAB_DASHBOARD, TAB_EDIT, TAB_HISTORY, MainWindow
     from promptbench.gui.resources import app_icon
     from promptbench.gui.services import Services
     from promptbench.gui.settings import SettingsDialog
@@ -140,6 +140,17 @@ def shoot(out: Path, tmp: Path) -> int:
     wait(app, lambda: len(window.compare.panes()) == 3, 60, "the panes")
     wait(app, lambda: not window.compare.is_running(), 600, "the local models to finish")
     grab(app, window, out / "compare.png")
+
+    # The dashboard with a realistic history: synthetic runs (8 models, 4 providers, 60 days)
+    # added to this throwaway workspace's database, plus the real runs above.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from dashboard import populate
+
+    populate(window.services.runs(), n=20_000, days=60)
+    window.services.runs().flush()
+    window.tabs.setCurrentIndex(TAB_DASHBOARD)
+    wait(app, lambda: window.dashboard is not None and window.dashboard.is_idle(), 120, "the dashboard")
+    grab(app, window, out / "dashboard.png")
 
     dialog = SettingsDialog(window.services, window)
     dialog.resize(980, 680)

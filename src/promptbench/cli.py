@@ -15,6 +15,7 @@ from promptbench.core.errors import PromptbenchError
 
 def build_parser() -> argparse.ArgumentParser:
     from promptbench.commands import compare as compare_commands
+    from promptbench.commands import eval as eval_commands
     from promptbench.commands import export as export_commands
     from promptbench.commands import models as model_commands
     from promptbench.commands import prompts as prompt_commands
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.register(sub)
     ranking_commands.register(sub)
     export_commands.register(sub)
+    eval_commands.register(sub)
     _accept_workspace_anywhere(sub)
     return parser
 

@@ -171,3 +171,23 @@ def test_provider_concurrency_limit(openai_server, tmp_path):
     log = sorted(openai_server.log(), key=lambda r: r["received_ns"])
     for earlier, later in zip(log, log[1:]):
         assert later["received_ns"] >= earlier["ended_ns"]
+
+
+def test_cancel_right_after_compare_is_stored_as_cancelled(openai_server, tmp_path):
+    from promptbench.core.engine import ComparisonRequest, Engine
+    from promptbench.core.runs import RunStore
+    from tests.core.engine_helpers import MESSAGES, Collector
+
+    openai_server.set_scenario("slow", chunks=WORDS, chunk_interval_s=0.05)
+    runs = RunStore(tmp_path / "runs.db")
+    collector = Collector()
+    engine = Engine(settings_for(tmp_path), collector, runs=runs, key_lookup=lambda m: None)
+    try:
+        cid, (run_id,) = engine.compare(ComparisonRequest(MESSAGES, [model(openai_server, "slow")]))
+        engine.cancel(run_id)  # possibly before the run got past its warm-up
+        assert engine.wait(cid, 20)
+    finally:
+        engine.shutdown()
+    runs.flush()
+    assert runs.get_run(run_id)["status"] == "cancelled"
+    runs.close()  # raises if a write had no row to update

@@ -194,14 +194,14 @@ class Engine:
         started_at = utc_now()
         error: ProviderError | None = None
         status = "finished"
+        if self.runs is not None:  # first, so that any end (even a cancel during warm-up) has a row to update
+            self.runs.run_started(id=run.run_id, comparison_id=run.comparison_id, prompt_path=request.prompt_path,
+                                  prompt_version=request.prompt_version, test_case=request.test_case,
+                                  model_name=model.name, model=model.model, provider=model.provider,
+                                  params=request.params, messages=request.messages, started_at=started_at)
         try:
             await asyncio.shield(warm)
             run.metrics.input_tokens = count_message_tokens(request.messages, model.model)
-            if self.runs is not None:
-                self.runs.run_started(id=run.run_id, comparison_id=run.comparison_id, prompt_path=request.prompt_path,
-                                      prompt_version=request.prompt_version, test_case=request.test_case,
-                                      model_name=model.name, model=model.model, provider=model.provider,
-                                      params=request.params, messages=request.messages, started_at=started_at)
             price_in, price_out = unit_prices(model)
             async with self._semaphore(model, request.local_mode):
                 # Started means "its turn came": a run queued behind the concurrency limit
