@@ -18,8 +18,8 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.gui.prompt_tree import PromptTree
 from promptbench.gui.services import Services
 
-TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD, TAB_DASHBOARD = range(7)
-TAB_NAMES = ("Edit", "History", "Compare", "Runs", "Rank", "Leaderboard", "Dashboard")
+TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_EVAL, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD, TAB_DASHBOARD = range(8)
+TAB_NAMES = ("Edit", "History", "Compare", "Eval", "Runs", "Rank", "Leaderboard", "Dashboard")
 NEW_PROMPT = """\
 name: {name}
 description: ""
@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.rank = RankView(services)
         self.leaderboard = None  # built on first view: it loads pyqtgraph
         self.dashboard = None
+        self.eval = None
         self._last_comparison: str | None = None
         self.compare.set_source(self._compare_source)
 
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.editor, "Edit")
         self.tabs.addTab(self.history, "History")
         self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(QWidget(), "Eval")
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.rank, "Rank")
         self.tabs.addTab(QWidget(), "Leaderboard")
@@ -187,6 +189,8 @@ class MainWindow(QMainWindow):
             return
         self.editor.load(rel)
         self.history.set_prompt(rel)
+        if self.eval is not None:
+            self.eval.set_prompt(rel)
         self.qsettings.setValue(f"lastPrompt/{self.store.root}", rel)
         self.setWindowTitle(f"{rel} — promptbench — {self.store.root.name}")
 
@@ -279,6 +283,13 @@ class MainWindow(QMainWindow):
             self.rank.vote_recorded.connect(self.leaderboard._on_vote_recorded)
             self._replace_tab(TAB_LEADERBOARD, self.leaderboard)
             self.leaderboard.refresh()
+        elif index == TAB_EVAL and self.eval is None:
+            from promptbench.gui.evalview import EvalView
+
+            self.eval = EvalView(self.services)
+            self._replace_tab(TAB_EVAL, self.eval)
+            if self.editor.current_rel():
+                self.eval.set_prompt(self.editor.current_rel())
         elif index == TAB_DASHBOARD and self.dashboard is None:
             from promptbench.gui.dashboard import DashboardView
 
@@ -352,5 +363,7 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("mainWindow/splitter", self.splitter.saveState())
         self.qsettings.setValue("mainWindow/tab", self.tabs.currentIndex())
         self.compare.shutdown()
+        if self.eval is not None:
+            self.eval.shutdown()
         self.services.close()
         super().closeEvent(event)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolBar, QWidget
 
 from promptbench.gui.compare.formatting import fmt_cost, local_time
 
@@ -98,3 +99,20 @@ class EvalPicker(QWidget):
 
     def _on_baseline_current_index_changed(self, _index: int) -> None:
         self.baseline_changed.emit(self.baseline_id())
+
+
+class EvalToolbar(QToolBar):
+    """Run / Cancel / Resume, then which eval is shown and its baseline."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.run_action = QAction("▶ Run eval", self, toolTip="Run every checked cell and score it with the evaluators")
+        self.cancel_action = QAction("■ Cancel", self, toolTip="Stop the eval; finished cells keep their results")
+        self.resume_action = QAction("⟳ Resume", self, toolTip="Run the cells that did not finish (and evaluate "
+                                     "finished ones that were not evaluated); finished cells never run again")
+        for action in (self.run_action, self.cancel_action, self.resume_action):
+            self.addAction(action)
+        self.addSeparator()
+        self.picker = EvalPicker()
+        self.addWidget(self.picker)

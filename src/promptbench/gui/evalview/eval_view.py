@@ -12,16 +12,13 @@ import time
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from promptbench.gui.evalview import jobs, texts
-from promptbench.gui.evalview.agreement_panel import AgreementPanel
 from promptbench.gui.evalview.cells import baseline_marks
-from promptbench.gui.evalview.detail_panel import DetailPanel
-from promptbench.gui.evalview.eval_picker import EvalPicker
+from promptbench.gui.evalview.eval_picker import EvalToolbar
 from promptbench.gui.evalview.progress_strip import ProgressBox, ProgressStrip
-from promptbench.gui.evalview.results_grid import ResultsGrid
+from promptbench.gui.evalview.results_area import ResultsArea
 from promptbench.gui.evalview.setup_panel import SetupPanel
 
 POLL_MS = 100              # progress repaints at most 10 times a second
@@ -46,20 +43,13 @@ class EvalView(QWidget):
         self._evaluated_seen = -1
         self._closed = False
 
-        self.toolbar = QToolBar()
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.run_action = QAction("▶ Run eval", self, toolTip="Run every checked cell and score it with the evaluators")
-        self.cancel_action = QAction("■ Cancel", self, toolTip="Stop the eval; finished cells keep their results")
-        self.resume_action = QAction("⟳ Resume", self, toolTip="Run the cells that did not finish (and evaluate "
-                                     "finished ones that were not evaluated); finished cells never run again")
+        self.toolbar = EvalToolbar(self)
+        self.run_action, self.cancel_action, self.resume_action = (self.toolbar.run_action, self.toolbar.cancel_action,
+                                                                   self.toolbar.resume_action)
+        self.picker = self.toolbar.picker
         self.run_action.triggered.connect(self.run)
         self.cancel_action.triggered.connect(self.cancel)
         self.resume_action.triggered.connect(self.resume)
-        for action in (self.run_action, self.cancel_action, self.resume_action):
-            self.toolbar.addAction(action)
-        self.toolbar.addSeparator()
-        self.picker = EvalPicker()
-        self.toolbar.addWidget(self.picker)
 
         self.estimate = QLabel()
         self.estimate.setWordWrap(True)
@@ -73,33 +63,11 @@ class EvalView(QWidget):
 
         self.setup_panel = SetupPanel()
         self.setup_panel.setMinimumWidth(240)
-        self.grid = ResultsGrid()
+        self.results = ResultsArea()
+        self.grid, self.detail, self.agreement, self.tabs = (self.results.grid, self.results.detail,
+                                                             self.results.agreement, self.results.tabs)
         self.model = self.grid.results
         self.grid.cell_clicked.connect(self._on_grid_cell_clicked)
-        self.grid_placeholder = QLabel("Check models (and versions), then press Run eval.\n"
-                                       "Each cell shows ✓/✗ per test case; click it for the output and the reasons.")
-        self.grid_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.grid_placeholder.setEnabled(False)
-
-        self.detail = DetailPanel()
-        self.agreement = AgreementPanel()
-        self.tabs = QTabWidget(documentMode=True)
-        self.tabs.addTab(self.detail, "Cell")
-        self.tabs.addTab(self.agreement, "Judge agreement")
-
-        results = QWidget()
-        grid_box = QVBoxLayout(results)
-        grid_box.setContentsMargins(0, 0, 0, 0)
-        grid_box.addWidget(self.grid_placeholder, 1)
-        grid_box.addWidget(self.grid, 1)
-        self.results_split = right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(results)
-        right_split.addWidget(self.tabs)
-        right_split.setStretchFactor(0, 2)
-        right_split.setStretchFactor(1, 3)
-        right_split.setChildrenCollapsible(False)
-        self._user_sized = False  # the person moved the grid/detail splitter: keep their sizes
-        right_split.splitterMoved.connect(self._on_results_split_splitter_moved)
         right = QWidget()
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 0, 0, 0)
@@ -108,7 +76,7 @@ class EvalView(QWidget):
         right_box.addWidget(self.estimate)
         right_box.addWidget(self.banner)
         right_box.addWidget(self.progress)
-        right_box.addWidget(right_split, 1)
+        right_box.addWidget(self.results, 1)
         self.split = QSplitter()
         self.split.addWidget(self.setup_panel)
         self.split.addWidget(right)
@@ -219,12 +187,14 @@ class EvalView(QWidget):
         self._update_actions()
 
     def _on_started(self, box: ProgressBox, eval_id: str) -> None:
-        if self._closed or box is not self._box:
+        if self._closed:
             return
-        box.eval_id = self._running_id = eval_id
+        box.eval_id = eval_id
         self.eval_started.emit(eval_id)
-        self._load_evals(show=eval_id)
-        self._update_actions()
+        if box is self._box:  # else it already ended (its final progress came first) and is shown
+            self._running_id = eval_id
+            self._load_evals(show=eval_id)
+            self._update_actions()
 
     def _on_start_failed(self, box: ProgressBox, exc: Exception) -> None:
         if self._closed or box is not self._box:
@@ -322,7 +292,7 @@ class EvalView(QWidget):
     def _on_estimate_timer_timeout(self) -> None:
         rel, holder = self._rel, self._holder
         if rel is None or not self.setup_panel.can_run():
-            self.estimate.setText(self._why_not() if rel else "")
+            self.estimate.setText(texts.why_not(self.setup_panel.setup(), self.setup_panel.choice()) if rel else "")
             return
         choice = self.setup_panel.choice()
         if not self.estimate.text() or self.estimate.styleSheet():
@@ -342,18 +312,11 @@ class EvalView(QWidget):
             self.estimate.setText(f"Cannot run: {exc}")
             self.estimate.setStyleSheet("QLabel { color: #e5534b; }")
 
-    def _why_not(self) -> str:
-        return texts.why_not(self.setup_panel.setup(), self.setup_panel.choice())
-
     # -- showing ---------------------------------------------------------------------------
     def _show_report(self, report: dict | None) -> None:
         setup = self.setup_panel.setup()
         key = self.grid.set_report(report, setup.test_cases if setup else [])
-        has = report is not None and self.model.columnCount() > 0
-        self.grid.setVisible(has)
-        self.grid_placeholder.setVisible(not has)
-        if has and not self._user_sized:
-            self._fit_grid()
+        self.results.show_grid(report is not None and self.model.columnCount() > 0)
         if key is not None:
             self._show_detail(key)
         else:
@@ -361,18 +324,6 @@ class EvalView(QWidget):
         if report is not None and not self.is_running():
             self.progress.show_text(texts.report_status(report))
         self._update_actions()
-
-    def _fit_grid(self) -> None:
-        """Give the grid the height its rows need (up to 60% of the space); the detail panel the rest."""
-        total = sum(self.results_split.sizes())
-        if total <= 0:
-            return
-        grid = self.grid
-        needed = grid.horizontalHeader().height() + grid.verticalHeader().length() + 2 * grid.frameWidth() + 6
-        if grid.horizontalHeader().length() + grid.verticalHeader().width() > self.results_split.width():
-            needed += grid.horizontalScrollBar().sizeHint().height()
-        top = min(needed, int(total * 0.6))
-        self.results_split.setSizes([top, total - top])
 
     def _on_grid_cell_clicked(self, key: tuple) -> None:
         self._show_detail(key)
@@ -414,14 +365,6 @@ class EvalView(QWidget):
 
     def _on_baseline_changed(self, _eval_id) -> None:
         self._load_report()
-
-    def _on_results_split_splitter_moved(self, _pos: int, _index: int) -> None:
-        self._user_sized = True
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        if self.grid.isVisibleTo(self) and not self._user_sized:
-            self._fit_grid()
 
     def _on_settings_changed(self) -> None:
         if not self._closed:

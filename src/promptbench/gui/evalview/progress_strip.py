@@ -28,6 +28,7 @@ class ProgressBox:
         if latest is None or latest is self.seen:
             return None
         self.seen = latest
+        self.eval_id = self.eval_id or latest.eval_id  # the final report may come before start() returned
         return latest
 
 

@@ -43,6 +43,17 @@ class ResultsGrid(QTableView):
             return key
         return None
 
+    def fit_height(self, splitter) -> None:
+        """Give the grid the height its rows need in *splitter* (up to 60%); the pane below the rest."""
+        total = sum(splitter.sizes())
+        if total <= 0:
+            return
+        needed = self.horizontalHeader().height() + self.verticalHeader().length() + 2 * self.frameWidth() + 6
+        if self.horizontalHeader().length() + self.verticalHeader().width() > splitter.width():
+            needed += self.horizontalScrollBar().sizeHint().height()
+        top = min(needed, int(total * 0.6))
+        splitter.setSizes([top, total - top])
+
     def current_key(self) -> tuple | None:
         index = self.currentIndex()
         return index.data(KEY_ROLE) if index.isValid() else None
