@@ -47,3 +47,28 @@ def test_smollm2_streams_through_the_engine_and_is_stored(tmp_path):
     assert stored["status"] == "finished" and stored["output"] == result.output and stored["cost_usd"] == 0
     runs.close()
     assert list((tmp_path / "logs").glob("*.log"))
+
+
+def test_json_schema_response_format_works_on_a_local_model(tmp_path):
+    import json
+
+    from promptbench.core.params import request_params
+
+    settings = load_settings(tmp_path)
+    smol = resolve_model(settings, "local/smollm2-135m-instruct")
+    schema = {"name": "ticket", "schema": {"type": "object", "properties": {"category": {"type": "string", "enum": ["billing", "bug"]}},
+                                          "required": ["category"]}}
+    params = request_params({"temperature": 0, "maxTokens": 32}, "json_schema", schema)
+    manager = LocalServerManager(log_dir=tmp_path / "logs")
+    collector = Collector()
+    engine = Engine(settings, collector, local=manager)
+    try:
+        messages = [{"role": "user", "content": "My invoice is wrong. Classify this ticket."}]
+        cid, (run_id,) = engine.compare(ComparisonRequest(messages, [smol], params=params))
+        assert engine.wait(cid, 180)
+    finally:
+        engine.shutdown()
+        manager.stop_all()
+    result = collector.terminal()[run_id]
+    assert isinstance(result, ev.RunFinished), result
+    assert json.loads(result.output)["category"] in ("billing", "bug")

@@ -231,6 +231,10 @@ class Engine:
                 base = await self.local.aensure(model.model)
             except Exception as exc:
                 raise ProviderError("connection", f"{model.name}: could not start the local model: {exc}") from None
+            fmt = params.get("response_format") or {}
+            if fmt.get("type") == "json_schema":
+                # llama-cpp-python's server takes a schema as json_object + schema (it compiles a grammar)
+                params["response_format"] = {"type": "json_object", "schema": (fmt.get("json_schema") or {}).get("schema", {})}
             wire = WireRequest(model=model.model, messages=request.messages, params=params, api_base=base, chat=spec.chat)
             if not spec.chat:
                 from promptbench.core.local_models import format_completion_prompt
