@@ -107,10 +107,10 @@ def get_api_key(cfg: Any) -> str | None:
     """The key for ``cfg``: its env var, else its keyring entry; None if neither has one."""
     env = _env_name(cfg)
     if env and os.environ.get(env):
-        return os.environ[env]
+        return remember_secret(os.environ[env])
     ring = getattr(cfg, "keyring", None)
     if ring:
-        return _keyring_lookup(ring)[0]
+        return remember_secret(_keyring_lookup(ring)[0])
     return None
 
 
@@ -159,6 +159,19 @@ def store_key_in_keyring(service: str, username: str, key: str) -> None:
 
 # -- redaction ---------------------------------------------------------------
 
+# Every key get_api_key() handed out, in memory only: redact() must know a key that sits in
+# an env var with an ordinary name (api_key_env = "GATEWAY_AUTH") or in the keyring, where
+# neither the variable's name nor the key's shape gives it away.
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str | None) -> str | None:
+    """Make :func:`redact` hide ``value`` from now on (process lifetime); returns it unchanged."""
+    if value and len(value) >= _MIN_SECRET_LEN:
+        _KNOWN_SECRETS.add(value)
+    return value
+
+
 def _env_secrets() -> list[str]:
     return [v for k, v in os.environ.items()
             if _SECRET_ENV_NAME.search(k) and not _NOT_SECRET_ENV_NAME.search(k) and len(v) >= _MIN_SECRET_LEN]
@@ -169,7 +182,7 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
     if not text:
         return text
     text = str(text)
-    known = {s for s in (*extra_secrets, *_env_secrets()) if s and len(s) >= _MIN_SECRET_LEN}
+    known = {s for s in (*extra_secrets, *_env_secrets(), *tuple(_KNOWN_SECRETS)) if s and len(s) >= _MIN_SECRET_LEN}
     for secret in sorted(known, key=len, reverse=True):  # longest first: no partial leftovers
         if secret in text:
             text = text.replace(secret, REDACTED)
