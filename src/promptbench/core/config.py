@@ -95,6 +95,8 @@ def parse_settings(text: str) -> Settings:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{FILE_NAME}:{m.group(1)}" if m else FILE_NAME
         raise ConfigError(f"{where}: invalid TOML: {exc}; fix the syntax (strings need quotes, tables [name])") from None
+    except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested thousands deep
+        raise ConfigError(f"{FILE_NAME}: a value is too large or nested too deeply to read; fix the file") from None
     _refuse_secrets(data, (), text)
     return _build_settings(data, text)
 
@@ -135,6 +137,13 @@ def _table(data: dict, key: str, text: str) -> dict:
     return value
 
 
+def _as_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _typed(table: dict, key: str, types: Any, path: tuple[str, ...], text: str, default: Any = None,
            above: float | None = None, at_least: float | None = None) -> Any:
     """table[key] checked against ``types`` (bool is never a number) and a lower bound."""
@@ -144,6 +153,8 @@ def _typed(table: dict, key: str, types: Any, path: tuple[str, ...], text: str, 
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         names = " or ".join(t.__name__ for t in kinds).replace("int or float", "a number")
         raise _fail(text, (*path, key), f"expected {names}, got {type(value).__name__}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(_as_float(value)):
+        raise _fail(text, (*path, key), "must be a finite number of reasonable size")
     if (above is not None and value <= above) or (at_least is not None and value < at_least):
         bound = f"> {above}" if above is not None else f">= {at_least}"
         raise _fail(text, (*path, key), f"must be {bound}, got {value}")

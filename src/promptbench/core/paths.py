@@ -16,7 +16,8 @@ from promptbench.core.errors import StoreError
 PROMPT_SUFFIXES = (".prompt.yml", ".prompt.yaml")
 PRIVATE_DIRS = {".git", ".promptbench"}
 SKIPPED_DIRS = PRIVATE_DIRS | {".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                     *(f"{dev}{d}" for dev in ("COM", "LPT") for d in "123456789\u00b9\u00b2\u00b3")}
 _INVALID_CHARS = re.compile(r'[<>:"|?*\\\x00-\x1f\x7f]')
 
 
@@ -62,8 +63,9 @@ def normalize_prompt_path(root: Path, path: str | os.PathLike[str]) -> str:
         raise StoreError(f"{shown!r}: empty path; give a prompt file name ending in .prompt.yml")
     for part in text.split("/"):
         check_component(part, shown)
-    if parts[0] in PRIVATE_DIRS:
-        raise StoreError(f"{shown}: {parts[0]}/ is private to git/promptbench; put prompts elsewhere in the workspace")
+    private = next((p for p in parts[:-1] if p.casefold() in PRIVATE_DIRS), None)
+    if private is not None:  # at any depth, and .Git is .git on macOS and Windows
+        raise StoreError(f"{shown}: {private}/ is private to git/promptbench; put prompts elsewhere in the workspace")
     if not is_prompt_name(parts[-1]):
         raise StoreError(f"{shown}: prompt files must end in .prompt.yml or .prompt.yaml")
     rel = "/".join(parts)
@@ -74,12 +76,15 @@ def normalize_prompt_path(root: Path, path: str | os.PathLike[str]) -> str:
 def _refuse_escaping_symlinks(root: Path, rel: str, shown: str) -> None:
     real_root = root.resolve()
     current = root
-    for part in rel.split("/"):
+    parts = rel.split("/")
+    for depth, part in enumerate(parts):
         current = current / part
         if current.is_symlink():
             target = current.resolve()
             if target != real_root and real_root not in target.parents:
                 raise StoreError(f"{shown}: {current.relative_to(root)} is a symlink leading out of the workspace; refusing to follow it")
+            if depth < len(parts) - 1:  # git does not follow symlinked folders either
+                raise StoreError(f"{shown}: {current.relative_to(root)} is a symlinked folder; save the prompt at its real path")
 
 
 def iter_prompt_files(root: Path) -> list[str]:

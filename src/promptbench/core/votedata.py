@@ -113,6 +113,8 @@ def parse_line(text: str) -> tuple[Item | None, str | None]:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         return None, f"invalid JSON: {e.msg} at column {e.colno}"
+    except (ValueError, RecursionError):  # a 5,000-digit number, nesting thousands deep
+        return None, "invalid JSON: a value is too large or nested too deeply"
     if not isinstance(obj, dict):
         return None, f"not a JSON object (got {_type_name(obj)})"
     problems: list[str] = []
