@@ -21,6 +21,7 @@ from typing import Iterator
 import git
 from gitdb.exc import ODBError
 
+from promptbench.core.crash_leftovers import clear_stale_git_locks
 from promptbench.core.errors import StoreError, WorkspaceError
 
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
@@ -123,8 +124,12 @@ class GitRepo:
             raise WorkspaceError(f"{what}: cannot read {head}: {exc.strerror}") from None
         if not head_text.startswith("ref:"):
             raise WorkspaceError(f"{what}: the repository {self.toplevel} is in detached HEAD state; check out a branch (git switch main) before saving, so no commit is orphaned (nothing was written)")
-        if (self.git_dir / "index.lock").exists():
-            raise WorkspaceError(f"{what}: another git process is using {self.toplevel} (.git/index.lock exists); wait for it, or delete the lock if no git process is running")
+        clear_stale_git_locks(self.toplevel, self.git_dir)
+        branch_lock = self.git_dir / (head_text[4:].strip() + ".lock")
+        for lock in (self.git_dir / "index.lock", self.git_dir / "HEAD.lock", branch_lock):
+            if lock.exists():
+                name = lock.relative_to(self.git_dir).as_posix()
+                raise WorkspaceError(f"{what}: another git process is using {self.toplevel} (.git/{name} exists); wait for it to finish and try again, or delete that file if no git process is running (nothing was written)")
 
     def check_identity(self, what: str) -> None:
         if os.environ.get("GIT_AUTHOR_EMAIL") and os.environ.get("GIT_COMMITTER_EMAIL"):

@@ -8,6 +8,7 @@ committed as a snapshot before anything would overwrite them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptbench.core import labels as labelrefs
+from promptbench.core.crash_leftovers import remove_stale_temp_files
 from promptbench.core.errors import PromptFileError, StoreError, WorkspaceError
 from promptbench.core.gitrepo import GitRepo, atomic_write
 from promptbench.core.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
@@ -81,6 +83,8 @@ class PromptStore:
         if not self.root.is_dir():
             raise StoreError(f"{self.root}: workspace folder does not exist; create it or choose another")
         self.repo = GitRepo(self.root)
+        with contextlib.suppress(OSError):
+            remove_stale_temp_files(self.root)  # debris of a save that was killed mid-write
 
     def close(self) -> None:
         """End the background git process used for fast reads."""
@@ -194,8 +198,17 @@ class PromptStore:
         committed = self.repo.blob_at(head, rel) if head else None
         if committed == data and on_disk is not None and on_disk.sha1 == hashlib.sha1(data).hexdigest():
             return None
+        previous = target.read_bytes() if on_disk is not None else None
         atomic_write(target, data, rel)
-        return self._commit(rel, message or self._describe(committed, data, rel))
+        try:
+            return self._commit(rel, message or self._describe(committed, data, rel))
+        except StoreError:
+            # git refused: put the file back as it was, so disk and history still agree
+            if previous is None:
+                target.unlink(missing_ok=True)
+            else:
+                atomic_write(target, previous, rel)
+            raise
 
     def create(self, rel: str, content: str | bytes | PromptFile, message: str | None = None) -> Version:
         rel = normalize_prompt_path(self.root, rel)
