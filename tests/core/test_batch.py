@@ -15,6 +15,7 @@ from promptbench.core.engine import Engine
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.runs import RunStore
 from tests.core.engine_helpers import model, settings_for
+from tests.process_helpers import dead_owner
 
 REL = "batch.prompt.yml"
 PROMPT = """\
@@ -198,6 +199,7 @@ def test_a_batch_left_running_by_a_killed_process_is_marked_interrupted_and_resu
     plan = bench.plan(REL, models=models(openai_server, "a"))
     dead = "deadbatch0000000"
     bench.batches.create(dead, REL, plan.to_config(4), plan.cells)  # as a killed process left it
+    bench.batches._submit("owner", lambda db: db.execute("UPDATE batches SET owner = ? WHERE id = ?", [dead_owner(), dead]), wait=True)
     slow = bench.start(bench.plan(REL, models=models(openai_server, "slow", first_token_delay_s=0.5)))
     assert bench.mark_interrupted() == 1  # the batch running in this process is left alone
     assert bench.get(dead)["status"] == "interrupted" and bench.get(slow)["status"] == "running"

@@ -20,6 +20,7 @@ from promptbench.core.runs import RunStore
 from promptbench.core.votes import VoteStore
 from promptbench.testing.fakeclient import free_port
 from tests.core.engine_helpers import model, settings_for
+from tests.process_helpers import dead_owner
 
 REL = "eval.prompt.yml"
 GOOD = ['{"answer": ', '"hello 42"}']  # passes every check below
@@ -322,7 +323,7 @@ def test_a_process_that_died_between_a_run_and_its_evaluation_is_caught_up_on_re
 
     def die(db):  # as a killed process leaves it: the run is recorded, its evaluation is not
         db.execute("DELETE FROM eval_results WHERE run_id = ?", [lost])
-        db.execute("UPDATE batches SET status = 'running' WHERE id = ?", [eval_id])
+        db.execute("UPDATE batches SET status = 'running', owner = ? WHERE id = ?", [dead_owner(), eval_id])
 
     bench.runs._writer.submit("simulate a crash", die, wait=True)
     before = openai_server.log()[-1]["id"]

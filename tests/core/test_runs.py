@@ -19,6 +19,7 @@ from promptbench.core import db as dbmod
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.events import RunMetrics
 from promptbench.core.runs import RunStore
+from tests.process_helpers import dead_owner, live_process
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 MESSAGES = [{"role": "system", "content": "Be brief. ünïcode ✓"}, {"role": "user", "content": "Hi {{x}}"}]
@@ -268,6 +269,10 @@ def test_mark_interrupted_only_touches_runs_of_earlier_processes(db_path):
         start(first, "old2")
         start(first, "done")
         first.run_ended("done", status="finished", output="ok", metrics=RunMetrics())
+        first.flush()
+    with sqlite3.connect(db_path) as raw:  # "first" was a process that has ended since
+        raw.execute("UPDATE runs SET owner = ?", [dead_owner()])
+    raw.close()
     with RunStore(db_path) as second:
         start(second, "mine")
         assert second.mark_interrupted() == 2
@@ -275,6 +280,30 @@ def test_mark_interrupted_only_touches_runs_of_earlier_processes(db_path):
         assert second.get_run("old1")["status"] == "interrupted"
         assert second.get_run("mine")["status"] == "running"
         assert second.get_run("done")["status"] == "finished"
+
+
+def test_mark_interrupted_leaves_the_runs_of_another_live_instance_alone(db_path):
+    """Two promptbench instances on one workspace: the second's start-up must not call the
+    first's in-flight runs interrupted; once the first has died, they are."""
+    other, tag = live_process()
+    try:
+        with RunStore(db_path) as store:
+            start(store, "theirs")
+            start(store, "legacy")
+            store.flush()
+        with sqlite3.connect(db_path) as raw:
+            raw.execute("UPDATE runs SET owner = ? WHERE id = 'theirs'", [tag])
+            raw.execute("UPDATE runs SET owner = NULL WHERE id = 'legacy'")  # written before owners existed
+        raw.close()
+        with RunStore(db_path) as store:
+            assert store.mark_interrupted() == 1
+            assert store.get_run("theirs")["status"] == "running" and store.get_run("legacy")["status"] == "interrupted"
+            other.kill()
+            other.wait()
+            assert store.mark_interrupted() == 1 and store.get_run("theirs")["status"] == "interrupted"
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_insert_many_runs(store):

@@ -71,11 +71,12 @@ def count(path: Path, table: str) -> int:
 def test_m002_applies_on_an_existing_m001_database_and_is_idempotent(db_path, monkeypatch):
     with monkeypatch.context() as m:  # a database made by a promptbench that knew only m001
         m.setattr(dbmod, "MIGRATIONS", [dbmod.m001_initial])
-        with RunStore(db_path) as old:
-            old.run_started(id="r1", comparison_id=None, prompt_path=P, prompt_version="v1", test_case=0,
-                            model_name="gpt", model=None, provider=None, params={}, messages=[],
-                            started_at=datetime(2024, 5, 1, tzinfo=timezone.utc))  # fmt: skip
-    conn = raw(db_path)
+        with RunStore(db_path):
+            pass
+    conn = raw(db_path)  # a run as that version wrote it (its columns only)
+    conn.execute("INSERT INTO runs (id, prompt_path, prompt_version, test_case, model_name, status, started_at)"
+                 " VALUES ('r1', ?, 'v1', 0, 'gpt', 'running', ?)", [P, datetime(2024, 5, 1, tzinfo=timezone.utc).isoformat()])
+    conn.commit()
     assert [r[0] for r in conn.execute("SELECT name FROM _migrations")] == ["m001_initial"]
     assert not VOTE_TABLES & {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from promptbench.core import db as dbmod
 from promptbench.core.batch_plan import Cell
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.instance import instance_alive, this_instance
 from promptbench.core.runs import RunStore
 
 WRITE_TIMEOUT_S = 60
@@ -71,9 +72,9 @@ class BatchStore:
 
         def fn(db):
             db.execute(
-                "INSERT INTO batches (id, created_at, updated_at, prompt_path, config, status, total_cells)"
-                " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                [batch_id, now, now, prompt_path, config_json, len(cells)],
+                "INSERT INTO batches (id, created_at, updated_at, prompt_path, config, status, total_cells, owner)"
+                " VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+                [batch_id, now, now, prompt_path, config_json, len(cells), this_instance()],
             )
             db.conn.executemany(
                 "INSERT INTO batch_cells (batch_id, cell_key, prompt_version, test_case, model_name, repeat,"
@@ -97,21 +98,25 @@ class BatchStore:
         now = dbmod.utc_now()
 
         def fn(db):
-            db.execute(f"UPDATE batches SET status = ?, updated_at = ?, ended_at = ?, {_TOTALS} WHERE id = ?",
-                       [status, now, now if ended else None, batch_id])
+            owner = this_instance() if status == "running" else None  # a resumed batch is this process's now
+            db.execute(f"UPDATE batches SET status = ?, updated_at = ?, ended_at = ?, owner = coalesce(?, owner), {_TOTALS}"
+                       " WHERE id = ?", [status, now, now if ended else None, owner, batch_id])
 
         self._submit(f"status of batch {batch_id}", fn, wait=True)
 
     def mark_interrupted(self, running_here: list[str]) -> int:
-        """Batches left "running" by a process that ended -> "interrupted". Returns how many."""
+        """Batches left "running" by a process that ended -> "interrupted" (a live instance's stay). Returns how many."""
         mine = json.dumps(sorted(running_here))
         now = dbmod.utc_now()
 
         def fn(db):
+            owners = [r[0] for r in db.execute("SELECT DISTINCT owner FROM batches WHERE status = 'running'").fetchall()]
+            alive = json.dumps([o for o in owners if instance_alive(o)])
             return db.execute(
                 f"UPDATE batches SET status = 'interrupted', updated_at = ?, {_TOTALS} WHERE status = 'running'"
-                " AND id NOT IN (SELECT value FROM json_each(?))",
-                [now, mine],
+                " AND id NOT IN (SELECT value FROM json_each(?))"
+                " AND (owner IS NULL OR owner NOT IN (SELECT value FROM json_each(?)))",
+                [now, mine, alive],
             ).rowcount
 
         return self._submit("marking interrupted batches", fn, wait=True)

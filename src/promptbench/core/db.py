@@ -306,8 +306,17 @@ def m005_dashboard_indexes(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m006_owners(db: sqlite_utils.Database) -> None:
+    # The process that started a run or batch (core/instance.py), so a second instance
+    # starting up marks only a dead process's leftovers "interrupted". Rows from before
+    # have NULL: treated as dead, as they always were.
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+    db.execute("ALTER TABLE batches ADD COLUMN owner TEXT")
+    db.execute("CREATE INDEX idx_runs_running ON runs (owner) WHERE status = 'running'")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches, m004_eval,
-                                                              m005_dashboard_indexes]
+                                                              m005_dashboard_indexes, m006_owners]
 
 
 def applied_migrations(db: sqlite_utils.Database) -> list[str]:

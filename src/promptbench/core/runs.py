@@ -28,6 +28,7 @@ from typing import Any
 from promptbench.core import db as dbmod
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.events import RunMetrics
+from promptbench.core.instance import instance_alive, this_instance
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +126,10 @@ class RunStore:
         params: dict, messages: list, started_at: datetime | str,
     ) -> None:  # fmt: skip
         row = [id, comparison_id, prompt_path, prompt_version, test_case, model_name, model, provider,
-               _json(params, "params"), "running", dbmod.to_utc_iso(started_at)]  # fmt: skip
+               _json(params, "params"), "running", dbmod.to_utc_iso(started_at), this_instance()]  # fmt: skip
         run_sql = (
             "INSERT INTO runs (id, comparison_id, prompt_path, prompt_version, test_case, model_name, model,"
-            " provider, params, status, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " provider, params, status, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         text_sql = "INSERT INTO run_texts (run_id, messages) VALUES (?, ?)"
         with self._lock:
@@ -205,18 +206,21 @@ class RunStore:
     def mark_interrupted(self) -> int:
         """Runs left "running" by a process that ended -> "interrupted". Returns how many.
 
-        Runs this store has started and not ended are left alone; a second promptbench
-        process using the same workspace at the same time would see its runs marked.
+        Runs of a process still alive (this one, or another promptbench instance on the
+        same workspace) are left alone; see core/instance.py.
         """
         with self._lock:
-            mine = _json(sorted(self._in_flight), "run ids")
+            mine = sorted(self._in_flight)
 
         def fn(db):
+            owners = [r[0] for r in db.execute("SELECT DISTINCT owner FROM runs WHERE status = 'running'").fetchall()]
+            alive = [o for o in owners if instance_alive(o)]
             with db.atomic():
                 cur = db.execute(
                     "UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
-                    " AND id NOT IN (SELECT value FROM json_each(?))",
-                    [mine],
+                    " AND id NOT IN (SELECT value FROM json_each(?))"
+                    " AND (owner IS NULL OR owner NOT IN (SELECT value FROM json_each(?)))",
+                    [_json(mine, "run ids"), _json(alive, "owners")],
                 )
                 return cur.rowcount
 
