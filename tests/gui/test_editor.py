@@ -219,7 +219,7 @@ def test_outside_change_while_dirty_keep_both(qtbot, workspace, editor, monkeypa
     (workspace.root / P).write_text(outside)
     editor.check_external_change()
     qtbot.waitUntil(lambda: editor.banner.isVisibleTo(editor), timeout=10000)
-    assert editor.banner.button_texts() == ["Reload", "Keep mine"]
+    assert editor.banner.button_texts() == ["Reload", "Merge", "Keep mine"]
     assert "changed on disk" in editor.banner.label.text() and editor.raw.text().count("name: Mine") == 1
 
     # Saving now: the store refuses; the editor asks; "keep both" commits theirs, then mine.

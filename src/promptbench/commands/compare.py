@@ -108,7 +108,7 @@ def cmd_compare(args) -> int:
 def result_row(model_name: str, event) -> dict:
     m = event.metrics
     status = {ev.RunFinished: "finished", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
-    return {"model": model_name, "status": status,
+    return {"run_id": event.run_id, "model": model_name, "status": status,
             "error_class": getattr(event, "error_class", "cancelled" if status == "cancelled" else None),
             "error": getattr(event, "message", None), "ttft_ms": _round(m.ttft_ms), "tokens_per_s": _round(m.tokens_per_s),
             "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "tokens_reported": m.tokens_reported,

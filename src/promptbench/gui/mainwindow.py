@@ -173,10 +173,16 @@ class MainWindow(QMainWindow):
 
     def _on_prompts_listed(self, paths: list[str], dirty: set[str], select_first: bool = False) -> None:
         self.tree.set_prompts(paths, dirty)
-        watched = self.watcher.directories() + self.watcher.files()
-        if watched:
-            self.watcher.removePaths(watched)
-        self.watcher.addPaths([str(self.store.root)] + [str(self.store.path(p)) for p in paths])
+        git_dir = self.store.repo.git_dir  # commits, checkouts and branch switches made in a terminal
+        wanted = {str(self.store.root), *(str(self.store.path(p)) for p in paths),
+                  *(str(d) for d in (git_dir, git_dir / "refs" / "heads") if d.is_dir())}
+        # Only the difference: removing and re-adding a path can lose its watch (inotify reuses
+        # the descriptor, and the late IN_IGNORED for the old one then drops the new one).
+        watched = set(self.watcher.directories() + self.watcher.files())
+        if watched - wanted:
+            self.watcher.removePaths(sorted(watched - wanted))
+        if wanted - watched:
+            self.watcher.addPaths(sorted(wanted - watched))
         last = self.qsettings.value(f"lastPrompt/{self.store.root}")
         if select_first and paths and not self.tree.current():
             self.tree.select(last if last in paths else paths[0])

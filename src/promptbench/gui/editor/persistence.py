@@ -7,10 +7,12 @@ A mixin of PromptEditor (kept apart to keep modules small): it uses the editor's
 from __future__ import annotations
 
 import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from promptbench.core.errors import PromptbenchError, PromptFileError
 from promptbench.core.store import ExternalChangeError, Fingerprint
+from promptbench.core.textmerge import MergeResult, has_conflict_markers, merge3
 from promptbench.gui.editor.loading import Checked
 
 
@@ -28,6 +30,9 @@ class Persistence:
                 callback(value)
         return guarded
 
+    def _alive_call(self, callback):
+        return lambda: shiboken6.isValid(self) and callback()
+
     # -- saving --------------------------------------------------------------------------------
     def save(self, message: str | None = None) -> None:
         """Commit the current text (in a task). Emits ``prompt_saved`` on success."""
@@ -35,6 +40,10 @@ class Persistence:
             return
         if self._saving:
             self.status_posted.emit("Still saving the previous version…")
+            return
+        if has_conflict_markers(self.raw.text()):
+            self.tabs.setCurrentWidget(self.raw)
+            self.status_posted.emit("Not saved: resolve the merge conflicts first (the <<<<<<< / ======= / >>>>>>> lines)")
             return
         self._save_text(self.current_text(), message, force=self._accepted_disk is not None)
 
@@ -73,6 +82,8 @@ class Persistence:
             choice = self._ask_external_change()
             if choice == "reload":
                 self.load(rel)
+            elif choice == "merge":
+                self._on_merge_chosen(rel)
             elif choice == "force":
                 self._save_text(text, message, force=True)
             else:
@@ -91,24 +102,30 @@ class Persistence:
 
     def _ask_external_change(self) -> str:
         """Ask what to do when the file changed on disk since it was loaded:
-        "reload" (discard mine), "force" (keep both: commit theirs, then mine) or "cancel"."""
+        "reload" (discard mine), "merge" (three-way, into the editor), "force" (keep both:
+        commit theirs, then mine) or "cancel"."""
         box = QMessageBox(QMessageBox.Icon.Warning, "File changed on disk",
                           f"{self._rel} was changed outside promptbench since you opened it.", parent=self)
-        box.setInformativeText("Reload discards your edits. Keep both commits the outside edit first, "
-                               "then yours on top, so both stay in history.")
+        box.setInformativeText("Reload discards your edits. Merge combines both into the editor for you to "
+                               "review and save. Keep both commits the outside edit first, then yours on top, "
+                               "so both stay in history.")
         reload = box.addButton("Reload (discard mine)", QMessageBox.ButtonRole.DestructiveRole)
+        merge = box.addButton("Merge", QMessageBox.ButtonRole.ActionRole)
         force = box.addButton("Keep both", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(force)
+        box.setDefaultButton(merge)
         box.exec()
         clicked = box.clickedButton()
-        return "reload" if clicked is reload else "force" if clicked is force else "cancel"
+        return {id(reload): "reload", id(merge): "merge", id(force): "force"}.get(id(clicked), "cancel")
 
     # -- outside edits ---------------------------------------------------------------------------
     def check_external_change(self) -> None:
         """Compare the file on disk with what was loaded (in a task). Clean editor: reload
         quietly and emit ``reloaded_from_disk``; unsaved edits: offer Reload / Keep mine."""
-        if self._rel is None or self._loading or self._saving:
+        if self._rel is None:
+            return
+        if self._loading or self._saving:  # look again once that is done: a change now must not go unnoticed
+            QTimer.singleShot(200, self._alive_call(self.check_external_change))
             return
         rel, base, store = self._rel, self._base, self.services.store
         self.services.tasks.run(lambda: store.fingerprint(rel),
@@ -130,6 +147,7 @@ class Persistence:
             return
         self.banner.show_message(f"{rel} changed on disk since you opened it.", "warning",
                                  [("Reload", lambda: self._on_reload_chosen(rel)),
+                                  ("Merge", lambda: self._on_merge_chosen(rel)),
                                   ("Keep mine", lambda: self._on_keep_mine_chosen(on_disk))])
 
     def _on_reload_chosen(self, rel: str) -> None:
@@ -140,3 +158,30 @@ class Persistence:
         self._accepted_disk = on_disk
         self.banner.hide()
         self.status_posted.emit("Keeping your version: saving commits the outside edit first, then yours")
+
+    def _on_merge_chosen(self, rel: str) -> None:
+        """Three-way merge (as loaded / mine / on disk) into the editor; saving then writes the result."""
+        self.banner.hide()
+        base, mine, store = self._to_file(self._saved_text), self.current_text(), self.services.store
+
+        def work():
+            fingerprint = store.fingerprint(rel)
+            theirs = store.read_bytes(rel).decode("utf-8", errors="surrogateescape")
+            return merge3(base, mine, theirs), fingerprint
+
+        self.services.tasks.run(work, on_done=self._alive(lambda result: self._on_merged(rel, *result)),
+                                on_error=self._alive(lambda exc: self.status_posted.emit(f"Not merged: {exc}")),
+                                key="editor-merge")
+
+    def _on_merged(self, rel: str, result: MergeResult, on_disk: Fingerprint | None) -> None:
+        if rel != self._rel:
+            return
+        self._base, self._accepted_disk = on_disk, None  # the disk version is now part of the editor's text
+        self.raw.editor.setPlainText(self._from_file(result.text))
+        if result.conflicts:
+            self.tabs.setCurrentWidget(self.raw)
+            count = f"{result.conflicts} conflict{'s' if result.conflicts != 1 else ''}"
+            self.banner.show_message(f"Merged with {count}: both versions are kept between <<<<<<< and >>>>>>> lines "
+                                     "in the YAML view. Resolve them, then save.", "warning", [("Dismiss", self.banner.hide)])
+        self.status_posted.emit(f"Merged the outside edit of {rel} with yours"
+                                + (f" ({result.conflicts} to resolve)" if result.conflicts else "; review and save"))
