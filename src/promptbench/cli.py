@@ -76,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: still one line, with where to look
-        print(f"promptbench: internal error: {type(exc).__name__}: {exc} (please report this; run with PROMPTBENCH_DEBUG=1 for the traceback)", file=sys.stderr)
+        from promptbench.core.applog import write_crash_report
+        from promptbench.core.secrets import redact
+
+        command = " ".join(["promptbench", *filter(None, [getattr(args, "command", None)])])
+        report = write_crash_report(exc, f"running `{command}`")
+        where = f"details in {report}" if report else "run with PROMPTBENCH_DEBUG=1 for the traceback"
+        print(f"promptbench: internal error: {type(exc).__name__}: {redact(str(exc))} (please report this; {where})", file=sys.stderr)
         if os.environ.get("PROMPTBENCH_DEBUG"):
             raise
         return 3

@@ -91,6 +91,24 @@ def test_litellm_import_is_configured():
     assert thread.daemon and not thread.is_alive()
 
 
+def test_litellm_debug_logging_never_reaches_stdout(capsys):
+    """litellm's own handler sends DEBUG/INFO to stdout; ours keeps `--json` output clean."""
+    import logging
+
+    litellm_setup.import_litellm()
+    logger = logging.getLogger("LiteLLM")
+    saved = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        logger.debug("a debug line from litellm")
+        logger.info("an info line from litellm")
+    finally:
+        logger.setLevel(saved)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "a debug line from litellm" in err and "an info line from litellm" in err
+
+
 # -- tokens ------------------------------------------------------------------
 
 def test_token_counts():

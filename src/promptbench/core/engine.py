@@ -22,7 +22,7 @@ from promptbench.core.config import ModelConfig, Settings
 from promptbench.core.errorclass import ProviderError
 from promptbench.core.metrics import StreamClock, tokens_per_second
 from promptbench.core.pricing import cost_usd, unit_prices
-from promptbench.core.secrets import get_api_key, redact
+from promptbench.core.secrets import get_api_key, redact, remember_secret
 from promptbench.core.tokens import StreamingTokenCounter, count_message_tokens
 from promptbench.core.transports import Timeouts, WireRequest
 from promptbench.core.transports.openai_compat import is_loopback, make_client, stream_openai
@@ -221,7 +221,7 @@ class Engine:
 
     async def _prepare(self, model: ModelConfig, request: ComparisonRequest):
         params = {**model.params, **request.params}  # catalog params are defaults; the prompt's win
-        api_key = self.key_lookup(model)
+        api_key = remember_secret(self.key_lookup(model))  # custom lookups are redacted too
         if model.is_local:
             if self.local is None:
                 raise ProviderError("connection", f"{model.name}: local models are not available in this session")

@@ -84,12 +84,37 @@ def _configure(litellm: ModuleType) -> None:
         litellm.telemetry = False
     litellm.set_verbose = False
     for name in LITELLM_LOGGER_NAMES:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        _route_to_stderr(logger)
     # default_encoding resets TIKTOKEN_CACHE_DIR to the same folder when it loads.
     ensure_env()
     from promptbench.core.secrets import install_log_redaction
 
     install_log_redaction()
+
+
+class _StderrHandler(logging.StreamHandler):
+    """litellm's handler with every record on stderr: its own sends DEBUG/INFO to
+    stdout, which would corrupt ``--json`` output when a user turns its logging up."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr  # looked up per record, so redirections are honoured
+        super().emit(record)
+
+
+def _route_to_stderr(logger: logging.Logger) -> None:
+    for old in list(logger.handlers):
+        if type(old) is logging.StreamHandler or isinstance(old, _StderrHandler):
+            continue
+        if isinstance(old, logging.StreamHandler):
+            new = _StderrHandler()
+            new.setLevel(old.level)
+            new.setFormatter(old.formatter)
+            for f in old.filters:
+                new.addFilter(f)
+            logger.removeHandler(old)
+            logger.addHandler(new)
 
 
 def warm_up_in_background() -> threading.Thread:

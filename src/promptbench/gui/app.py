@@ -22,7 +22,9 @@ def run_app(workspace: Path | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from promptbench.core.applog import install_file_log
     from promptbench.core.errors import PromptbenchError
+    from promptbench.gui.crash_hook import install_crash_hook
     from promptbench.gui.resources import app_icon
 
     app = QApplication.instance() or QApplication(sys.argv)
@@ -36,6 +38,7 @@ def run_app(workspace: Path | None = None) -> int:
     collector = GuiThreadGarbageCollector(app)  # noqa: F841  (lives as long as the app)
     qsettings = QSettings()
     holder: dict = {}
+    install_crash_hook(lambda: holder.get("window"))
 
     def open_window(path: Path | None) -> bool:
         from promptbench.core.store import PromptStore
@@ -60,7 +63,9 @@ def run_app(workspace: Path | None = None) -> int:
         if store is None:
             return True
         remember_workspace(qsettings, store.root)
-        window = MainWindow(Services(store), qsettings)
+        services = Services(store)
+        install_file_log(services.log_dir)
+        window = MainWindow(services, qsettings)
         window.workspace_requested.connect(lambda p: switch(Path(p)))
         old = holder.get("window")
         holder["window"] = window
