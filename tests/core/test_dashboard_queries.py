@@ -16,6 +16,7 @@ import sqlite_utils
 
 from promptbench.core import dashboard_series as S
 from promptbench.core import db as dbmod
+from promptbench.core import migrations
 from promptbench.core.dashboard_queries import BAND_QS, BOX_QS, load, open_readonly, run_ids, update
 from promptbench.core.dashboard_sql import Filters, create_index_sql
 from promptbench.core.events import RunMetrics
@@ -303,7 +304,7 @@ def test_hourly_buckets_when_runs_span_a_day(store, db_path):
 def test_no_eval_table_yet_answers_without_pass_rates(tmp_path):
     path = tmp_path / "old.db"  # an m001 + m002 database, as before the eval migration
     conn = sqlite3.connect(path)
-    dbmod.migrate(sqlite_utils.Database(conn), [dbmod.m001_initial, dbmod.m002_votes])
+    dbmod.migrate(sqlite_utils.Database(conn), [migrations.m001_initial, migrations.m002_votes])
     conn.execute("INSERT INTO runs (id, model_name, provider, status, started_at, ended_at, total_ms, ttft_ms)"
                  " VALUES ('r1', 'alpha', 'p1', 'finished', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z',"
                  " 1000, 100)")  # fmt: skip

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from promptbench.core import db as dbmod
+from promptbench.core import migrations
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.ranking import Battle, Contestant
 from promptbench.core.runs import RunStore
@@ -70,7 +71,7 @@ def count(path: Path, table: str) -> int:
 
 def test_m002_applies_on_an_existing_m001_database_and_is_idempotent(db_path, monkeypatch):
     with monkeypatch.context() as m:  # a database made by a promptbench that knew only m001
-        m.setattr(dbmod, "MIGRATIONS", [dbmod.m001_initial])
+        m.setattr(dbmod, "MIGRATIONS", [migrations.m001_initial])
         with RunStore(db_path):
             pass
     conn = raw(db_path)  # a run as that version wrote it (its columns only)
