@@ -145,7 +145,8 @@ class Persistence:
         if not self.is_dirty():
             self._start_load(rel, silent_reload=True)
             return
-        self.banner.show_message(f"{rel} changed on disk since you opened it.", "warning",
+        self.banner.show_message(f"{rel} changed on disk since you opened it (another editor, window or git command). "
+                                 "Your edits are kept until you choose: Reload discards them, Merge combines both.", "warning",
                                  [("Reload", lambda: self._on_reload_chosen(rel)),
                                   ("Merge", lambda: self._on_merge_chosen(rel)),
                                   ("Keep mine", lambda: self._on_keep_mine_chosen(on_disk))])
