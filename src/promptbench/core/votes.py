@@ -36,20 +36,20 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.core.ranking import Battle, Contestant
 from promptbench.core.runs import RunStore
 from promptbench.core.votedata import (
-    ImportReport, contestant_json, expand_ranking, parse_lines, rank_numbers, ranking_parts, validate_contestant,
+    ImportReport, contestant_json, expand_ranking, rank_numbers, ranking_parts, validate_contestant,
 )  # fmt: skip
 
 WINNERS = ("a", "b", "tie", "both_bad")
 SIDES = ("a", "b")
 SESSION_STATUSES = ("open", "finished", "abandoned")
 WRITE_TIMEOUT_S = 60
-_SIDE_COLS = ("prompt", "version", "model")
+SIDE_COLUMNS = ("prompt", "version", "model")
 VOTE_COLUMNS = (
     "id", "created_at", "voter", "session_id", "blind", "kind", "test_case", "prompt_path", "note",
     "source", "source_name", "from_ranking", "a_prompt", "a_version", "a_model", "b_prompt", "b_version",
     "b_model", "a_run_id", "b_run_id", "winner", "left_side", "contestants", "positions",
 )  # fmt: skip
-_INSERT_VOTE = f"INSERT INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({', '.join('?' * len(VOTE_COLUMNS))})"
+INSERT_VOTE_SQL = f"INSERT INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({', '.join('?' * len(VOTE_COLUMNS))})"
 
 __all__ = ["VoteStore", "ImportReport", "default_voter", "WINNERS"]
 
@@ -83,7 +83,7 @@ def _opt_str(value: Any, what: str) -> str | None:
     return value
 
 
-def _common_prompt(contestants: Iterable[Contestant]) -> str | None:
+def common_prompt(contestants: Iterable[Contestant]) -> str | None:
     prompts = {c.prompt for c in contestants}
     return prompts.pop() if len(prompts) == 1 else None
 
@@ -121,7 +121,7 @@ class VoteStore:
             if session_id is not None:
                 self._check_session(db, session_id)
             for row in rows:
-                db.execute(_INSERT_VOTE, [row.get(c) for c in VOTE_COLUMNS])
+                db.execute(INSERT_VOTE_SQL, [row.get(c) for c in VOTE_COLUMNS])
 
         self._write_now(label, fn)
 
@@ -152,9 +152,9 @@ class VoteStore:
         if left not in SIDES:
             raise PromptbenchError(f"left must be 'a' or 'b' (the contestant shown on the left), not {left!r}")
         row = self._base_row(kind="pairwise", test_case=test_case, blind=blind, voter=voter, session_id=session_id,
-                             note=note, prompt_path=prompt_path or _common_prompt([a, b]))  # fmt: skip
-        row.update({f"a_{k}": getattr(a, k) for k in _SIDE_COLS})
-        row.update({f"b_{k}": getattr(b, k) for k in _SIDE_COLS})
+                             note=note, prompt_path=prompt_path or common_prompt([a, b]))  # fmt: skip
+        row.update({f"a_{k}": getattr(a, k) for k in SIDE_COLUMNS})
+        row.update({f"b_{k}": getattr(b, k) for k in SIDE_COLUMNS})
         row.update(a_run_id=_opt_str(a_run_id, "a_run_id"), b_run_id=_opt_str(b_run_id, "b_run_id"),
                    winner=winner, left_side=left)  # fmt: skip
         self._insert_votes(f"vote {row['id']}", [row], session_id)
@@ -185,7 +185,7 @@ class VoteStore:
             if len(ids) != len(order):
                 raise PromptbenchError(f"run_ids has {len(ids)} items; it must be aligned with order ({len(order)})")
         row = self._base_row(kind="ranking", test_case=test_case, blind=blind, voter=voter, session_id=session_id,
-                             note=note, prompt_path=prompt_path or _common_prompt(order))  # fmt: skip
+                             note=note, prompt_path=prompt_path or common_prompt(order))  # fmt: skip
         contestants = [{**contestant_json(c), "rank": r, "run_id": rid} for c, r, rid in zip(order, ranks, ids)]
         row["contestants"] = json.dumps(contestants, ensure_ascii=False)
         row["positions"] = json.dumps({"shown": [order.index(c) for c in shown]})
@@ -341,7 +341,7 @@ class VoteStore:
         for row in self._vote_rows(prompt=prompt, since=since, until=until, tag=tag, session_id=session_id,
                                    voter=voter):  # fmt: skip
             if row["kind"] == "pairwise":
-                a, b = (Contestant(*(row[f"{s}_{k}"] for k in _SIDE_COLS)) for s in SIDES)
+                a, b = (Contestant(*(row[f"{s}_{k}"] for k in SIDE_COLUMNS)) for s in SIDES)
                 out.append(Battle(a=a, b=b, winner=row["winner"], test_case=row["test_case"], left=row["left_side"]))
             else:
                 order, ranks, shown_at = ranking_parts(row)
@@ -373,75 +373,19 @@ class VoteStore:
         rows = self.runs._query(f"SELECT * FROM {table} {clause} ORDER BY created_at, rowid", [v for _, v in pairs])
         return [dict(r) for r in rows]
 
-    # --- JSONL exchange ------------------------------------------------------------------
+    # --- JSONL exchange (core/votes_jsonl.py) ----------------------------------------
 
     def export_jsonl(self, fp: IO[str], *, prompt: str | None = None) -> int:
-        """Write every vote as one JSON battle per line (rankings as their expanded pairs,
-        each with ``from_ranking``). Returns the number of lines. :meth:`import_jsonl` reads it back."""
-        n = 0
-        for row in self._vote_rows(prompt=prompt):
-            common = {"created_at": row["created_at"], "voter": row["voter"], "blind": bool(row["blind"]),
-                      "note": row["note"], "prompt_path": row["prompt_path"]}  # fmt: skip
-            if row["kind"] == "pairwise":
-                a, b = ({k: row[f"{s}_{k}"] for k in _SIDE_COLS} for s in SIDES)
-                lines = [(row["id"], a, b, row["winner"], row["left_side"], row["from_ranking"])]
-            else:
-                order, ranks, shown_at = ranking_parts(row)
-                idx = {c: i for i, c in enumerate(order)}
-                lines = [(f"{row['id']}.{idx[bt.a]}.{idx[bt.b]}", contestant_json(bt.a), contestant_json(bt.b),
-                          bt.winner, bt.left, row["id"])
-                         for bt in expand_ranking(order, ranks, shown_at, row["test_case"])]  # fmt: skip
-            for vid, a, b, winner, left, from_ranking in lines:
-                line = {"id": vid, "a": a, "b": b, "winner": winner, "left": left, "test_case": row["test_case"], **common}
-                if from_ranking:
-                    line["from_ranking"] = from_ranking
-                fp.write(json.dumps(line, ensure_ascii=False) + "\n")
-                n += 1
-        return n
+        """Every vote as one JSON battle per line; returns the number of lines."""
+        from promptbench.core import votes_jsonl
+
+        return votes_jsonl.export_jsonl(self, fp, prompt=prompt)
 
     def import_jsonl(self, fp: IO[str] | Iterable[str], *, source_name: str) -> ImportReport:
-        """Import pairwise battles, one JSON object per line (see ``votedata``).
+        """Import pairwise battles; malformed and duplicate lines are skipped and reported."""
+        from promptbench.core import votes_jsonl
 
-        Every line is validated completely first; malformed lines are skipped and reported
-        (line number, reason), never half-imported. All valid lines are written in ONE
-        transaction. A line whose ``id`` (given, or derived from the file name and the line's
-        text) or ``from_ranking`` is already in the database is skipped as a duplicate, so
-        importing the same file twice adds nothing.
-        """
-        try:
-            parsed, skipped = parse_lines(fp, source_name)
-        except UnicodeDecodeError as e:
-            raise PromptbenchError(
-                f"{source_name}: not UTF-8 text ({e.reason}); save the file as UTF-8 and import again; nothing was imported"
-            ) from None
-        now = dbmod.utc_now()
-        rows = []
-        for line_no, item in parsed:
-            row = {"id": item.id, "created_at": item.created_at or now, "voter": item.voter or self.voter,
-                   "session_id": None, "blind": int(item.blind), "kind": "pairwise", "test_case": item.test_case,
-                   "prompt_path": item.prompt_path or _common_prompt([item.a, item.b]), "note": item.note,
-                   "source": "import", "source_name": source_name, "from_ranking": item.from_ranking,
-                   "winner": item.winner, "left_side": item.left}  # fmt: skip
-            row.update({f"a_{k}": getattr(item.a, k) for k in _SIDE_COLS})
-            row.update({f"b_{k}": getattr(item.b, k) for k in _SIDE_COLS})
-            rows.append((line_no, item, row))
-
-        def fn(db):
-            keys = sorted({k for _, item, row in rows for k in (row["id"], item.from_ranking) if k})
-            present = {r[0] for r in db.execute("SELECT id FROM votes WHERE id IN (SELECT value FROM json_each(?))",
-                                                [json.dumps(keys)]).fetchall()}  # fmt: skip
-            dupes = []
-            for line_no, item, row in rows:
-                if row["id"] in present:
-                    dupes.append((line_no, f"duplicate: vote {row['id']} is already in the database"))
-                elif item.from_ranking in present:
-                    dupes.append((line_no, f"duplicate: ranking {item.from_ranking} is already in the database"))
-                else:
-                    db.execute(_INSERT_VOTE, [row.get(c) for c in VOTE_COLUMNS])
-            return dupes
-
-        dupes = self._write_now(f"import of {len(rows)} votes from {source_name}", fn) if rows else []
-        return ImportReport(imported=len(rows) - len(dupes), skipped=sorted(skipped + dupes))
+        return votes_jsonl.import_jsonl(self, fp, source_name=source_name)
 
 
 def _vote_dict(row) -> dict:
