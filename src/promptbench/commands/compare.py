@@ -35,7 +35,7 @@ class Session:
         from promptbench.core.local import LocalServerManager
         from promptbench.core.runs import RunStore
 
-        store.data_dir.mkdir(exist_ok=True)
+        store.private_dir()
         self.local = LocalServerManager(log_dir=store.data_dir / "logs")
         self.runs = RunStore(store.data_dir / "promptbench.db")
         self.runs.mark_interrupted()

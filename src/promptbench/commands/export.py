@@ -36,12 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _connect(args):
     from promptbench.cli import workspace_dir
     from promptbench.core.dashboard_queries import open_readonly
-    from promptbench.core.store import PRIVATE_DIR
+    from promptbench.core.private_dir import PRIVATE_DIR, ignore_private_dir
 
     root = workspace_dir(args)
     if not root.is_dir():
         raise PromptbenchError(f"workspace {root} does not exist or is not a folder; pass --workspace DIR")
     path = root / PRIVATE_DIR / DB_NAME
+    if path.parent.is_dir():
+        ignore_private_dir(path.parent)
     if not path.exists():
         raise PromptbenchError(f"{root} has no run history yet ({path} does not exist); run a comparison first")
     return open_readonly(path), path

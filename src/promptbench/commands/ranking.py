@@ -41,17 +41,16 @@ def open_votes(args, voter: str | None = None):
     """The workspace's RunStore and a VoteStore over it; closed on exit."""
     from promptbench.cli import workspace_dir
     from promptbench.core.runs import RunStore
-    from promptbench.core.store import PRIVATE_DIR
+    from promptbench.core.private_dir import ensure_private_dir
     from promptbench.core.votes import VoteStore
 
     root = workspace_dir(args)
     if not root.is_dir():
         raise PromptbenchError(f"workspace {root} does not exist or is not a folder; pass --workspace DIR")
-    data = root / PRIVATE_DIR
     try:
-        data.mkdir(exist_ok=True)
+        data = ensure_private_dir(root)
     except OSError as e:
-        raise PromptbenchError(f"cannot create {data}: {e.strerror}; check the workspace folder is writable") from None
+        raise PromptbenchError(f"cannot create {root / '.promptbench'}: {e.strerror}; check the workspace folder is writable") from None
     runs = RunStore(data / DB_NAME)
     try:
         yield VoteStore(runs, voter=voter)

@@ -43,3 +43,7 @@ class StoreError(PromptbenchError):
 
 class WorkspaceError(StoreError):
     """The workspace folder itself is unusable (not a repo, read-only, mid-merge...)."""
+
+
+class IdentityMissingError(WorkspaceError):
+    """git has no user name or email, so no commit can be made (the app asks for them)."""

@@ -22,7 +22,7 @@ import git
 from gitdb.exc import ODBError
 
 from promptbench.core.crash_leftovers import clear_stale_git_locks
-from promptbench.core.errors import StoreError, WorkspaceError
+from promptbench.core.errors import IdentityMissingError, StoreError, WorkspaceError
 
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
@@ -132,13 +132,27 @@ class GitRepo:
                 raise WorkspaceError(f"{what}: another git process is using {self.toplevel} (.git/{name} exists); wait for it to finish and try again, or delete that file if no git process is running (nothing was written)")
 
     def check_identity(self, what: str) -> None:
+        if self.identity() is None:
+            raise IdentityMissingError(f"{what}: git user identity is not configured, so promptbench cannot commit; run: "
+                                       "git config --global user.name \"Your Name\" && git config --global user.email you@example.com")
+
+    def identity(self) -> tuple[str, str] | None:
+        """(name, email) git would commit with, or None when either is missing."""
+        name = os.environ.get("GIT_AUTHOR_NAME") or self.git("config", "user.name", check=False).stdout.decode(errors="replace").strip()
+        email = os.environ.get("GIT_AUTHOR_EMAIL") or self.git("config", "user.email", check=False).stdout.decode(errors="replace").strip()
         if os.environ.get("GIT_AUTHOR_EMAIL") and os.environ.get("GIT_COMMITTER_EMAIL"):
-            return
-        name = self.git("config", "user.name", check=False).stdout.strip()
-        email = self.git("config", "user.email", check=False).stdout.strip()
-        if not name or not email:
-            raise WorkspaceError(f"{what}: git user identity is not configured, so promptbench cannot commit; run: "
-                                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com")
+            return name or "?", email
+        return (name, email) if name and email else None
+
+    def set_identity(self, name: str, email: str, everywhere: bool = False) -> None:
+        """Store the commit identity in this repository's config, or (*everywhere*) in the
+        user's global git config."""
+        name, email = name.strip(), email.strip()
+        if not name or not email or "\n" in name + email or "<" in name + email or ">" in name + email:
+            raise StoreError("a git identity needs a name and an email on one line, without < or >")
+        scope = "--global" if everywhere else "--local"
+        self.git("config", scope, "user.name", name, what="git config")
+        self.git("config", scope, "user.email", email, what="git config")
 
 
 def atomic_write(path: Path, data: bytes, what: str) -> None:
@@ -163,3 +177,24 @@ def atomic_write(path: Path, data: bytes, what: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise StoreError(f"{what}: could not write the file: {exc.strerror}; the previous version is unchanged") from None
+
+
+def suggested_identity() -> tuple[str, str]:
+    """A name and email to offer when git has none: the system user's full name (or login)
+    and login@host. Only a suggestion: the person confirms or edits it."""
+    import getpass
+    import socket
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = ""
+    name = ""
+    try:
+        import pwd
+
+        name = pwd.getpwnam(login).pw_gecos.split(",")[0].strip() if login else ""
+    except (ImportError, KeyError):
+        pass
+    host = socket.gethostname() or "localhost"
+    return name or login, f"{login}@{host}" if login else ""

@@ -7,7 +7,7 @@ lines it touches, keeping comments, quoting and block scalars.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from ruamel.yaml.scalarstring import (
 )
 
 from . import yamlio
+from .yamledit import Patcher, Unpatchable, same
+from .yamledit.scalars import printable as _printable
 from .errors import Problem, PromptFileError
 from .promptschema import KNOWN_FIELDS, ROLES, check, json_schema_of, validate
 from .templating import Rendered, find_variables, find_variables_in, render, require_complete
@@ -52,11 +54,15 @@ class PromptFile:
         self.warnings: list[Problem] = check(data, source)[1] if warnings is None else warnings
         self._original = text
         self._base: str | None = None  # ruamel's dump of the original, made on demand
+        self._patcher: Patcher | None = None
+        self._original_plain: Any = None
+        self.last_save_method = "unchanged"  # how dumps() made its text: unchanged, patch, merge or dump
         body = (text or "").removeprefix(_BOM)
         self._bom = bool(text) and text.startswith(_BOM)
         self._crlf = "\r\n" in body
         self._final_newline = text is None or body.endswith("\n")
         body = body.replace("\r\n", "\n")
+        self._exact_body = body
         self._indent = yamlio.guess_indent(data, body)
         self._explicit_start = yamlio.has_explicit_start(body)
         self._body = body if body.endswith("\n") else body + "\n"
@@ -131,23 +137,64 @@ class PromptFile:
     def dumps(self) -> str:
         """The file's text: the original bytes when nothing changed, else the original
         with only the changed lines replaced (ruamel's full output as a fallback)."""
-        dumped = yamlio.dump(self.data, self._indent, self._explicit_start)
         if self._original is None:
-            return dumped
+            self.last_save_method = "dump"
+            return yamlio.dump(self.data, self._indent, self._explicit_start)
+        want = self.to_plain()
+        if same(want, self._original_values()):
+            self.last_save_method = "unchanged"
+            return self._original
+        try:
+            patched = self._the_patcher().patch(self._original_plain, want, self.data)
+            self.last_save_method = "patch"
+            return self._restore_line_ends(patched)
+        except Unpatchable:
+            pass
+        # Coarser: ruamel's dump of the whole tree, with only its changed lines replayed
+        # onto the original text.
+        dumped = yamlio.dump(self.data, self._indent, self._explicit_start)
         if self._base is None:
             self._base = yamlio.dump(yamlio.load(self._body), self._indent, self._explicit_start)
-        if dumped == self._base:
-            return self._original
-        want = self.to_plain()
         merged = yamlio.merge(self._body, self._base, dumped)
-        for candidate in (merged, dumped):
+        for method, candidate in (("merge", merged), ("dump", dumped)):
             if candidate is not None:
                 text = self._restore_layout(candidate)
-                if _plain_of(text) == want:
+                if same(_plain_of(text), want):
+                    self.last_save_method = method
                     return text
         # ruamel can misplace a comment next to a changed block scalar so that it
         # becomes content; never save that: drop the comments instead.
+        self.last_save_method = "dump"
         return self._restore_layout(yamlio.dump(_styled_tree(want), self._indent, self._explicit_start))
+
+    def dump_job(self) -> "Callable[[], str | None]":
+        """A function that makes ``dumps()``'s text from a snapshot of the current values,
+        safe to run on another thread while this file keeps being edited (the slow parts,
+        parsing the original and patching it, happen in the function). It returns None
+        when the text needs the full ``dumps()`` (an edit the in-place patch cannot make)."""
+        want = self.to_plain()
+        if self._original is None:
+            return lambda: None
+
+        def run() -> str | None:
+            original_plain = self._original_values()
+            if same(want, original_plain):
+                return self._original
+            try:
+                return self._restore_line_ends(self._the_patcher().patch(original_plain, want, _styled_tree(want)))
+            except Unpatchable:
+                return None
+        return run
+
+    def _original_values(self) -> Any:
+        if self._original_plain is None:
+            self._original_plain = yamlio.to_plain(yamlio.load(self._exact_body))
+        return self._original_plain
+
+    def _the_patcher(self) -> Patcher:
+        if self._patcher is None:
+            self._patcher = Patcher(self._exact_body, self._indent)
+        return self._patcher
 
     @property
     def modified(self) -> bool:
@@ -156,6 +203,9 @@ class PromptFile:
     def _restore_layout(self, text: str) -> str:
         if not self._final_newline and text.endswith("\n"):
             text = text[:-1]
+        return self._restore_line_ends(text)
+
+    def _restore_line_ends(self, text: str) -> str:
         if self._crlf:
             text = text.replace("\n", "\r\n")
         return _BOM + text if self._bom else text
@@ -302,15 +352,6 @@ def _styled_tree(node: Any) -> Any:
     if isinstance(node, list):
         return CommentedSeq(_styled_tree(v) for v in node)
     return _styled(None, node)
-
-
-def _printable(text: str) -> bool:
-    """Only characters YAML can hold unescaped (and that are not line breaks besides \\n)."""
-    return all(
-        c in "\n\t" or " " <= c <= "~" or ("\xa0" <= c <= "\ud7ff" and c not in "\u2028\u2029")
-        or ("\ue000" <= c <= "\ufffd" and c != "\ufeff") or c >= "\U00010000"
-        for c in text
-    )
 
 
 def _block_safe(text: str) -> bool:

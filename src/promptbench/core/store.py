@@ -22,10 +22,10 @@ from promptbench.core.errors import PromptFileError, StoreError, WorkspaceError
 from promptbench.core.gitrepo import GitRepo, atomic_write
 from promptbench.core.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
 from promptbench.core.paths import iter_prompt_files, normalize_prompt_path
+from promptbench.core.private_dir import PRIVATE_DIR, ensure_private_dir, ignore_private_dir
 from promptbench.core.promptdiff import describe_change, structured_diff
 from promptbench.core.promptfile import PromptFile, parse_prompt_bytes
 
-PRIVATE_DIR = ".promptbench"
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 SETTINGS_FILE = "promptbench.toml"
 
@@ -85,6 +85,8 @@ class PromptStore:
         self.repo = GitRepo(self.root)
         with contextlib.suppress(OSError):
             remove_stale_temp_files(self.root)  # debris of a save that was killed mid-write
+        if self.data_dir.is_dir():  # made by an earlier version, maybe without its .gitignore
+            ignore_private_dir(self.data_dir)
 
     def close(self) -> None:
         """End the background git process used for fast reads."""
@@ -99,7 +101,15 @@ class PromptStore:
     # -- listing and reading ---------------------------------------------------------
     @property
     def data_dir(self) -> Path:
+        """The private folder (database, logs, drafts); see ``private_dir``."""
         return self.root / PRIVATE_DIR
+
+    def private_dir(self) -> Path:
+        """The private folder, created if needed and ignored by git."""
+        try:
+            return ensure_private_dir(self.root)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create {self.data_dir}: {exc.strerror}; check that the workspace folder is writable") from None
 
     def list_prompts(self) -> list[str]:
         return iter_prompt_files(self.root)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from promptbench.core.errors import WorkspaceError
 from promptbench.core.gitrepo import git_env, run_git
-from promptbench.core.store import PRIVATE_DIR, SETTINGS_FILE, PromptStore
+from promptbench.core.private_dir import PRIVATE_DIR
+from promptbench.core.store import SETTINGS_FILE, PromptStore
 
 DEFAULT_SETTINGS = """\
 # promptbench workspace settings. Committed with the prompts: never put a key here.

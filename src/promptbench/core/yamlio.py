@@ -20,6 +20,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.composer import ReusedAnchorWarning
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 # A reused anchor name is legal YAML (the later one wins); don't print it to stderr.
 warnings.filterwarnings("ignore", category=ReusedAnchorWarning)
@@ -159,6 +160,8 @@ def plain_scalar(value: Any) -> Any:
         return value
     if isinstance(value, TaggedScalar):
         return plain_scalar(value.value)
+    if isinstance(value, ScalarBoolean):  # an anchored boolean: an int subclass
+        return bool(value)
     if isinstance(value, str):
         return str(value)
     if isinstance(value, int):

@@ -6,6 +6,7 @@ engine are warmed up in the background right after.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -64,6 +65,8 @@ def run_app(workspace: Path | None = None) -> int:
             return True
         remember_workspace(qsettings, store.root)
         services = Services(store)
+        with contextlib.suppress(PromptbenchError):
+            store.private_dir()  # before anything writes there: keep it out of git
         install_file_log(services.log_dir)
         window = MainWindow(services, qsettings)
         window.workspace_requested.connect(lambda p: switch(Path(p)))
@@ -79,7 +82,12 @@ def run_app(workspace: Path | None = None) -> int:
         return True
 
     def switch(path: Path) -> None:
-        open_window(path)
+        old = holder.get("window")
+        if old is None:
+            open_window(path)
+            return
+        # The open prompt's unsaved edits are saved or discarded first (or the switch is cancelled).
+        old.leave_prompt(lambda: open_window(path), "open another workspace")
 
     start = workspace
     if start is None:

@@ -7,6 +7,7 @@ Services (tasks, engine), never here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
@@ -52,8 +53,12 @@ class MainWindow(QMainWindow):
         services.setParent(self)  # freed with the window, on the GUI thread
         self.store = services.store
         self.qsettings = qsettings or QSettings()
-        self.setWindowTitle(f"promptbench — {self.store.root.name}")
+        self.setWindowTitle(f"promptbench[*] — {self.store.root.name}")
         self.resize(1280, 820)
+        self._drafted: set[str] = set()     # prompts with a draft on disk (this instance's, recovered ones included)
+        self._uncommitted: set[str] = set()
+        self._first_listing = True
+        self._leaving = False               # a Save / Discard / Cancel question or its save is under way
 
         self.tree = PromptTree()
         self.editor = PromptEditor(services)
@@ -94,6 +99,9 @@ class MainWindow(QMainWindow):
         self.tree.prompt_selected.connect(self._on_prompt_selected)
         self.editor.prompt_saved.connect(self._on_prompt_saved)
         self.editor.dirty_changed.connect(self._on_dirty_changed)
+        self.editor.prompt_vanished.connect(lambda _rel: self.refresh_prompts(select_first=True))
+        self.editor.ask_identity = self._ask_identity
+        self.history.before_rollback = self._before_rollback
         self.history.rolled_back.connect(self._on_rolled_back)
         self.history.labels_changed.connect(lambda rel: self.status.setText(f"Labels of {rel} updated"))
         self.compare.comparison_finished.connect(self._remember_comparison)
@@ -130,9 +138,11 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         self.save_action = action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
-        action(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        # Preferences and Quit have no standard key on every platform (none on Linux's
+        # generic theme): give them the usual ones.
+        action(file_menu, "Se&ttings…", self.open_settings, "Ctrl+,")
         file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
         run_menu = self.menuBar().addMenu("&Run")
         self.run_action = action(run_menu, "&Run compare", self.run_compare, "Ctrl+Return")
@@ -166,13 +176,36 @@ class MainWindow(QMainWindow):
 
     # -- prompts --------------------------------------------------------------------------------
     def refresh_prompts(self, select_first: bool = False) -> None:
-        store = self.store
-        self.services.tasks.run(lambda: (store.list_prompts(), {p for p in store.list_prompts() if store.is_dirty(p)}),
-                                on_done=lambda result: self._on_prompts_listed(*result, select_first=select_first),
+        store, writer = self.store, self.services.drafts()
+        claim, self._first_listing = self._first_listing, False
+
+        def work():
+            paths = store.list_prompts()
+            damaged: list = []
+            drafted: set[str] = set()
+            if writer is not None:
+                if claim:  # drafts of app runs that ended without saving become this window's
+                    damaged += writer.store.claim_orphans()[1]
+                mine, bad = writer.store.mine()
+                damaged += bad
+                drafted = set(mine)
+            return paths, {p for p in paths if store.is_dirty(p)}, drafted, damaged
+
+        self.services.tasks.run(work, on_done=lambda result: self._on_prompts_listed(*result, select_first=select_first),
                                 key="list-prompts")
 
-    def _on_prompts_listed(self, paths: list[str], dirty: set[str], select_first: bool = False) -> None:
-        self.tree.set_prompts(paths, dirty)
+    def _on_prompts_listed(self, paths: list[str], dirty: set[str], drafted: set[str] | None = None,
+                           damaged: list | None = None, select_first: bool = False) -> None:
+        drafted = set(drafted or ())
+        current = self.editor.current_rel()
+        if current and self.editor.has_unsaved_edits():
+            drafted.add(current)
+        missing = {rel for rel in drafted if rel not in paths}
+        self._drafted, self._uncommitted = drafted, dirty
+        self.tree.set_prompts(sorted([*paths, *missing]), dirty, self._unsaved_prompts(), missing)
+        self._update_save_action()
+        for found in damaged or ():
+            self.status.setText(f"Ignored a damaged draft file ({found.reason}); it is kept as {found.path}")
         git_dir = self.store.repo.git_dir  # commits, checkouts and branch switches made in a terminal
         wanted = {str(self.store.root), *(str(self.store.path(p)) for p in paths),
                   *(str(d) for d in (git_dir, git_dir / "refs" / "heads") if d.is_dir())}
@@ -184,29 +217,101 @@ class MainWindow(QMainWindow):
         if wanted - watched:
             self.watcher.addPaths(sorted(wanted - watched))
         last = self.qsettings.value(f"lastPrompt/{self.store.root}")
-        if select_first and paths and not self.tree.current():
-            self.tree.select(last if last in paths else paths[0])
+        if select_first and not self.tree.current():
+            listed = self.tree.paths()
+            # Recovered unsaved edits come first: the person sees them (and their bar) at once.
+            recovered = [p for p in listed if p in drafted]
+            if recovered:
+                self.tree.select(last if last in recovered else recovered[0])
+            elif listed:
+                self.tree.select(last if last in listed else listed[0])
+
+    def _unsaved_prompts(self) -> set[str]:
+        unsaved = set(self._drafted)
+        current = self.editor.current_rel()
+        if current:
+            (unsaved.add if self.editor.has_unsaved_edits() else unsaved.discard)(current)
+        return unsaved
 
     def _on_prompt_selected(self, rel: str) -> None:
-        if rel == self.editor.current_rel():
+        current = self.editor.current_rel()
+        if rel == current:
             return
-        if self.editor.is_dirty() and not self._confirm_discard():
-            self.tree.select(self.editor.current_rel())
+        if current and self.editor.is_dirty():
+            self.tree.select(current)  # stay until the edits are saved or discarded
+            self.leave_prompt(lambda: self.tree.select(rel), f"open {rel}")
             return
+        self._open_prompt(rel)
+
+    def _open_prompt(self, rel: str) -> None:
         self.editor.load(rel)
         self.history.set_prompt(rel)
         if self.eval is not None:
             self.eval.set_prompt(rel)
         self.qsettings.setValue(f"lastPrompt/{self.store.root}", rel)
-        self.setWindowTitle(f"{rel} — promptbench — {self.store.root.name}")
+        self.setWindowTitle(f"{rel}[*] — promptbench — {self.store.root.name}")
 
-    def _confirm_discard(self) -> bool:
-        answer = QMessageBox.question(self, "Unsaved changes", f"{self.editor.current_rel()} has unsaved changes. Save them first?",
-                                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        if answer == QMessageBox.StandardButton.Save:
-            self.editor.save()
-            return True
-        return answer == QMessageBox.StandardButton.Discard
+    # -- unsaved edits ------------------------------------------------------------------------------
+    def leave_prompt(self, then: Callable[[], None], doing: str = "continue",
+                     cancelled: Callable[[], None] | None = None) -> None:
+        """Run *then* once the open prompt has no unsaved edits: asks Save / Discard / Cancel.
+        Save waits for the commit; if it fails the window stays as it is, with the edits and
+        the reason shown, and *cancelled* runs instead."""
+        rel = self.editor.current_rel()
+        if not rel or not self.editor.is_dirty():
+            then()
+            return
+        if self._leaving:
+            return
+        self._leaving = True
+        answer = self.ask_unsaved(rel, doing)
+        if answer == "save":
+            self.status.setText(f"Saving {rel} before you {doing}…")
+
+            def saved(ok: bool) -> None:
+                self._leaving = False
+                if ok and not self.editor.is_dirty():
+                    then()
+                elif ok:  # typed more while saving: ask again
+                    self.leave_prompt(then, doing, cancelled)
+                else:
+                    self.tabs.setCurrentIndex(TAB_EDIT)
+                    if cancelled:
+                        cancelled()
+            self.editor.save(on_finished=saved)
+            return
+        self._leaving = False
+        if answer == "discard":
+            self.editor.discard_edits()
+            then()
+        elif cancelled:
+            cancelled()
+
+    def ask_unsaved(self, rel: str, doing: str) -> str:
+        """"save", "discard" or "cancel" for the unsaved edits of *rel* before *doing*."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved edits", f"{rel} has unsaved edits.", parent=self)
+        box.setInformativeText(f"Save them as a new version before you {doing}? Discard throws them away.")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+            QMessageBox.StandardButton(answer), "cancel")
+
+    def _before_rollback(self, rel: str, proceed: Callable[[], None]) -> None:
+        if rel == self.editor.current_rel():
+            self.leave_prompt(proceed, "roll back")
+        else:
+            proceed()
+
+    def _ask_identity(self) -> tuple[str, str, bool] | None:
+        from promptbench.gui.identity_dialog import IdentityDialog
+
+        return IdentityDialog(str(self.store.root), self.qsettings, self).answer()
+
+    def _update_save_action(self) -> None:
+        current = self.editor.current_rel()
+        self.save_action.setEnabled(bool(current) and (self.editor.has_unsaved_edits() or current in self._uncommitted))
 
     def save(self) -> None:
         if self.editor.current_rel():
@@ -233,6 +338,8 @@ class MainWindow(QMainWindow):
 
     def _on_dirty_changed(self, dirty: bool) -> None:
         self.setWindowModified(dirty)
+        self.tree.set_unsaved(self._unsaved_prompts())
+        self._update_save_action()
 
     def _on_rolled_back(self, rel: str, sha: str) -> None:
         self.editor.load(rel)
@@ -356,8 +463,9 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(int(tab) if str(tab).isdigit() else 0)
 
     def closeEvent(self, event) -> None:
-        if self.editor.is_dirty() and not self._confirm_discard():
-            event.ignore()
+        if self.editor.current_rel() and self.editor.is_dirty():
+            event.ignore()  # closes again once the edits are saved or discarded
+            self.leave_prompt(lambda: QTimer.singleShot(0, self.close), "close the window")
             return
         unsaved = self.rank.unsaved_votes()
         if unsaved and QMessageBox.question(

@@ -1,4 +1,9 @@
-"""The workspace's prompts as a folder tree, with a filter box."""
+"""The workspace's prompts as a folder tree, with a filter box.
+
+Two marks, with tooltips saying which is which:
+- "✎" (italic name): unsaved edits, in the editor or in a recovered draft;
+- "•": the file on disk differs from its last commit (changed outside the app).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+UNSAVED_MARK = "✎"
+UNCOMMITTED_MARK = "•"
 
 
 class PromptTree(QWidget):
@@ -30,14 +37,26 @@ class PromptTree(QWidget):
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
         self._paths: list[str] = []
+        self._items: dict[str, QStandardItem] = {}
+        self._uncommitted: set[str] = set()
+        self._unsaved: set[str] = set()
+        self._missing: set[str] = set()
+        self._quiet = False
 
-    def set_prompts(self, paths: list[str], dirty: set[str] | None = None) -> None:
+    def set_prompts(self, paths: list[str], uncommitted: set[str] | None = None, unsaved: set[str] | None = None,
+                    missing: set[str] | None = None) -> None:
+        """Show *paths*; *missing* are prompts whose file is gone but whose draft is left."""
         current = self.current()
-        dirty = dirty or set()
-        if paths == self._paths and not dirty:
+        uncommitted, missing = set(uncommitted or ()), set(missing or ())
+        if unsaved is not None:
+            self._unsaved = set(unsaved)
+        if paths == self._paths and uncommitted == self._uncommitted and missing == self._missing:
+            self._refresh_marks()
             return
-        self._paths = list(paths)
+        self._paths, self._uncommitted, self._missing = list(paths), uncommitted, missing
+        self._quiet = True  # rebuilding moves the current item: that is not the person choosing a prompt
         self.model.clear()
+        self._items = {}
         folders: dict[str, QStandardItem] = {}
         for rel in paths:
             parent = self.model.invisibleRootItem()
@@ -51,15 +70,49 @@ class PromptTree(QWidget):
                     parent.appendRow(folder)
                     folders[key] = folder
                 parent = folders[key]
-            name = parts[-1]
-            item = QStandardItem(name + ("  •" if rel in dirty else ""))
-            item.setToolTip(rel + (" (uncommitted edits)" if rel in dirty else ""))
+            item = QStandardItem(parts[-1])
             item.setEditable(False)
             item.setData(rel, PATH_ROLE)
             parent.appendRow(item)
+            self._items[rel] = item
+        self._refresh_marks()
         self.view.expandAll()
+        self.view.setCurrentIndex(self.proxy.index(-1, -1))
         if current:
             self.select(current)
+        self._quiet = False
+
+    def set_unsaved(self, rels: set[str]) -> None:
+        """Mark the prompts with unsaved edits (cheap: no rebuild)."""
+        if set(rels) != self._unsaved:
+            self._unsaved = set(rels)
+            self._refresh_marks()
+
+    def _refresh_marks(self) -> None:
+        for rel, item in self._items.items():
+            name = rel.rsplit("/", 1)[-1]
+            marks, tips = [], [rel]
+            if rel in self._unsaved:
+                marks.append(UNSAVED_MARK)
+                tips.append("unsaved edits" + (" (recovered draft)" if rel not in self._uncommitted else ""))
+            if rel in self._missing:
+                tips.append("the file is gone: only its unsaved draft is left")
+            elif rel in self._uncommitted:
+                marks.append(UNCOMMITTED_MARK)
+                tips.append("changed on disk since the last commit")
+            text = name + ("  " + " ".join(marks) if marks else "")
+            if item.text() != text:
+                item.setText(text)
+            font = item.font()
+            if font.italic() != (rel in self._unsaved):
+                font.setItalic(rel in self._unsaved)
+                item.setFont(font)
+            item.setToolTip(" — ".join(tips))
+
+    def marks_of(self, rel: str) -> str:
+        """The marks shown after *rel*'s name ("" when none)."""
+        item = self._items.get(rel)
+        return item.text()[len(rel.rsplit("/", 1)[-1]):].strip() if item else ""
 
     def select(self, rel: str) -> bool:
         matches = self.proxy.match(self.proxy.index(0, 0), PATH_ROLE, rel, 1,
@@ -78,5 +131,5 @@ class PromptTree(QWidget):
 
     def _on_current_changed(self, current, _previous) -> None:
         rel = current.data(PATH_ROLE)
-        if rel:
+        if rel and not self._quiet:
             self.prompt_selected.emit(rel)

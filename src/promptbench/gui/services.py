@@ -7,11 +7,13 @@ lazily, off the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from promptbench.core.errors import PromptbenchError
 from promptbench.core.events import EventFanout
 from promptbench.core.store import PromptStore
 from promptbench.gui.bridge import EngineBridge
@@ -20,9 +22,11 @@ from promptbench.gui.tasks import TaskRunner
 
 class Services(QObject):
     settings_changed = Signal()
+    draft_written = Signal(str, object)  # prompt, None or the error (from the draft writer's thread, queued)
 
     def __init__(self, store: PromptStore, *, tasks: TaskRunner | None = None, bridge: EngineBridge | None = None,
-                 db_path: Path | None = None, log_dir: Path | None = None, key_lookup=None):
+                 db_path: Path | None = None, log_dir: Path | None = None, key_lookup=None,
+                 instance: str | None = None, keep_drafts: bool = True):
         super().__init__()
         self.store = store
         self.tasks = tasks or TaskRunner(self)
@@ -32,12 +36,15 @@ class Services(QObject):
         self.db_path = db_path or store.data_dir / "promptbench.db"
         self.log_dir = log_dir or store.data_dir / "logs"
         self._key_lookup = key_lookup
+        self._instance = instance  # whose drafts these are (default: this process)
+        self._keep_drafts = keep_drafts  # off only to measure what drafts cost (benchmarks/typing.py)
         self._lock = threading.RLock()
         self._settings = None
         self._runs = None
         self._local = None
         self._engine = None
         self._batch_runner = None
+        self._drafts = None
         self._closed = False
 
     # -- lazily built parts (thread-safe: tasks may ask for them) ------------------------
@@ -65,7 +72,7 @@ class Services(QObject):
 
         with self._lock:
             if self._runs is None:
-                self.store.data_dir.mkdir(exist_ok=True)
+                self.store.private_dir()
                 self._runs = RunStore(self.db_path)
                 self._runs.mark_interrupted()
             return self._runs
@@ -75,6 +82,8 @@ class Services(QObject):
 
         with self._lock:
             if self._local is None:
+                with contextlib.suppress(PromptbenchError):
+                    self.store.private_dir()  # the servers' logs go there: keep it out of git
                 self._local = LocalServerManager(log_dir=self.log_dir)
             return self._local
 
@@ -100,6 +109,20 @@ class Services(QObject):
                 self._batch_runner.mark_interrupted()
             return self._batch_runner
 
+    def drafts(self):
+        """The DraftWriter of this workspace (its ``store`` reads drafts back); None when the
+        private folder cannot be created (a read-only workspace): edits then live in the editor only."""
+        from promptbench.core.drafts import DraftStore, DraftWriter
+
+        with self._lock:
+            if self._drafts is None and not self._closed and self._keep_drafts:
+                try:
+                    folder = self.store.private_dir()
+                except PromptbenchError:
+                    folder = self.store.data_dir  # writes will fail and be reported like any draft error
+                self._drafts = DraftWriter(DraftStore(folder, self._instance), on_result=self.draft_written.emit)
+            return self._drafts
+
     def has_engine(self) -> bool:
         return self._engine is not None
 
@@ -108,6 +131,8 @@ class Services(QObject):
         if self._closed:
             return
         self._closed = True
+        if self._drafts is not None:
+            self._drafts.close()  # the last draft writes and removals reach the disk
         self.tasks.close(10000)
         if self._batch_runner is not None:
             self._batch_runner.close()

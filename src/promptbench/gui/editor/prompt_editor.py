@@ -5,7 +5,8 @@ The raw text is the truth. A form edit is applied to the PromptFile through its
 mutation helpers (comments and layout stay) and the raw text is regenerated from it; a
 raw edit is re-parsed after a short pause and, when valid, refreshes the forms. While
 the raw text is invalid the forms show the last valid version, read-only, under a
-banner. Reading, saving and big-file validation run as tasks, off the GUI thread.
+banner. Reading, saving, drafts and the work on big texts (checking, regenerating) run
+off the GUI thread, so typing never stalls.
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from PySide6.QtWidgets import QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidge
 from promptbench.core.errors import PromptFileError
 from promptbench.core.promptfile import PromptFile, parse_prompt
 from promptbench.gui.editor.banner import Banner
+from promptbench.gui.editor.drafting import Drafting
 from promptbench.gui.editor.persistence import Persistence
 from promptbench.gui.editor.loading import Checked, Loaded, check_text, read_for_edit
 from promptbench.gui.editor.raw_view import RawView
 from promptbench.gui.editor.structured_view import StructuredView
 from promptbench.gui.editor.variables_panel import VariablesPanel
 
-LARGE_TEXT = 200_000  # characters; above this, validation runs in a task
+LARGE_TEXT = 12_000  # characters; above this, checking and regenerating the text run in tasks
 DEBOUNCE_MS = 300
 
 
-class PromptEditor(Persistence, QWidget):
+class PromptEditor(Persistence, Drafting, QWidget):
     prompt_loaded = Signal(str)
+    prompt_vanished = Signal(str)  # the recovered draft of a prompt whose file is gone was discarded
     prompt_saved = Signal(str, str)
     dirty_changed = Signal(bool)
     problems_changed = Signal(list)
@@ -52,7 +55,11 @@ class PromptEditor(Persistence, QWidget):
         self._programmatic = False
         self._pending_forms = False      # form edits applied to _prompt, raw text not regenerated yet
         self._parse_cache: tuple[str, PromptFile | None] | None = None
+        self._banner_reason: str | None = None
+        self._form_generation = 0
+        self._flushing = False
         self._init_persistence()
+        self._init_drafting()
 
         self.banner = Banner()
         self.structured = StructuredView()
@@ -110,6 +117,10 @@ class PromptEditor(Persistence, QWidget):
         self._flush_forms()
         return self._dirty
 
+    def has_unsaved_edits(self) -> bool:
+        """Like ``is_dirty`` without making the raw text first (cheap: for what is shown)."""
+        return self._dirty
+
     def problems(self) -> list:
         return list(self._errors)
 
@@ -127,7 +138,9 @@ class PromptEditor(Persistence, QWidget):
     def _start_load(self, rel: str, silent_reload: bool) -> None:
         self._loading = True
         store = self.services.store
-        self.services.tasks.run(lambda: read_for_edit(store, rel),
+        writer = self.services.drafts()
+        drafts = writer.store if writer is not None and not silent_reload else None
+        self.services.tasks.run(lambda: read_for_edit(store, rel, drafts),
                                 on_done=self._alive(lambda loaded: self._on_loaded(loaded, silent_reload)),
                                 on_error=self._alive(lambda exc: self._on_load_failed(rel, exc)), key="editor-load")
 
@@ -142,7 +155,10 @@ class PromptEditor(Persistence, QWidget):
         self._bom = loaded.text.startswith("\ufeff")
         self._rel, self._base, self._saved_text = loaded.rel, loaded.fingerprint, text
         self._accepted_disk = None
-        self.banner.hide()
+        self._draft_timer.stop()
+        self._draft_text, self._recovered, self._missing = None, None, False
+        self._set_file_base(None if loaded.missing else loaded.text, loaded.fingerprint)
+        self._clear_banner()
         prompt = loaded.checked.prompt
         self._prompt, self._synced_text = prompt, (text if prompt is not None else None)
         self.variables.reset()
@@ -153,8 +169,10 @@ class PromptEditor(Persistence, QWidget):
         self.raw.editor.setPlainText(text)
         self._programmatic = False
         self._apply_check(text, loaded.checked)
-        if prompt is None:
+        if prompt is None and loaded.draft is None:
             self.tabs.setCurrentWidget(self.raw)
+        if loaded.draft is not None:
+            self._recover(loaded.draft, loaded.blob, loaded.missing)
         self._update_dirty()
         self.prompt_loaded.emit(loaded.rel)
         if silent_reload:
@@ -163,8 +181,22 @@ class PromptEditor(Persistence, QWidget):
 
     def _on_load_failed(self, rel: str, exc: Exception) -> None:
         self._loading = False
-        self.banner.show_message(f"Cannot open {rel}: {exc}", "error", [("Dismiss", self.banner.hide)])
+        self._show_banner("load-error", f"Cannot open {rel}: {exc}", "error", [("Dismiss", self._clear_banner)])
         self.status_posted.emit(str(exc))
+
+    # -- the banner: one message at a time, each with the condition that clears it --------------------
+    def _show_banner(self, reason: str, text: str, kind: str, actions) -> None:
+        self._banner_reason = reason
+        self.banner.show_message(text, kind, actions)
+
+    def _clear_banner(self, *reasons: str) -> None:
+        """Hide the banner if it shows one of *reasons* (any, without reasons)."""
+        if not reasons or self._banner_reason in reasons:
+            self._banner_reason = None
+            self.banner.hide()
+
+    def banner_reason(self) -> str | None:
+        return self._banner_reason if self.banner.isVisibleTo(self) else None
 
     # -- text <-> file form -------------------------------------------------------------------
     def _to_file(self, text: str) -> str:
@@ -250,26 +282,60 @@ class PromptEditor(Persistence, QWidget):
             self.structured.set_prompt(self._prompt)
             return
         self._pending_forms = True
-        self._regen_timer.start(0 if len(text) <= LARGE_TEXT else DEBOUNCE_MS)
+        self._form_generation += 1
+        self._update_dirty()  # at once: Save and the marks must not wait for the text
+        if len(text) <= LARGE_TEXT:
+            self._regen_timer.start(0)
+        elif not self._regen_timer.isActive():  # throttled: typing keeps regenerating, in a task
+            self._regen_timer.start(DEBOUNCE_MS)
         self.structured.set_prompt(self._prompt)
         self.variables.set_prompt(self._prompt)
 
     def _regenerate(self) -> None:
+        """Make the raw text from the forms' edits: here when small, in a task when big."""
         if not self._pending_forms or self._prompt is None:
             return
+        if len(self.raw.text()) > LARGE_TEXT and not self._flushing:
+            job, generation = self._prompt.dump_job(), self._form_generation
+            self.services.tasks.run(job, on_done=self._alive(lambda text: self._on_regenerated(text, generation)),
+                                    key="editor-regenerate")
+            return
         self._pending_forms = False
-        text = self._from_file(self._prompt.dumps())
-        self._synced_text = text
+        self._show_regenerated(self._from_file(self._prompt.dumps()))
+
+    def _on_regenerated(self, text: str | None, generation: int) -> None:
+        if not self._pending_forms or self._prompt is None:
+            return  # the raw text was typed in meanwhile, or it was flushed
+        if text is None:  # an edit the in-place patch cannot make: the full dump, here
+            self._flushing = True
+            try:
+                self._regenerate()
+            finally:
+                self._flushing = False
+            return
+        if generation == self._form_generation:
+            self._pending_forms = False
+        elif not self._regen_timer.isActive():
+            self._regen_timer.start(DEBOUNCE_MS)
+        self._show_regenerated(self._from_file(text))
+
+    def _show_regenerated(self, text: str) -> None:
+        self._synced_text = text if not self._pending_forms else None
         self._programmatic = True
         try:
             self.raw.replace_text(text)
         finally:
             self._programmatic = False
+        self._update_dirty()  # also when the text came out the same
 
     def _flush_forms(self) -> None:
         if self._pending_forms:
             self._regen_timer.stop()
-            self._regenerate()
+            self._flushing = True
+            try:
+                self._regenerate()
+            finally:
+                self._flushing = False
 
     def _on_tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.raw:
@@ -280,10 +346,12 @@ class PromptEditor(Persistence, QWidget):
 
     # -- dirty state ---------------------------------------------------------------------------
     def _update_dirty(self) -> None:
-        dirty = self._rel is not None and self.raw.text() != self._saved_text
+        dirty = self._rel is not None and (self._pending_forms or self.raw.text() != self._saved_text or self._missing)
         if dirty != self._dirty:
             self._dirty = dirty
             self.dirty_changed.emit(dirty)
+        if dirty or self._draft_text is not None:
+            self._schedule_draft()
 
 
 def _problem_notice(count: int, what: str) -> str:

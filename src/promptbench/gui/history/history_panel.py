@@ -29,6 +29,8 @@ class HistoryPanel(QWidget):
 
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
+        # Set by the window: before_rollback(rel, proceed) lets it settle unsaved edits first.
+        self.before_rollback = None
         self.services = services
         self._rel: str | None = None
         self._writing = False
@@ -177,6 +179,12 @@ class HistoryPanel(QWidget):
         rel = self._rel
         if rel is None:
             return
+        if self.before_rollback is not None:
+            self.before_rollback(rel, lambda: self._rollback(rel, sha))
+        else:
+            self._rollback(rel, sha)
+
+    def _rollback(self, rel: str, sha: str) -> None:
         store = self.services.store
         self._set_writing(True)
         self._run(lambda: jobs.rollback(store, rel, sha), key="rollback",
