@@ -34,9 +34,9 @@ def run_app(workspace: Path | None = None) -> int:
     app.setDesktopFileName("promptbench")
     app.setStyle("Fusion")  # follows the system light/dark colour scheme
     app.setWindowIcon(app_icon())
-    from promptbench.gui.gc_guard import GuiThreadGarbageCollector
+    from promptbench.gui.gc_guard import keep_gui_responsive
 
-    collector = GuiThreadGarbageCollector(app)  # noqa: F841  (lives as long as the app)
+    collector = keep_gui_responsive(app)  # noqa: F841  (lives as long as the app)
     qsettings = QSettings()
     holder: dict = {}
     install_crash_hook(lambda: holder.get("window"))

@@ -37,7 +37,7 @@ class Services(QObject):
         self.log_dir = log_dir or store.data_dir / "logs"
         self._key_lookup = key_lookup
         self._instance = instance  # whose drafts these are (default: this process)
-        self._keep_drafts = keep_drafts  # off only to measure what drafts cost (benchmarks/typing.py)
+        self._keep_drafts = keep_drafts  # off only to measure what drafts cost (benchmarks/typing_stalls.py)
         self._lock = threading.RLock()
         self._settings = None
         self._runs = None

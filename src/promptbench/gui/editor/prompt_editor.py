@@ -27,6 +27,7 @@ from promptbench.gui.editor.variables_panel import VariablesPanel
 
 LARGE_TEXT = 12_000  # characters; above this, checking and regenerating the text run in tasks
 DEBOUNCE_MS = 300
+REGENERATE_MS = 200  # big texts: form edits reach the raw text (and the draft) at most this often
 
 
 class PromptEditor(Persistence, Drafting, QWidget):
@@ -287,7 +288,7 @@ class PromptEditor(Persistence, Drafting, QWidget):
         if len(text) <= LARGE_TEXT:
             self._regen_timer.start(0)
         elif not self._regen_timer.isActive():  # throttled: typing keeps regenerating, in a task
-            self._regen_timer.start(DEBOUNCE_MS)
+            self._regen_timer.start(REGENERATE_MS)
         self.structured.set_prompt(self._prompt)
         self.variables.set_prompt(self._prompt)
 
@@ -316,8 +317,10 @@ class PromptEditor(Persistence, Drafting, QWidget):
         if generation == self._form_generation:
             self._pending_forms = False
         elif not self._regen_timer.isActive():
-            self._regen_timer.start(DEBOUNCE_MS)
+            self._regen_timer.start(REGENERATE_MS)
         self._show_regenerated(self._from_file(text))
+        self._draft_timer.stop()
+        self._write_draft()  # the text has waited for the task already: to the disk at once
 
     def _show_regenerated(self, text: str) -> None:
         self._synced_text = text if not self._pending_forms else None

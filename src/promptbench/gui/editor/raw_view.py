@@ -60,14 +60,9 @@ class RawView(QWidget):
         old = self.editor.toPlainText()
         if old == text:
             return
-        start = 0
-        limit = min(len(old), len(text))
-        while start < limit and old[start] == text[start]:
-            start += 1
-        end_old, end_new = len(old), len(text)
-        while end_old > start and end_new > start and old[end_old - 1] == text[end_new - 1]:
-            end_old -= 1
-            end_new -= 1
+        start = common_prefix(old, text)
+        tail = common_prefix(old[start:][::-1], text[start:][::-1])
+        end_old, end_new = len(old) - tail, len(text) - tail
         cursor = QTextCursor(self.editor.document())
         cursor.setPosition(start)
         cursor.setPosition(end_old, QTextCursor.MoveMode.KeepAnchor)
@@ -103,3 +98,16 @@ class RawView(QWidget):
         line = int(item.data(_LINE_ROLE) or 0)
         if line:
             self.editor.go_to_line(line)
+
+
+def common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of *a* and *b*, by bisection over C-level slice
+    comparisons (a character loop in Python costs milliseconds on a 40 kB prompt)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
