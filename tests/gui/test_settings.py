@@ -56,7 +56,7 @@ def use_keyring():
 @pytest.fixture
 def dialog(qtbot, services):
     dialog = SettingsDialog(services)
-    qtbot.addWidget(dialog)
+    qtbot.addWidget(dialog, before_close_func=lambda d: d.discard_changes())
     dialog.show()
     yield dialog
     dialog.close()
@@ -376,3 +376,43 @@ def test_an_invalid_promptbench_toml_is_reported_on_every_page(qtbot, services):
     dialog.models_page.save()  # nothing to save against: an inline error, no exception
     assert dialog.models_page.form.errors["name"].isVisible()
     dialog.close()
+
+
+def test_unsaved_settings_show_and_closing_asks(qtbot, services, dialog):
+    from tests.gui.unsaved_helpers import answer_dialog
+
+    page = dialog.general_page
+    dialog.show_page("General")
+    _idle(qtbot, services)
+    assert not page.save_button.isEnabled() and not page.revert_button.isEnabled()
+    assert "[*]" in dialog.windowTitle() and not dialog.isWindowModified()
+    page.retries.setValue(page.retries.value() + 2)
+    assert page.save_button.isEnabled() and dialog.isWindowModified()
+    assert dialog.nav.item(2).text() == "General  ✎" and dialog.unsaved_pages() == ["General"]
+    models = dialog.models_page
+    assert not models.save_button.isEnabled()  # nothing typed into the model form
+
+    answer_dialog("Cancel")
+    dialog.reject()
+    assert dialog.isVisible() and page.is_dirty()
+    answer_dialog("Save")
+    dialog.reject()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+    assert load_settings(services.store.root).max_retries == page.retries.value()
+    assert not page.save_button.isEnabled()
+
+
+def test_closing_settings_with_discard_writes_nothing(qtbot, services, dialog):
+    from tests.gui.unsaved_helpers import answer_dialog
+
+    path = services.store.root / "promptbench.toml"
+    before = path.read_text()
+    models = dialog.models_page
+    qtbot.mouseClick(models.add_button, Qt.MouseButton.LeftButton)
+    _fill(qtbot, models.form, name="draft-model", model="openai/gpt-4o")
+    assert models.save_button.isEnabled() and dialog.unsaved_pages() == ["Models"]
+    answer_dialog("Discard")
+    dialog.reject()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+    _idle(qtbot, services)
+    assert path.read_text() == before

@@ -23,6 +23,8 @@ TIMEOUTS = (("connect_s", "connect_timeout_s", "Connect", "Opening the connectio
 
 class GeneralPage(QWidget):
     settings_saved = Signal()
+    dirty_changed = Signal(bool)
+    save_failed = Signal(str)
 
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
@@ -73,6 +75,7 @@ class GeneralPage(QWidget):
         layout.addLayout(actions)
         self._dirty = False
         self._loading = False
+        self._writing = False
         for spin in (*self.timeouts.values(), self.retries):
             spin.valueChanged.connect(self._on_edited)
         self.defaults.itemChanged.connect(self._on_edited)
@@ -94,7 +97,7 @@ class GeneralPage(QWidget):
             self.timeouts[key].setValue(getattr(settings, attr))
         self.retries.setValue(settings.max_retries)
         self._loading = False
-        self._dirty = False
+        self._set_dirty(False)
         self._list_models(settings, list(settings.default_models))
 
     def _list_models(self, settings, checked: list[str]) -> None:
@@ -111,7 +114,8 @@ class GeneralPage(QWidget):
         root = self.services.store.root
         values = dict(default_models=self.checked_models(), max_retries=self.retries.value(),
                       **{attr: self.timeouts[key].value() for key, attr, *_ in TIMEOUTS})
-        self.save_button.setEnabled(False)
+        self._writing = True
+        self._set_dirty(self._dirty)
         self.services.tasks.run(lambda: set_general(root, **values), on_done=guarded(self, self._on_written),
                                 on_error=guarded(self, self._on_write_failed), key="settings-general")
 
@@ -131,9 +135,21 @@ class GeneralPage(QWidget):
             self.defaults.addTopLevelItem(item)
         self._loading = False
 
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def _set_dirty(self, dirty: bool) -> None:
+        """Save and Revert are there only when there is something to save."""
+        changed = dirty != self._dirty
+        self._dirty = dirty
+        self.save_button.setEnabled(dirty and not self._writing)
+        self.revert_button.setEnabled(dirty and not self._writing)
+        if changed:
+            self.dirty_changed.emit(dirty)
+
     def _on_written(self, _path) -> None:
-        self.save_button.setEnabled(True)
-        self._dirty = False
+        self._writing = False
+        self._set_dirty(False)
         try:
             self.services.reload_settings()  # settings_changed -> revert() shows the file's values
         except Exception as exc:
@@ -143,7 +159,9 @@ class GeneralPage(QWidget):
         self.settings_saved.emit()
 
     def _on_write_failed(self, exc: Exception) -> None:
-        self.save_button.setEnabled(True)
+        self._writing = False
+        self._set_dirty(True)
+        self.save_failed.emit(str(exc))
         for prefix in (("timeouts",), ("retries",), ("compare",)):
             field, message = error_field(str(exc), prefix)
             if field in self.errors:
@@ -153,7 +171,7 @@ class GeneralPage(QWidget):
 
     def _on_edited(self, *_args) -> None:
         if not self._loading:
-            self._dirty = True
+            self._set_dirty(True)
             self.saved_note.setText("")
 
     def _on_settings_changed(self) -> None:

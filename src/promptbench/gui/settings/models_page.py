@@ -20,12 +20,15 @@ from promptbench.gui.settings.model_form import FormError, ModelForm
 class ModelsPage(QWidget):
     model_saved = Signal(str)
     model_removed = Signal(str)
+    dirty_changed = Signal(bool)
+    save_failed = Signal(str)
 
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
         self.services = services
         self._editing: str | None = None  # the catalog name in the form; None: a new model
         self._dirty = False
+        self._writing = False
         self._results: dict[str, tuple[bool, str]] = {}  # connection test results by model name
 
         self.model_list = QListWidget()
@@ -159,7 +162,8 @@ class ModelsPage(QWidget):
                 remove_model(root, old_name)  # a rename
             return cfg.name
 
-        self.save_button.setEnabled(False)
+        self._writing = True
+        self._set_dirty(self._dirty)
         self.services.tasks.run(write, on_done=guarded(self, self._on_model_written),
                                 on_error=guarded(self, lambda exc: self._on_write_failed(cfg.name, exc)), key="settings-models")
 
@@ -216,7 +220,7 @@ class ModelsPage(QWidget):
         self._editing = cfg.name if cfg else None
         self.key_panel.key_edit.clear()  # a key typed for another model is not stored for this one
         self.form.load(cfg)
-        self._dirty = False
+        self._set_dirty(False)
         self._show_result(cfg.name if cfg else None)
         self._update_key_panel()
 
@@ -259,12 +263,24 @@ class ModelsPage(QWidget):
         self.remove_button.setEnabled(True)
 
     def _on_form_edited(self) -> None:
-        self._dirty = True
+        self._set_dirty(True)
         self.saved_note.setText("")
 
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def _set_dirty(self, dirty: bool) -> None:
+        """Save and Revert are there only when there is something to save."""
+        changed = dirty != self._dirty
+        self._dirty = dirty
+        self.save_button.setEnabled(dirty and not self._writing)
+        self.revert_button.setEnabled(dirty and not self._writing)
+        if changed:
+            self.dirty_changed.emit(dirty)
+
     def _on_model_written(self, name: str) -> None:
-        self.save_button.setEnabled(True)
-        self._dirty = False
+        self._writing = False
+        self._set_dirty(False)
         self._editing = name
         self._reload()  # settings_changed -> refresh() selects and loads it
         self.saved_note.setText(f"Saved “{name}” to promptbench.toml.")
@@ -273,14 +289,16 @@ class ModelsPage(QWidget):
     def _on_model_deleted(self, name: str) -> None:
         self._results.pop(name, None)
         self._editing = None
-        self._dirty = False
+        self._set_dirty(False)
         self._reload()
         self._select_first()
         self.saved_note.setText(f"Removed “{name}” from promptbench.toml.")
         self.model_removed.emit(name)
 
     def _on_write_failed(self, name: str, exc: Exception) -> None:
-        self.save_button.setEnabled(True)
+        self._writing = False
+        self._set_dirty(self._dirty)
+        self.save_failed.emit(str(exc))
         self.remove_button.setEnabled(self.model_list.currentItem() is not None)
         field, message = error_field(str(exc), ("models", name))
         if field is None or not self.form.show_error(field, message):
