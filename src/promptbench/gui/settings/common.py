@@ -97,3 +97,20 @@ def describe_key_status(status: dict) -> tuple[str, bool | None]:
         service, username = parse_keyring_ref(source[len("keyring:"):])
         return f"Stored in the keyring ({service}/{username})", True
     return f"Not set: {detail}" if detail else "Not set", False
+
+
+class UnsavedChanges:
+    """Mixin of a settings page with ``save_button``, ``revert_button``, a ``dirty_changed``
+    signal and ``_dirty`` / ``_writing`` flags: Save and Revert are there only when there
+    is something to save (and no write is under way)."""
+
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def _set_dirty(self, dirty: bool) -> None:
+        changed = dirty != self._dirty
+        self._dirty = dirty
+        self.save_button.setEnabled(dirty and not self._writing)
+        self.revert_button.setEnabled(dirty and not self._writing)
+        if changed:
+            self.dirty_changed.emit(dirty)

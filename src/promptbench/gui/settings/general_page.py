@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayo
 
 from promptbench.core.config import list_all_models
 from promptbench.core.settings_write import set_general
-from promptbench.gui.settings.common import InlineError, error_field, guarded, heading, muted
+from promptbench.gui.settings.common import InlineError, UnsavedChanges, error_field, guarded, heading, muted
 
 KIND = {"catalog": "Catalog", "local": "Local", "ollama": "Ollama", "ad-hoc": "Other"}
 TIMEOUTS = (("connect_s", "connect_timeout_s", "Connect", "Opening the connection to the provider."),
@@ -21,7 +21,7 @@ TIMEOUTS = (("connect_s", "connect_timeout_s", "Connect", "Opening the connectio
             ("idle_s", "idle_timeout_s", "Between tokens", "Silence in the middle of an answer before it is given up."))
 
 
-class GeneralPage(QWidget):
+class GeneralPage(UnsavedChanges, QWidget):
     settings_saved = Signal()
     dirty_changed = Signal(bool)
     save_failed = Signal(str)
@@ -134,18 +134,6 @@ class GeneralPage(QWidget):
             item.setCheckState(0, Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked)
             self.defaults.addTopLevelItem(item)
         self._loading = False
-
-    def is_dirty(self) -> bool:
-        return self._dirty
-
-    def _set_dirty(self, dirty: bool) -> None:
-        """Save and Revert are there only when there is something to save."""
-        changed = dirty != self._dirty
-        self._dirty = dirty
-        self.save_button.setEnabled(dirty and not self._writing)
-        self.revert_button.setEnabled(dirty and not self._writing)
-        if changed:
-            self.dirty_changed.emit(dirty)
 
     def _on_written(self, _path) -> None:
         self._writing = False

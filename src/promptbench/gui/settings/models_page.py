@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
                                QSplitter, QVBoxLayout, QWidget)
 
 from promptbench.core.config import remove_model, save_model
-from promptbench.gui.settings.common import InlineError, error_field, guarded, heading, muted, set_status
+from promptbench.gui.settings.common import InlineError, UnsavedChanges, error_field, guarded, heading, muted, set_status
 from promptbench.gui.settings.connection_test import ConnectionTester
 from promptbench.gui.settings.key_panel import KeyPanel
 from promptbench.gui.settings.model_form import FormError, ModelForm
 
 
-class ModelsPage(QWidget):
+class ModelsPage(UnsavedChanges, QWidget):
     model_saved = Signal(str)
     model_removed = Signal(str)
     dirty_changed = Signal(bool)
@@ -265,18 +265,6 @@ class ModelsPage(QWidget):
     def _on_form_edited(self) -> None:
         self._set_dirty(True)
         self.saved_note.setText("")
-
-    def is_dirty(self) -> bool:
-        return self._dirty
-
-    def _set_dirty(self, dirty: bool) -> None:
-        """Save and Revert are there only when there is something to save."""
-        changed = dirty != self._dirty
-        self._dirty = dirty
-        self.save_button.setEnabled(dirty and not self._writing)
-        self.revert_button.setEnabled(dirty and not self._writing)
-        if changed:
-            self.dirty_changed.emit(dirty)
 
     def _on_model_written(self, name: str) -> None:
         self._writing = False
