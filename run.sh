@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # promptbench developer entry point.
 #   ./run.sh app     set up (first time ~15 min: llama.cpp compiles) and open the app
-#   ./run.sh test    set up and run the whole test suite (what CI runs)
+#   ./run.sh test    set up and run the whole test suite (what CI runs): offscreen, then the
+#                    journey tests again on a real X server (Xvfb, installed through apt)
 #   ./run.sh bench   set up and run every benchmark under benchmarks/
 #   ./run.sh setup   only set up .venv
 # Works on a fresh Debian/Ubuntu with Python 3.11+: missing system packages are
@@ -61,6 +62,21 @@ gui_libs() {
     libxcb-render-util0 libxcb-image0 || true
 }
 
+XVFB_PID=""
+start_xvfb() {
+  # A real X server for the journey tests: Xvfb picks a free display and tells us which.
+  command -v dpkg-query >/dev/null && apt_install xvfb xdotool imagemagick
+  gui_libs
+  local fd_file; fd_file=$(mktemp)
+  Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp 3>"$fd_file" >/dev/null 2>&1 &
+  XVFB_PID=$!
+  for _ in $(seq 100); do [ -s "$fd_file" ] && break; sleep 0.1; done
+  [ -s "$fd_file" ] || { say "Xvfb did not start"; exit 1; }
+  export DISPLAY=":$(head -1 "$fd_file" | tr -d '[:space:]')"
+  rm -f "$fd_file"
+  trap 'kill $XVFB_PID 2>/dev/null || true' EXIT
+}
+
 cmd=${1:-app}; shift || true
 case "$cmd" in
   setup) setup ;;
@@ -69,8 +85,14 @@ case "$cmd" in
     exec "$VENV/bin/promptbench" app "$@" ;;
   test)
     setup
-    export QT_QPA_PLATFORM=offscreen
-    exec "$VENV/bin/python" -m pytest -q "$@" ;;
+    if [ $# -gt 0 ]; then  # a chosen part of the suite: offscreen only
+      QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
+    fi
+    say "the whole suite, Qt offscreen"
+    QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest -q || exit $?
+    say "journey tests again, on a real X server (Xvfb)"
+    start_xvfb
+    QT_QPA_PLATFORM=xcb "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "journey or xserver" ;;
   bench)
     setup
     export QT_QPA_PLATFORM=offscreen

@@ -66,3 +66,14 @@ def git():
 
 
 from tests.fakeserver_fixtures import fake_server, openai_server  # noqa: E402,F401  (loopback OpenAI server)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``xserver`` need a real X server (./run.sh test runs them under Xvfb)."""
+    on_x = os.environ.get("QT_QPA_PLATFORM") == "xcb" and bool(os.environ.get("DISPLAY"))
+    if on_x:
+        return
+    skip = pytest.mark.skip(reason="needs a real X server: QT_QPA_PLATFORM=xcb and DISPLAY (./run.sh test starts Xvfb)")
+    for item in items:
+        if "xserver" in item.keywords:
+            item.add_marker(skip)

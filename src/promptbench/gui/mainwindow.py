@@ -12,8 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter, QTabWidget,
-                               QWidget)
+import shiboken6
+from PySide6.QtWidgets import (QApplication, QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter,
+                               QTabWidget, QWidget)
 
 from promptbench.core.errors import PromptbenchError
 from promptbench.gui.prompt_tree import PromptTree
@@ -264,7 +265,9 @@ class MainWindow(QMainWindow):
         if self._leaving:
             return
         self._leaving = True
+        focused = QApplication.focusWidget()
         answer = self.ask_unsaved(rel, doing)
+        self._give_focus_back(focused)
         if answer == "save":
             self.status.setText(f"Saving {rel} before you {doing}…")
 
@@ -286,6 +289,13 @@ class MainWindow(QMainWindow):
             then()
         elif cancelled:
             cancelled()
+
+    def _give_focus_back(self, widget) -> None:
+        """After a question, the person goes on typing where they were (also without a
+        window manager that would re-activate the window)."""
+        self.activateWindow()
+        if widget is not None and shiboken6.isValid(widget) and widget.window() is self:
+            widget.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     def ask_unsaved(self, rel: str, doing: str) -> str:
         """"save", "discard" or "cancel" for the unsaved edits of *rel* before *doing*."""
