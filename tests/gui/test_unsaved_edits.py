@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit
 
 from promptbench.core.drafts import DraftStore, blob_sha
-from promptbench.gui.prompt_tree import UNCOMMITTED_MARK, UNSAVED_MARK
+from promptbench.gui.prompt_tree import PATH_ROLE, UNCOMMITTED_MARK, UNSAVED_MARK
 from tests.conftest import SIMPLE_PROMPT
 from tests.gui.unsaved_helpers import answer_dialog, close_window, open_window, type_into
 from tests.process_helpers import dead_owner, live_process
@@ -90,20 +90,33 @@ def test_quit_with_an_invalid_edit_and_save_keeps_the_window_and_the_edit(qtbot,
     qtbot.waitUntil(lambda: drafts_on_disk(ws).get(A) == INVALID, timeout=5000)
 
 
+def click_prompt(qtbot, window, rel: str) -> None:
+    """Click *rel* in the prompt list, as a person does."""
+    tree = window.tree
+    index = tree.proxy.match(tree.proxy.index(0, 0), PATH_ROLE, rel, 1, Qt.MatchFlag.MatchRecursive)[0]
+    qtbot.mouseClick(tree.view.viewport(), Qt.MouseButton.LeftButton, pos=tree.view.visualRect(index).center())
+
+
+def selected_prompts(window) -> list[str]:
+    return [i.data(PATH_ROLE) for i in window.tree.view.selectionModel().selectedIndexes()]
+
+
 def test_switching_prompts_with_an_invalid_edit_and_save_stays(qtbot, window, ws):
     window.editor.raw.editor.setPlainText(INVALID)
     answer_dialog("Save")
-    window.tree.select(B)
+    click_prompt(qtbot, window, B)
     qtbot.waitUntil(lambda: window.editor.banner_reason() == "save-error", timeout=10000)
     assert window.editor.current_rel() == A and window.tree.current() == A
+    assert selected_prompts(window) == [A]  # the list shows what the editor holds
     assert window.editor.raw.text() == INVALID
     # Cancel leaves everything as it is; Discard then switches.
     answer_dialog("Cancel")
-    window.tree.select(B)
+    click_prompt(qtbot, window, B)
+    qtbot.waitUntil(lambda: selected_prompts(window) == [A], timeout=5000)
     qtbot.wait(200)
     assert window.editor.current_rel() == A and window.editor.raw.text() == INVALID
     answer_dialog("Discard")
-    window.tree.select(B)
+    click_prompt(qtbot, window, B)
     qtbot.waitUntil(lambda: window.editor.current_rel() == B and not window.editor._loading, timeout=10000)
     assert (ws.root / A).read_text() == SIMPLE_PROMPT
     qtbot.waitUntil(lambda: A not in drafts_on_disk(ws), timeout=5000)
@@ -384,8 +397,19 @@ def test_sigkill_two_seconds_after_typing_then_restart_offers_the_draft_and_keep
     try:
         assert win.editor.current_rel() == rel
         assert win.editor.banner_reason() == "recovered"
+        assert win.editor.tabs.currentWidget() is win.editor.structured  # it parses: the forms show it
         win.editor.banner.click("Keep")
         assert win.editor.current_text() == expected  # exactly what was typed, nothing lost
         assert win.isWindowModified() and win.tree.marks_of(rel) == UNSAVED_MARK
+    finally:
+        close_window(win)
+
+
+def test_a_recovered_draft_that_does_not_parse_opens_in_the_yaml_view(qtbot, ws, tmp_path):
+    write_orphan_draft(ws, A, INVALID, SIMPLE_PROMPT)
+    win = open_window(qtbot, ws, tmp_path / "q.ini")
+    try:
+        assert win.editor.banner_reason() == "recovered" and win.editor.raw.text() == INVALID
+        assert win.editor.tabs.currentWidget() is win.editor.raw
     finally:
         close_window(win)

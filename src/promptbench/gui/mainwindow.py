@@ -55,7 +55,8 @@ class MainWindow(QMainWindow):
         self.store = services.store
         self.qsettings = qsettings or QSettings()
         self.setWindowTitle(f"promptbench[*] — {self.store.root.name}")
-        self.resize(1280, 820)
+        screen = self.screen().availableGeometry()  # a first start on a small screen: fit it
+        self.resize(min(1280, screen.width()), min(820, screen.height()))
         self._drafted: set[str] = set()     # prompts with a draft on disk (this instance's, recovered ones included)
         self._uncommitted: set[str] = set()
         self._first_listing = True
@@ -239,10 +240,14 @@ class MainWindow(QMainWindow):
         if rel == current:
             return
         if current and self.editor.is_dirty():
-            self.tree.select(current)  # stay until the edits are saved or discarded
-            self.leave_prompt(lambda: self.tree.select(rel), f"open {rel}")
+            # After the click that chose *rel* is done with: it would select it again.
+            QTimer.singleShot(0, lambda: self._switch_when_settled(current, rel))
             return
         self._open_prompt(rel)
+
+    def _switch_when_settled(self, current: str, rel: str) -> None:
+        self.tree.select(current)  # stay until the edits are saved or discarded
+        self.leave_prompt(lambda: self.tree.select(rel), f"open {rel}")
 
     def _open_prompt(self, rel: str) -> None:
         self.editor.load(rel)

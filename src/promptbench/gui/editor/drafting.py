@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit,
 
 from promptbench.core.drafts import Draft, blob_sha
 from promptbench.core.store import Fingerprint
+from promptbench.gui.editor.loading import check_text
 
 DRAFT_INTERVAL_MS = 300
 
@@ -107,6 +108,8 @@ class Drafting:
         self._bom = draft.text.startswith("\ufeff")
         self._crlf = "\r\n" in text
         self.raw.editor.setPlainText(text.replace("\r\n", "\n"))
+        if check_text(draft.text, self._rel or "").prompt is None:
+            self.tabs.setCurrentWidget(self.raw)  # the edits do not parse yet: show them where they can be fixed
         when = _when(draft.saved_at)
         if missing:
             message = (f"{self._rel} no longer exists on disk (deleted or renamed outside promptbench). Your unsaved "
