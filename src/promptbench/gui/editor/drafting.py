@@ -137,6 +137,7 @@ class Drafting:
         self._merge_base = None
         self.raw.editor.setPlainText(self._saved_text)
         self._update_dirty()
+        self.status_posted.emit(f"Discarded the unsaved edits of {rel}")
         if missing:
             self.prompt_vanished.emit(rel)
 
