@@ -413,3 +413,37 @@ def test_a_recovered_draft_that_does_not_parse_opens_in_the_yaml_view(qtbot, ws,
         assert win.editor.tabs.currentWidget() is win.editor.raw
     finally:
         close_window(win)
+
+
+def test_a_full_disk_while_writing_a_draft_is_reported_and_the_text_stays(qtbot, window, ws):
+    drafts = ws.root / ".promptbench" / "drafts"
+    drafts.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(drafts)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["dd", "if=/dev/zero", f"of={drafts / 'filler'}", "bs=1k", "count=64"], capture_output=True)
+        type_into(qtbot, window.editor.structured.description, " and more")
+        qtbot.waitUntil(lambda: window.editor.banner_reason() == "draft-error", timeout=5000)
+        assert "No space left on device" in window.editor.banner.label.text()
+        assert "Says hello and more" in window.editor.current_text() and window.editor.is_dirty()
+    finally:
+        subprocess.run(["umount", str(drafts)], check=True)
+    type_into(qtbot, window.editor.structured.description, "!")
+    qtbot.waitUntil(lambda: window.editor.banner_reason() is None, timeout=5000)
+    qtbot.waitUntil(lambda: "Says hello and more!" in drafts_on_disk(ws).get(A, ""), timeout=5000)
+
+
+def test_discarding_the_draft_of_a_deleted_prompt_removes_it_from_the_list(qtbot, ws, tmp_path):
+    write_orphan_draft(ws, B, SIMPLE_PROMPT.replace("Greeter", "Lost"), SIMPLE_PROMPT)
+    (ws.root / B).unlink()
+    subprocess.run(["git", "commit", "-qam", "deleted outside"], cwd=ws.root, check=True)
+    win = open_window(qtbot, ws, tmp_path / "q.ini")
+    try:
+        assert win.editor.current_rel() == B and B in win.tree.paths()
+        win.editor.banner.click("Discard")
+        qtbot.waitUntil(lambda: B not in win.tree.paths() and win.editor.current_rel() == A, timeout=10000)
+        qtbot.waitUntil(lambda: drafts_on_disk(ws) == {}, timeout=5000)
+        assert not (ws.root / B).exists()
+    finally:
+        close_window(win)

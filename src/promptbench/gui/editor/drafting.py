@@ -135,11 +135,13 @@ class Drafting:
             return
         self._base = self._file_base
         self._merge_base = None
+        self.status_posted.emit(f"Discarded the unsaved edits of {rel}")
+        if missing:  # nothing is left of this prompt: the editor lets it go
+            self.close_prompt()
+            self.prompt_vanished.emit(rel)
+            return
         self.raw.editor.setPlainText(self._saved_text)
         self._update_dirty()
-        self.status_posted.emit(f"Discarded the unsaved edits of {rel}")
-        if missing:
-            self.prompt_vanished.emit(rel)
 
     def show_recovered_diff(self) -> None:
         draft = self._recovered

@@ -180,6 +180,22 @@ class PromptEditor(Persistence, Drafting, QWidget):
             self.reloaded_from_disk.emit(loaded.rel)
             self.status_posted.emit(f"{loaded.rel} changed on disk: reloaded")
 
+    def close_prompt(self) -> None:
+        """Show no prompt (the one shown is gone)."""
+        self._draft_timer.stop()
+        self._validate_timer.stop()
+        self._regen_timer.stop()
+        self._rel, self._prompt, self._synced_text, self._pending_forms = None, None, None, False
+        self._missing, self._saved_text, self._draft_text, self._recovered = False, "", None, None
+        self._programmatic = True
+        self.raw.editor.setPlainText("")
+        self._programmatic = False
+        self.raw.editor.setEnabled(False)
+        self.structured.set_prompt(None)
+        self.structured.set_placeholder("Open a prompt to edit it.")
+        self._clear_banner()
+        self._update_dirty()
+
     def _on_load_failed(self, rel: str, exc: Exception) -> None:
         self._loading = False
         self._show_banner("load-error", f"Cannot open {rel}: {exc}", "error", [("Dismiss", self._clear_banner)])
