@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         self.tree.prompt_selected.connect(self._on_prompt_selected)
         self.editor.prompt_saved.connect(self._on_prompt_saved)
         self.editor.dirty_changed.connect(self._on_dirty_changed)
-        self.editor.prompt_vanished.connect(lambda _rel: self.refresh_prompts(select_first=True))
+        self.editor.prompt_vanished.connect(self._on_prompt_vanished)
         self.editor.ask_identity = self._ask_identity
         self.history.before_rollback = self._before_rollback
         self.history.rolled_back.connect(self._on_rolled_back)
@@ -350,6 +350,10 @@ class MainWindow(QMainWindow):
         self.status.setText(f"Saved {rel} as {sha[:8]}" if sha else f"{rel}: no changes to save")
         self.history.refresh()
         self.refresh_prompts()
+
+    def _on_prompt_vanished(self, _rel: str) -> None:
+        self.setWindowTitle(f"promptbench[*] — {self.store.root.name}")
+        self.refresh_prompts(select_first=True)
 
     def _on_dirty_changed(self, dirty: bool) -> None:
         self.setWindowModified(dirty)
