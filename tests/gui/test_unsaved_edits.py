@@ -447,3 +447,34 @@ def test_discarding_the_draft_of_a_deleted_prompt_removes_it_from_the_list(qtbot
         assert not (ws.root / B).exists()
     finally:
         close_window(win)
+
+
+def test_opening_another_workspace_with_unsaved_edits_asks_first(qtbot, ws, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from promptbench.core.workspace import init_workspace
+    from promptbench.gui.app import AppWindows
+
+    other = init_workspace(tmp_path / "other")
+    other.save("gamma.prompt.yml", SIMPLE_PROMPT, "gamma")
+    other.close()
+    windows = AppWindows(QSettings(str(tmp_path / "q.ini"), QSettings.Format.IniFormat), warm_up=False)
+    assert windows.open(ws.root)
+    first = windows.window
+    try:
+        qtbot.waitUntil(lambda: first.editor.current_rel() == A and not first.editor._loading, timeout=15000)
+        type_into(qtbot, first.editor.structured.name, "!")
+        answer_dialog("Cancel")
+        first.workspace_requested.emit(str(other.root))
+        qtbot.wait(200)
+        assert windows.window is first and first.isVisible() and first.editor.is_dirty()
+        answer_dialog("Save")
+        first.workspace_requested.emit(str(other.root))
+        qtbot.waitUntil(lambda: windows.window is not first and not first.isVisible(), timeout=15000)
+        assert windows.window.store.root == other.root
+        assert "name: Greeter!" in (ws.root / A).read_text()
+    finally:
+        for window in {first, windows.window}:
+            if window is not None:
+                window.editor.discard_edits()
+                window.close()

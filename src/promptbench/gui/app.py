@@ -20,11 +20,9 @@ def run_app(workspace: Path | None = None) -> int:
     from promptbench.core.litellm_setup import ensure_env
 
     ensure_env()  # before anything could import litellm: offline price map and tokenizers
-    from PySide6.QtCore import QSettings, QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
 
-    from promptbench.core.applog import install_file_log
-    from promptbench.core.errors import PromptbenchError
     from promptbench.gui.crash_hook import install_crash_hook
     from promptbench.gui.resources import app_icon
 
@@ -37,66 +35,81 @@ def run_app(workspace: Path | None = None) -> int:
     from promptbench.gui.gc_guard import keep_gui_responsive
 
     collector = keep_gui_responsive(app)  # noqa: F841  (lives as long as the app)
-    qsettings = QSettings()
-    holder: dict = {}
-    install_crash_hook(lambda: holder.get("window"))
+    windows = AppWindows(QSettings())
+    install_crash_hook(lambda: windows.window)
+    start = workspace
+    if start is None:
+        last = windows.qsettings.value("lastWorkspace")
+        if last and Path(str(last)).is_dir() and (Path(str(last)) / ".git").exists():
+            start = Path(str(last))
+    if not windows.open(start):
+        return 2
+    return app.exec()
 
-    def open_window(path: Path | None) -> bool:
+
+class AppWindows:
+    """The app's one main window, and opening another workspace in its place."""
+
+    def __init__(self, qsettings, warm_up: bool = True):
+        self.qsettings = qsettings
+        self.window = None
+        self._warm_up = warm_up
+
+    def open(self, path: Path | None) -> bool:
+        """Open *path* (None: the sample workspace) in a new window that replaces the
+        current one. False only when the very first window cannot open."""
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QMessageBox
+
+        from promptbench.core.applog import install_file_log
+        from promptbench.core.errors import PromptbenchError
         from promptbench.core.store import PromptStore
         from promptbench.core.workspace import ensure_sample_workspace
         from promptbench.gui.mainwindow import MainWindow
         from promptbench.gui.services import Services
         from promptbench.gui.workspace_picker import open_store, remember_workspace
 
+        old = self.window
         try:
             if path is None:
                 store = ensure_sample_workspace()
-            elif holder:
-                store = open_store(holder["window"], path)
+            elif old is not None:
+                store = open_store(old, path)
             else:
                 store = PromptStore(path)
         except PromptbenchError as exc:
-            if not holder:
+            if old is None:
                 print(f"promptbench: error: {exc}", file=sys.stderr)
                 return False
-            QMessageBox.warning(holder["window"], "Cannot open workspace", str(exc))
+            QMessageBox.warning(old, "Cannot open workspace", str(exc))
             return True
         if store is None:
             return True
-        remember_workspace(qsettings, store.root)
+        remember_workspace(self.qsettings, store.root)
         services = Services(store)
         with contextlib.suppress(PromptbenchError):
             store.private_dir()  # before anything writes there: keep it out of git
         install_file_log(services.log_dir)
-        window = MainWindow(services, qsettings)
-        window.workspace_requested.connect(lambda p: switch(Path(p)))
-        old = holder.get("window")
-        holder["window"] = window
+        window = MainWindow(services, self.qsettings)
+        window.workspace_requested.connect(lambda p: self.switch(Path(p)))
+        self.window = window
         window.show()
         if old is not None:
             old.close()
         if os.environ.get("PROMPTBENCH_STARTUP_REPORT"):
             # perf_counter is CLOCK_MONOTONIC: a parent process can subtract its own reading.
             print(f"PROMPTBENCH_SHOWN {time.perf_counter():.6f} litellm_imported={'litellm' in sys.modules}", file=sys.stderr, flush=True)
-        QTimer.singleShot(0, lambda: _warm_up(window))
+        if self._warm_up:
+            QTimer.singleShot(0, lambda: _warm_up(window))
         return True
 
-    def switch(path: Path) -> None:
-        old = holder.get("window")
-        if old is None:
-            open_window(path)
+    def switch(self, path: Path) -> None:
+        """Open another workspace once the open prompt's unsaved edits are saved or
+        discarded; a cancel (or a failed save) keeps this one open as it is."""
+        if self.window is None:
+            self.open(path)
             return
-        # The open prompt's unsaved edits are saved or discarded first (or the switch is cancelled).
-        old.leave_prompt(lambda: open_window(path), "open another workspace")
-
-    start = workspace
-    if start is None:
-        last = qsettings.value("lastWorkspace")
-        if last and Path(str(last)).is_dir() and (Path(str(last)) / ".git").exists():
-            start = Path(str(last))
-    if not open_window(start):
-        return 2
-    return app.exec()
+        self.window.leave_prompt(lambda: self.open(path), "open another workspace")
 
 
 def _warm_up(window) -> None:
