@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
             damaged: list = []
             drafted: set[str] = set()
             if writer is not None:
+                writer.flush(5.0)  # drafts just saved or discarded are gone from the listing too
                 if claim:  # drafts of app runs that ended without saving become this window's
                     damaged += writer.store.claim_orphans()[1]
                 mine, bad = writer.store.mine()
