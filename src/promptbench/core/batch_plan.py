@@ -66,6 +66,7 @@ class BatchPlan:
     local_mode: str
     cells: list[Cell]
     rendered: dict[tuple[str, int | None], Rendered] = field(repr=False)
+    run_kind: str = "ranking_generation"  # what its runs are stored as (an eval's: "eval_cell")
 
     @property
     def total(self) -> int:
@@ -82,7 +83,7 @@ class BatchPlan:
         return ComparisonRequest(messages=r.messages, models=[self.model(cell.model_name)], params=r.params,
                                  prompt_path=self.prompt_path, prompt_version=cell.prompt_version,
                                  test_case=cell.test_case, variables=r.variables, local_mode=self.local_mode,
-                                 comparison_id=comparison_id)
+                                 comparison_id=comparison_id, kind=self.run_kind)
 
     def to_config(self, concurrency: int) -> dict:
         """What ``batches.config`` stores: enough to rebuild this plan without the workspace."""
@@ -101,8 +102,10 @@ class BatchPlan:
                     for v in config["versions"]]
         known = {f.name for f in dataclasses.fields(ModelConfig)}  # a field added or dropped since is no error
         models = [ModelConfig(**{k: v for k, v in m.items() if k in known}) for m in config["models"]]
-        return _build(prompt_path, versions, list(config["test_cases"]), models, int(config["repeats"]),
+        plan = _build(prompt_path, versions, list(config["test_cases"]), models, int(config["repeats"]),
                       config.get("local_mode") or "sequential")
+        plan.run_kind = "eval_cell" if config.get("kind") == "eval" else "ranking_generation"
+        return plan
 
 
 def _version(rel: str, version: str, rev: str | None, raw: bytes) -> PlanVersion:

@@ -41,6 +41,7 @@ class ComparisonRequest:
     variables: dict = field(default_factory=dict)
     local_mode: str = "sequential"                   # or "parallel"
     comparison_id: str | None = None
+    kind: str = "comparison"                         # core/runs.py RUN_KINDS: what the runs are for
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Engine:
         if self.runs is not None:
             self.runs.create_comparison(id=comparison_id, prompt_path=request.prompt_path, prompt_version=request.prompt_version,
                                         test_case=request.test_case, variables=request.variables, local_mode=request.local_mode,
-                                        models=[m.name for m in request.models])
+                                        models=[m.name for m in request.models], kind=request.kind)
         future = asyncio.run_coroutine_threadsafe(self._start(comparison_id, run_ids, request), self._loop)
         try:
             future.result(timeout=30)  # _start only creates tasks; a stopped loop must not hang the caller
@@ -198,7 +199,8 @@ class Engine:
             self.runs.run_started(id=run.run_id, comparison_id=run.comparison_id, prompt_path=request.prompt_path,
                                   prompt_version=request.prompt_version, test_case=request.test_case,
                                   model_name=model.name, model=model.model, provider=model.provider,
-                                  params=request.params, messages=request.messages, started_at=started_at)
+                                  params=request.params, messages=request.messages, started_at=started_at,
+                                  kind=request.kind)
         try:
             await asyncio.shield(warm)
             run.metrics.input_tokens = count_message_tokens(request.messages, model.model)

@@ -22,7 +22,8 @@ class EvalPlan(BatchPlan):
 
     @classmethod
     def wrap(cls, plan: BatchPlan, eval_config: dict) -> EvalPlan:
-        return cls(**{f.name: getattr(plan, f.name) for f in dataclasses.fields(BatchPlan)}, eval_config=eval_config)
+        fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(BatchPlan)}
+        return cls(**{**fields, "run_kind": "eval_cell"}, eval_config=eval_config)
 
 
 @dataclass

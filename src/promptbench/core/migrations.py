@@ -269,5 +269,26 @@ def m006_owners(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_runs_running ON runs (owner) WHERE status = 'running'")
 
 
+def m007_run_kinds(db: sqlite_utils.Database) -> None:
+    # What a run was for (core/runs.py RUN_KINDS): a person's comparison, an eval cell, a
+    # judge call, a ranking session's generation, a warm-up, a connection test. Runs,
+    # the Dashboard and exports show comparisons and eval cells unless asked for more.
+    # Rows from before are classified from what they left behind.
+    for table in ("runs", "comparisons"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN kind TEXT NOT NULL DEFAULT 'comparison'")
+    db.execute("UPDATE runs SET kind = 'judge' WHERE prompt_path LIKE 'judge:%'")
+    db.execute("UPDATE comparisons SET kind = 'judge' WHERE prompt_path LIKE 'judge:%'")
+    db.execute(
+        """UPDATE runs SET kind = CASE WHEN json_extract(b.config, '$.kind') = 'eval' THEN 'eval_cell'
+                                      ELSE 'ranking_generation' END
+           FROM batch_cells AS c JOIN batches AS b ON b.id = c.batch_id
+           WHERE c.run_id = runs.id AND runs.kind = 'comparison'"""
+    )
+    db.execute("UPDATE comparisons SET kind = (SELECT r.kind FROM runs AS r WHERE r.comparison_id = comparisons.id LIMIT 1)"
+               " WHERE EXISTS (SELECT 1 FROM runs AS r WHERE r.comparison_id = comparisons.id AND r.kind != 'comparison')")
+    db.execute("CREATE INDEX idx_runs_kind ON runs (kind, started_at)")
+    db.execute("CREATE INDEX idx_comparisons_kind ON comparisons (kind, created_at)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches, m004_eval,
-                                                              m005_dashboard_indexes, m006_owners]
+                                                              m005_dashboard_indexes, m006_owners, m007_run_kinds]

@@ -43,11 +43,21 @@ METRIC_COLUMNS = (
 RUN_COLUMNS = (
     "id", "comparison_id", "prompt_path", "prompt_version", "test_case", "model_name", "model",
     "provider", "params", "status", "error_class", "error", *METRIC_COLUMNS, "started_at",
-    "ended_at", "output_chars",
+    "ended_at", "output_chars", "kind",
 )  # fmt: skip
 _JSON_RUN = ("params", "messages")
 _BOOL_RUN = ("input_tokens_reported", "tokens_reported")
 IMPORT_CHUNK = 5000
+
+
+RUN_KINDS = ("comparison", "eval_cell", "judge", "ranking_generation", "warmup", "connection_test")
+DEFAULT_KINDS = ("comparison", "eval_cell")  # what Runs, the Dashboard and exports show unless asked
+
+
+def check_kind(kind: str) -> str:
+    if kind not in RUN_KINDS:
+        raise PromptbenchError(f"unknown run kind {kind!r}: expected one of {', '.join(RUN_KINDS)}")
+    return kind
 
 
 def _json(value: Any, what: str) -> str:
@@ -108,28 +118,30 @@ class RunStore:
 
     def create_comparison(
         self, *, id: str, prompt_path: str, prompt_version: str | None, test_case: int | None,
-        variables: dict, local_mode: str | None, models: list, note: str | None = None,
+        variables: dict, local_mode: str | None, models: list, note: str | None = None, kind: str = "comparison",
     ) -> None:  # fmt: skip
         if local_mode not in LOCAL_MODES:
             raise PromptbenchError(f"local_mode must be 'parallel', 'sequential' or None, not {local_mode!r}")
+        check_kind(kind)
         row = [id, dbmod.utc_now(), prompt_path, prompt_version, test_case,
-               _json(variables, "variables"), local_mode, _json(models, "models"), note]  # fmt: skip
+               _json(variables, "variables"), local_mode, _json(models, "models"), note, kind]  # fmt: skip
         sql = (
             "INSERT INTO comparisons (id, created_at, prompt_path, prompt_version, test_case, variables,"
-            " local_mode, models, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " local_mode, models, note, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         self._write(f"comparison {id}", [(sql, row)])
 
     def run_started(
         self, *, id: str, comparison_id: str | None, prompt_path: str, prompt_version: str | None,
         test_case: int | None, model_name: str, model: str | None, provider: str | None,
-        params: dict, messages: list, started_at: datetime | str,
+        params: dict, messages: list, started_at: datetime | str, kind: str = "comparison",
     ) -> None:  # fmt: skip
+        check_kind(kind)
         row = [id, comparison_id, prompt_path, prompt_version, test_case, model_name, model, provider,
-               _json(params, "params"), "running", dbmod.to_utc_iso(started_at), this_instance()]  # fmt: skip
+               _json(params, "params"), "running", dbmod.to_utc_iso(started_at), this_instance(), kind]  # fmt: skip
         run_sql = (
             "INSERT INTO runs (id, comparison_id, prompt_path, prompt_version, test_case, model_name, model,"
-            " provider, params, status, started_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " provider, params, status, started_at, owner, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         text_sql = "INSERT INTO run_texts (run_id, messages) VALUES (?, ?)"
         with self._lock:
@@ -177,6 +189,10 @@ class RunStore:
                 )
             if row["status"] not in RUN_STATUSES:
                 raise PromptbenchError(f"insert_many_runs row {i}: unknown status {row['status']!r}")
+            try:
+                check_kind(row.setdefault("kind", "comparison"))
+            except PromptbenchError as exc:
+                raise PromptbenchError(f"insert_many_runs row {i}: {exc}") from None
             messages, output = row.pop("messages", []), row.pop("output", None)
             row["started_at"] = dbmod.to_utc_iso(row["started_at"])
             if row.get("ended_at") is not None:

@@ -40,7 +40,8 @@ class ConnectionTester(QObject):
             from promptbench.core.engine import ComparisonRequest
 
             request = ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
-                                        local_mode=services.settings().local_mode, comparison_id=comparison_id)
+                                        local_mode=services.settings().local_mode, comparison_id=comparison_id,
+                                        kind="connection_test")
             return services.engine().compare(request)
 
         services.tasks.run(run, on_error=guarded(self, lambda exc: self._on_start_failed(comparison_id, exc)))
