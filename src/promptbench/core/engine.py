@@ -22,7 +22,7 @@ from promptbench.core.config import ModelConfig, Settings
 from promptbench.core.errorclass import ProviderError
 from promptbench.core.metrics import StreamClock, tokens_per_second
 from promptbench.core.pricing import cost_usd, unit_prices
-from promptbench.core.secrets import get_api_key, redact, remember_secret
+from promptbench.core.secrets import get_api_key, missing_key, redact, remember_secret
 from promptbench.core.tokens import StreamingTokenCounter, count_message_tokens
 from promptbench.core.transports import Timeouts, WireRequest
 from promptbench.core.transports.openai_compat import is_loopback, make_client, stream_openai
@@ -245,6 +245,11 @@ class Engine:
                 if getattr(spec, "stop", None):
                     params.setdefault("stop", list(spec.stop))
             return wire, self._compat
+        if api_key is None:
+            missing = missing_key(model)
+            if missing:  # known to be missing: nothing is sent, nothing is charged
+                raise ProviderError("auth", f"{model.name}: no key: {missing}. Set it, or store a key in "
+                                            "Settings → Models; nothing was sent")
         name = model.model.split("/", 1)[1] if "/" in model.model else model.model
         wire = WireRequest(model=name, messages=request.messages, params=params,
                            api_base=model.api_base, api_key=api_key)
@@ -287,6 +292,7 @@ class Engine:
 
         def on_sent(t_ns: int) -> None:
             clock.sent_ns = t_ns
+            emit(ev.RequestSent(run_id, t_ns, run.metrics.retries))
 
         eof = False
         chunks = 0
@@ -329,16 +335,24 @@ class Engine:
         metrics.total_ms = clock.total_ms()
         metrics.itl_p50_ms, metrics.itl_p95_ms = clock.itl()
         metrics.tokens_per_s = tokens_per_second(metrics.output_tokens, clock.first_ns, clock.last_ns)
-        if metrics.input_tokens is not None:
+        reported = metrics.input_tokens_reported or (metrics.tokens_reported and not run.model.is_local)
+        if status == "error" and not reported and not run.parts:
+            # Nothing came back and the provider reported no usage: a failed call is not billed.
+            metrics.cost_usd, metrics.cost_note = 0.0, "not charged: the call failed and no usage was reported"
+        elif metrics.input_tokens is not None:
             metrics.cost_usd, metrics.cost_note = cost_usd(run.model, metrics.input_tokens, metrics.output_tokens)
+            if status == "error" and not reported:
+                metrics.cost_note = ("estimated: the stream failed part way and the provider reported no usage"
+                                     + (f"; {metrics.cost_note}" if metrics.cost_note else ""))
         output = "".join(run.parts)
         cid = run.comparison_id
+        end_ns = clock.ended_ns or time.perf_counter_ns()
         if status == "finished":
-            event = ev.RunFinished(run.run_id, output, metrics, cid)
+            event = ev.RunFinished(run.run_id, output, metrics, cid, end_ns)
         elif status == "cancelled":
-            event = ev.RunCancelled(run.run_id, output, metrics, cid)
+            event = ev.RunCancelled(run.run_id, output, metrics, cid, end_ns)
         else:
-            event = ev.RunFailed(run.run_id, error.error_class, redact(error.message), output, metrics, cid)
+            event = ev.RunFailed(run.run_id, error.error_class, redact(error.message), output, metrics, cid, end_ns)
         if self.runs is not None:
             self.runs.run_ended(run.run_id, status=status, output=output, metrics=metrics,
                                 error_class=error.error_class if error else ("cancelled" if status == "cancelled" else None),

@@ -47,6 +47,13 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class RequestSent:
+    run_id: str
+    t_ns: int          # when the request went out (each attempt sends one)
+    attempt: int = 0   # 0 for the first try, then 1, 2, ... for retries
+
+
+@dataclass(frozen=True)
 class FirstToken:
     run_id: str
     t_ns: int
@@ -83,6 +90,7 @@ class RunFinished:
     output: str
     metrics: RunMetrics
     comparison_id: str | None = None
+    t_ns: int = 0      # when the run ended (perf_counter_ns, like every event's time)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class RunFailed:
     output: str        # partial output kept
     metrics: RunMetrics = field(default_factory=RunMetrics)
     comparison_id: str | None = None
+    t_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class RunCancelled:
     output: str
     metrics: RunMetrics = field(default_factory=RunMetrics)
     comparison_id: str | None = None
+    t_ns: int = 0
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,15 @@ def get_api_key(cfg: Any) -> str | None:
     return None
 
 
+def missing_key(cfg: Any) -> str | None:
+    """Why ``cfg``'s key is known to be missing (e.g. "OPENAI_API_KEY is not set"), or None
+    when it is there, not needed, or not configured at all (a gateway may need none)."""
+    if key_source(cfg) is None:
+        return None
+    status = key_status(cfg)
+    return None if status["available"] else status["detail"]
+
+
 def key_status(cfg: Any) -> dict:
     """``{"source", "available", "detail", "required"}`` for display. Never the key."""
     source = key_source(cfg)

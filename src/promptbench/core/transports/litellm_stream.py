@@ -16,9 +16,14 @@ from promptbench.core.transports import Timeouts, WireRequest
 _perf_ns = time.perf_counter_ns
 
 
+_CREDENTIAL_WORDS = ("missing credentials", "api key", "api_key", "apikey", "unauthorized", "authentication",
+                     "invalid x-api-key", "no auth", "credential")
+
+
 def classify_litellm_error(exc: Exception) -> ProviderError:
     litellm = import_litellm()
     status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
     pairs = [
         ("AuthenticationError", "auth"), ("PermissionDeniedError", "auth"), ("RateLimitError", "rate_limit"),
         ("Timeout", "timeout"), ("APIConnectionError", "connection"), ("ContextWindowExceededError", "bad_request"),
@@ -34,6 +39,9 @@ def classify_litellm_error(exc: Exception) -> ProviderError:
     else:
         if isinstance(status, int):
             error_class = class_for_status(status, str(exc))
+    if error_class in ("server", "unknown", "bad_request") and any(w in text for w in _CREDENTIAL_WORDS) \
+            and not ("context" in text and "length" in text):
+        error_class = "auth"  # e.g. litellm's InternalServerError "Missing credentials" for a missing key
     retry_after = None
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
