@@ -141,8 +141,8 @@ def test_grid_shows_pass_and_fail_per_model_and_test_case(view, services, openai
     assert report["status"] == "finished"
     grid = view.grid
     for case in (0, 1):
-        assert grid.text_at(case, "alpha") == "✓"
-        assert grid.text_at(case, "beta") == "✗"
+        assert grid.text_at(case, "alpha") == "✓ 2/2 · 1.00"  # evaluators passed / decided · mean score,
+        assert grid.text_at(case, "beta") == "✗ 0/2 · 0.00"   # as the Pass rate row below counts them
         assert grid.results.index_of(case, "alpha").data(TONE_ROLE) == "pass"
         assert grid.results.index_of(case, "beta").data(TONE_ROLE) == "fail"
     assert grid.results.headerData(0, Qt.Orientation.Vertical) == "#1  name=Ada"
@@ -204,7 +204,7 @@ def test_cancel_then_resume_runs_only_the_unfinished_cells(view, services, opena
     cases = ("Say hello to Ada.", "Say hello to Linus.")
     for tc, model in done_before:
         assert (model, cases[tc]) not in resent
-    assert all(view.grid.text_at(tc, m) == "✓" for tc in (0, 1) for m in MODELS)
+    assert all(view.grid.text_at(tc, m) == "✓ 2/2 · 1.00" for tc in (0, 1) for m in MODELS)
     assert not view.resume_action.isEnabled()
 
 
@@ -212,7 +212,7 @@ def test_baseline_highlights_a_regression(view, services, openai_server, qtbot):
     answer(openai_server, "alpha", passes=True)
     answer(openai_server, "beta", passes=True)
     good = run_eval(qtbot, view, services)["eval_id"]
-    assert view.grid.text_at(0, "beta") == "✓"
+    assert view.grid.text_at(0, "beta") == "✓ 2/2 · 1.00"
     answer(openai_server, "beta", passes=False)
     bad = run_eval(qtbot, view, services)["eval_id"]
     assert view.shown_eval() == bad  # the newest eval is shown
@@ -228,7 +228,7 @@ def test_baseline_highlights_a_regression(view, services, openai_server, qtbot):
         assert beta.data().startswith("✗") and beta.data().endswith("▼")
         assert beta.data(Qt.ItemDataRole.BackgroundRole) is not None
         assert "▼ says hello: 100% → 0% passed" in beta.data(Qt.ItemDataRole.ToolTipRole)
-        assert alpha.data() == "✓" and alpha.data(Qt.ItemDataRole.BackgroundRole) is None
+        assert alpha.data() == "✓ 2/2 · 1.00" and alpha.data(Qt.ItemDataRole.BackgroundRole) is None
     view.select_cell(0, "beta")
     assert view.detail.changes.isVisibleTo(view.detail) and "100% → 0%" in view.detail.changes.text()
     view.grab().save("/tmp/eval_view_baseline.png")
@@ -271,9 +271,11 @@ def test_repeats_show_counts_and_spread_and_judge_agreement_lists_votes(view, se
     report = run_eval(qtbot, view, services)
     assert report["judge_model"] == "judge"
     grid = view.grid
-    assert grid.text_at(0, "alpha") == "1/1 ✓  (1 ?)  1.00"  # one repeat's run failed
-    assert grid.text_at(1, "alpha") == "2/2 ✓  1.00 ±0.00"
-    assert grid.text_at(0, "beta") == "0/2 ✓  0.00 ±0.00"
+    assert grid.text_at(0, "alpha") == "✓ 3/3 · 1.00  (3 ?)"  # one repeat's run failed: its 3 checks undecided
+    assert grid.text_at(1, "alpha") == "✓ 6/6 · 1.00 ±0.00"   # 3 evaluators x 2 repeats
+    assert grid.text_at(0, "beta") == "✗ 0/6 · 0.00 ±0.00"
+    # The cells add up to the summary row: the same verdicts, counted the same way.
+    assert grid.summary_text("Pass rate", 0) == "100%  (9/9)" and grid.summary_text("Pass rate", 1) == "0%  (0/12)"
     assert grid.summary_text("Errors", 0) == "1 run failed"
     view.select_cell(0, "alpha")
     assert view.detail.repeats.isVisibleTo(view.detail) and view.detail.repeats.count() == 2
@@ -307,3 +309,20 @@ def test_a_prompt_without_evaluators_cannot_run_and_says_why(view, workspace, qt
     assert not view.run_action.isEnabled()
     view.run()
     assert not view.is_running()
+
+
+def test_a_small_local_judge_is_called_a_smoke_test(view, services, workspace, qtbot):
+    from promptbench.core.eval_judge import parameter_count, small_judge_warning
+
+    assert parameter_count("local/smollm2-135m-instruct") == 135e6
+    assert small_judge_warning("openai/gpt-4o") is None and small_judge_warning(None) is None
+    workspace.save(P, JUDGED, "judged by a model")
+    view.refresh()
+    qtbot.waitUntil(lambda: view.setup_panel.setup().has_judges and view.is_loaded(), timeout=WAIT_MS)
+    panel = view.setup_panel
+    panel.judge.setCurrentText("local/smollm2-135m-instruct")
+    assert panel.judge_note.isVisibleTo(panel)
+    assert panel.judge_note.text().startswith("The judge, local/smollm2-135m-instruct, has about 135M parameters")
+    assert "Judge agreement" in panel.judge_note.text()
+    panel.judge.setCurrentText("judge")  # a model the name does not size: no note
+    assert not panel.judge_note.isVisibleTo(panel)

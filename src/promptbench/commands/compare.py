@@ -10,6 +10,8 @@ import time
 
 from promptbench.core import events as ev
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
+from promptbench.core.live_run import LiveRun
 
 REDRAW_S = 0.1
 
@@ -20,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
                    help="catalog name, local/<id>, or any litellm model string (repeatable; default: the workspace's default_models)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--test", type=int, metavar="N", help="use test case N (0-based)")
+    group.add_argument("--test", type=int, metavar="INDEX",
+                       help="use the test case at INDEX, counted from 0: the app's Test case 1 is --test 0")
     p.add_argument("--var", action="append", default=[], metavar="K=V", help="set a variable (repeatable)")
     p.add_argument("--local-mode", choices=["parallel", "sequential"], help="how local models share the CPU (default: workspace setting)")
     p.add_argument("--json", action="store_true", help="print the results as JSON at the end")
@@ -61,11 +64,14 @@ def cmd_compare(args) -> int:
                             values=parse_vars(args.var), local_mode=args.local_mode)
     events: queue.Queue = queue.Queue()
     live = LiveTable(models, enabled=sys.stderr.isatty() and not args.json)
-    print(f"{rel} @ {request.prompt_version[:12]}  ·  {len(models)} models  ·  local models: {request.local_mode}", file=sys.stderr)
+    case = f"  ·  Test case {args.test + 1}" if args.test is not None else ""
+    print(f"{rel} @ {request.prompt_version[:12]}{case}  ·  {len(models)} models  ·  local models: {request.local_mode}",
+          file=sys.stderr)
     for row in estimate(request):
-        cost = ("unknown price" if row["max_cost_usd"] is None else "free" if row["max_cost_usd"] == 0
-                else f"at most ${row['max_cost_usd']:.5f}")
-        print(f"  {row['model']}: ~{row['input_tokens']} input tokens, {cost}", file=sys.stderr)
+        cost = "unknown price" if row["max_cost_usd"] is None else "free" if row["max_cost_usd"] == 0 \
+            else f"at most {fmt_cost(row['max_cost_usd'])}"
+        print(f"  {row['model']}: ~{row['input_tokens']} input tokens, up to {row['max_output_tokens']} output tokens, "
+              f"{cost}", file=sys.stderr)
     session = Session(store, settings, events.put)
     results: dict[str, dict] = {}
     try:
@@ -111,7 +117,8 @@ def result_row(model_name: str, event) -> dict:
     return {"run_id": event.run_id, "model": model_name, "status": status,
             "error_class": getattr(event, "error_class", "cancelled" if status == "cancelled" else None),
             "error": getattr(event, "message", None), "ttft_ms": _round(m.ttft_ms), "tokens_per_s": _round(m.tokens_per_s),
-            "input_tokens": m.input_tokens, "output_tokens": m.output_tokens, "tokens_reported": m.tokens_reported,
+            "input_tokens": m.input_tokens, "input_tokens_reported": m.input_tokens_reported,
+            "output_tokens": m.output_tokens, "tokens_reported": m.tokens_reported,
             "cost_usd": m.cost_usd, "cost_note": m.cost_note, "total_ms": _round(m.total_ms), "retries": m.retries,
             "finish_reason": m.finish_reason, "output": event.output}
 
@@ -121,21 +128,23 @@ def _round(value, digits=1):
 
 
 def summary_line(row: dict) -> str:
-    ttft = "-" if row["ttft_ms"] is None else f"{row['ttft_ms']:.0f} ms"
-    tps = "-" if row["tokens_per_s"] is None else f"{row['tokens_per_s']:.1f} tok/s"
-    cost = "unknown" if row["cost_usd"] is None else "free" if row["cost_usd"] == 0 else f"${row['cost_usd']:.6f}"
-    mark = "" if row["tokens_reported"] else "~"
+    ttft = "-" if row["ttft_ms"] is None else fmt_ms(row["ttft_ms"])
+    tps = "-" if row["tokens_per_s"] is None else f"{fmt_tps(row['tokens_per_s'])} tok/s"
+    cost = fmt_cost(row["cost_usd"], failed=row["status"] == "error")
     state = row["status"] if row["status"] == "finished" else f"{row['status']} ({row['error_class']})"
-    return f"{row['model']:<28.28} {state:<22} TTFT {ttft:>8}  {tps:>12}  out {mark}{row['output_tokens']:>5}  in {row['input_tokens']}  {cost}"
+    out = fmt_tokens(row["output_tokens"], row["tokens_reported"])
+    inp = fmt_tokens(row["input_tokens"], row.get("input_tokens_reported", False))
+    return f"{row['model']:<28.28} {state:<22} TTFT {ttft:>8}  {tps:>12}  out {out:>6}  in {inp}  {cost}"
 
 
 class LiveTable:
-    """Per-model counters redrawn in place on a terminal (stderr), ~10 times a second."""
+    """Per-model counters redrawn in place on a terminal (stderr), ~10 times a second. Each
+    run is a core LiveRun, so the figures read as in the app's compare panes."""
 
     def __init__(self, models, enabled: bool):
         self.models = models
         self.enabled = enabled
-        self.state: dict[str, dict] = {}
+        self.state: dict[str, LiveRun] = {}
         self.order: list[str] = []
         self.lines_drawn = 0
         self.last_draw = 0.0
@@ -143,60 +152,36 @@ class LiveTable:
     def bind(self, run_ids: list[str]) -> None:
         self.order = run_ids
         for run_id, model in zip(run_ids, self.models):
-            self.state[run_id] = {"model": model.name, "status": "queued", "ttft": None, "out": 0, "reported": False,
-                                  "start": None, "first": None, "last": None, "in": None, "pin": None, "pout": None}
+            self.state[run_id] = LiveRun(model.name)
+            self.state[run_id].run_id = run_id
 
     def update(self, event) -> None:
-        s = self.state.get(getattr(event, "run_id", ""), None)
-        if s is None:
+        run = self.state.get(getattr(event, "run_id", ""), None)
+        if run is None:
             return
-        now = time.perf_counter_ns()
-        if isinstance(event, ev.RunStarted):
-            s.update(status="running", start=event.t_ns, **{"in": event.input_tokens, "pin": event.usd_per_input_token, "pout": event.usd_per_output_token})
-        elif isinstance(event, ev.FirstToken):
-            s.update(ttft=event.ttft_ms, first=event.t_ns)
-        elif isinstance(event, ev.TextDelta):
-            s.update(out=event.output_tokens, last=event.t_ns)
-        elif isinstance(event, ev.UsageReported):
-            s.update(reported=True, out=event.output_tokens if event.output_tokens is not None else s["out"])
-            if event.input_tokens is not None:
-                s["in"] = event.input_tokens
-        elif isinstance(event, ev.Retrying):
-            s["status"] = f"retry {event.attempt} in {event.wait_s:.1f}s"
-        elif isinstance(event, ev.TERMINAL):
-            s["status"] = {ev.RunFinished: "done", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
-            m = event.metrics
-            s.update(final=m, out=m.output_tokens, reported=m.tokens_reported, ttft=m.ttft_ms, **{"in": m.input_tokens})
-        if self.enabled and now / 1e9 - self.last_draw > REDRAW_S:
+        run.apply(event)
+        if self.enabled and time.perf_counter() - self.last_draw > REDRAW_S:
             self.draw()
 
     def draw(self, final: bool = False) -> None:
         if not self.enabled:
             return
         self.last_draw = time.perf_counter()
+        now = time.perf_counter_ns()
         out = sys.stderr
         if self.lines_drawn:
             out.write(f"\x1b[{self.lines_drawn}F")
         for run_id in self.order:
             s = self.state[run_id]
-            final = s.get("final")
-            tps = "-"
-            if final is not None:
-                tps = "-" if final.tokens_per_s is None else f"{final.tokens_per_s:.1f}"
-            elif s["first"] and s["last"] and s["out"] > 1 and s["last"] > s["first"]:
-                tps = f"{(s['out'] - 1) / ((s['last'] - s['first']) / 1e9):.1f}"
-            cost = "unknown"
-            if final is not None and final.cost_usd is not None:
-                cost = "free" if final.cost_usd == 0 else f"${final.cost_usd:.6f}"
-            elif final is None and s["pin"] is not None and s["pout"] is not None and s["in"] is not None:
-                live_cost = s["in"] * s["pin"] + s["out"] * s["pout"]
-                cost = "free" if live_cost == 0 else f"${live_cost:.6f}"
-            ttft = "-" if s["ttft"] is None else f"{s['ttft']:.0f}ms"
-            if final is not None and final.total_ms is not None:
-                elapsed = f"{final.total_ms / 1000:5.1f}s"
-            else:
-                elapsed = "" if not s["start"] else f"{(time.perf_counter_ns() - s['start']) / 1e9:5.1f}s"
-            mark = "" if s["reported"] else "~"
-            out.write(f"\x1b[2K  {s['model']:<28.28} {s['status']:<14} TTFT {ttft:>7}  {tps:>7} tok/s  out {mark}{s['out']:<6} in {s['in'] or '-':<5} {cost:>10} {elapsed}\n")
+            status = {"done": "done", "queued": "queued", "waiting": "running", "streaming": "running"}.get(s.status, s.status)
+            if s.status == "retrying":
+                status = f"retry {s.retries}"
+            ttft = "-" if s.ttft_ms is None else fmt_ms(s.ttft_ms)
+            tps = "-" if s.tokens_per_s is None else fmt_tps(s.tokens_per_s)
+            cost = fmt_cost(s.cost_usd, failed=s.failed) if (s.started_ns or s.final) else "-"
+            elapsed = fmt_elapsed(s.elapsed_s(now), live=not s.terminal) if s.elapsed_s(now) is not None else ""
+            out.write(f"\x1b[2K  {s.model_name:<28.28} {status:<14} TTFT {ttft:>7}  {tps:>7} tok/s  "
+                      f"out {fmt_tokens(s.output_tokens, s.tokens_reported):<7} "
+                      f"in {fmt_tokens(s.input_tokens, s.input_reported):<6} {cost:>10} {elapsed}\n")
         self.lines_drawn = len(self.order)
         out.flush()

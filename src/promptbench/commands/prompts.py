@@ -57,7 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("render", help="render a prompt's messages with a test case and/or values")
     p.add_argument("prompt")
-    p.add_argument("--test", type=int, metavar="N", help="use test case N (0-based) of the prompt's testData")
+    p.add_argument("--test", type=int, metavar="INDEX",
+                   help="use the test case at INDEX of the prompt's testData, counted from 0: the app's Test case 1 is --test 0")
     p.add_argument("--var", action="append", default=[], metavar="K=V", help="set a variable (repeatable)")
     p.add_argument("--rev", help="render the prompt as of this version instead of the file on disk")
     p.add_argument("--json", action="store_true")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,3 +179,43 @@ def choice_grammar(choices: list[str]) -> str:
 def _settle(future: asyncio.Future, event) -> None:
     if not future.done():
         future.set_result(event)
+
+
+SMALL_JUDGE_PARAMETERS = 1_000_000_000
+_SIZE = re.compile(r"(?<![a-z0-9])(\d+(?:\.\d+)?)\s*([mb])(?![a-z])", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def parameter_count(model_id: str) -> float | None:
+    """Roughly how many parameters a model has, from its GGUF header's ``general.size_label``
+    (local models) or from its name ("...-135m-...", "llama-3-8b"); None when unknown."""
+    label = None
+    if model_id.startswith("local/"):
+        from promptbench.core.local_models import get_local_model, read_gguf_metadata
+
+        try:
+            spec = get_local_model(model_id)
+        except Exception:  # noqa: BLE001 - unknown or not installed: fall back to the name
+            spec = None
+        if spec is not None and spec.path is not None and spec.path.exists():
+            meta = read_gguf_metadata(spec.path, keys=("general.size_label",)) or {}
+            label = meta.get("general.size_label")
+    for text in (label, model_id.rsplit("/", 1)[-1]):
+        match = _SIZE.search(str(text or ""))
+        if match:
+            return float(match.group(1)) * (1e6 if match.group(2).lower() == "m" else 1e9)
+    return None
+
+
+def small_judge_warning(model_id: str | None) -> str | None:
+    """A plain warning when the judge is a local model under ~1B parameters: such a model
+    tends to give the same answer to every case, so its verdicts are a smoke test."""
+    if not model_id or not model_id.startswith("local/"):
+        return None
+    count = parameter_count(model_id)
+    if count is None or count >= SMALL_JUDGE_PARAMETERS:
+        return None
+    size = f"{count / 1e6:.0f}M" if count < 1e9 else f"{count / 1e9:.1f}B"
+    return (f"The judge, {model_id}, has about {size} parameters: its verdicts are a smoke test, not a judgment "
+            "(a model this small often gives every case the same score). Check it against people's votes in "
+            "Judge agreement, or judge with a larger model.")

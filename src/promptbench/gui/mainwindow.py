@@ -87,7 +87,10 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter()
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(self.tabs)
-        self.splitter.setStretchFactor(1, 4)
+        self.tree.setMinimumWidth(170)  # prompt names stay readable whatever a tab needs
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([240, 1040])
         self.setCentralWidget(self.splitter)
 
@@ -103,6 +106,9 @@ class MainWindow(QMainWindow):
         self.editor.dirty_changed.connect(self._on_dirty_changed)
         self.editor.prompt_vanished.connect(self._on_prompt_vanished)
         self.editor.ask_identity = self._ask_identity
+        # The compare estimate follows what is on screen: another prompt, an edit, a test case.
+        for signal in (self.editor.prompt_loaded, self.editor.text_changed, self.editor.variables_changed):
+            signal.connect(self._estimate_when_shown)
         self.history.before_rollback = self._before_rollback
         self.history.rolled_back.connect(self._on_rolled_back)
         self.history.labels_changed.connect(lambda rel: self.status.setText(f"Labels of {rel} updated"))
@@ -408,7 +414,16 @@ class MainWindow(QMainWindow):
         dialog.session_ready.connect(start)
         dialog.open()
 
+    def _estimate_when_shown(self, *_args) -> None:
+        self._estimate_stale = True
+        if self.tabs.currentIndex() == TAB_COMPARE:
+            self._estimate_stale = False
+            self.compare.refresh_estimate()
+
     def _on_tab_changed(self, index: int) -> None:
+        if index == TAB_COMPARE and getattr(self, "_estimate_stale", True):
+            self._estimate_stale = False
+            self.compare.refresh_estimate()
         if index == TAB_LEADERBOARD and self.leaderboard is None:
             from promptbench.gui.rank import LeaderboardView
 

@@ -9,7 +9,6 @@ starting the engine happen in tasks, never on the GUI thread.
 from __future__ import annotations
 
 import dataclasses
-import html
 import time
 from functools import partial
 
@@ -23,6 +22,7 @@ from promptbench.gui.compare.model_picker import ModelPicker
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.routing import EventRouter, Launch
 from promptbench.gui.compare.run_pane import RunPane
+from promptbench.gui.elided import ElidedLabel
 
 TICK_MS = 100
 MAX_PANES = 8
@@ -54,8 +54,7 @@ class CompareView(QWidget):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.models_action)
         self.toolbar.addSeparator()
-        self.summary = QLabel()
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = ElidedLabel(tooltip=False)  # long names elide: the toolbar never widens the window
         self.summary.setContentsMargins(8, 0, 8, 0)
         self.toolbar.addWidget(self.summary)
 
@@ -75,12 +74,13 @@ class CompareView(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.grid)
-        split = QSplitter()
+        split = self.split = QSplitter()
         split.addWidget(self.picker)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
         split.setSizes([340, 1000])
         split.setChildrenCollapsible(False)
+        self._sized = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 4)
@@ -98,6 +98,14 @@ class CompareView(QWidget):
         services.bridge.events_arrived.connect(self._on_events_arrived)
         self.picker.load()
         self._update_actions()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized and self.width() > 0:
+            # The model list takes about a third, more on a wide window so long names fit.
+            self._sized = True
+            picker = max(300, min(480, int(self.width() * 0.3)))
+            self.split.setSizes([picker, max(1, self.width() - picker)])
 
     # -- public API ----------------------------------------------------------------------
     def set_source(self, fn) -> None:
@@ -333,14 +341,15 @@ class CompareView(QWidget):
         version = short_version(request.prompt_version)
         if request.prompt_version and request.prompt_version.startswith("draft:"):
             version += " (unsaved)"
-        parts = [f"<b>{html.escape(request.prompt_path or '')}</b> @ {version}"]
+        parts = [f"{request.prompt_path or ''} @ {version}"]
         if request.test_case is not None:
-            parts.append(f"test case {request.test_case}")
+            parts.append(f"Test case {request.test_case + 1}")  # as the editor numbers them
         parts.append(f"{len(request.models)} model{'s' if len(request.models) != 1 else ''}")
         if any(m.is_local for m in request.models):
             parts.append(f"local models: {local_mode_label(request.local_mode)}")
         self.summary.setText(" · ".join(parts))
-        self.summary.setToolTip(f"prompt version {request.prompt_version}\nlocal models: {local_mode_label(request.local_mode)}")
+        self.summary.setToolTip(" · ".join(parts) + f"\nprompt version {request.prompt_version}"
+                                f"\nlocal models: {local_mode_label(request.local_mode)}")
 
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)

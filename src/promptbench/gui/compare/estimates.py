@@ -63,14 +63,26 @@ class Estimator(QObject):
         def work():
             from promptbench.core.compare import estimate
 
-            return estimate(build_request(services, source, names, mode))
+            request = build_request(services, source, names, mode)
+            return estimate(request), describe(request)
         services.tasks.run(work, on_done=self._on_estimated, on_error=self._on_estimate_failed,
                            key=f"compare.estimate:{id(self)}")
 
-    def _on_estimated(self, rows: list[dict]) -> None:
+    def _on_estimated(self, result) -> None:
         if not self._stopped:
-            self.picker.show_estimates(rows)
+            rows, what = result
+            self.picker.show_estimates(rows, for_what=what)
 
     def _on_estimate_failed(self, exc: Exception) -> None:
         if not self._stopped:
             self.picker.show_estimates(None, f"No estimate yet: {exc}")
+
+
+def describe(request) -> str:
+    """What a request runs, as the compare header says it: "summarize.prompt.yml · Test case 1"."""
+    parts = [request.prompt_path or "this prompt"]
+    if request.test_case is not None:
+        parts.append(f"Test case {request.test_case + 1}")
+    elif request.variables:
+        parts.append("typed values")
+    return " · ".join(parts)

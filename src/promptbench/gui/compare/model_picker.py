@@ -39,13 +39,16 @@ def _describe_models(settings, extra_names: list[str], detect_ollama: bool = Tru
 
 
 def key_text(status: dict) -> tuple[str, bool]:
-    """(short text, ok) for the Key column."""
+    """(short text, ok) for the Key column; the full detail goes in its tooltip. "missing"
+    (red) only when a key is configured (or the provider's default variable is expected)
+    and absent: such a run is not sent. Without any key configured (a gateway, a local
+    server) the request goes out without one."""
     if not status.get("required") and status.get("source") is None:
         return "not needed", True
-    source = status.get("source") or ""
-    where = source.replace("env:", "env ").replace("keyring:", "keyring ")
+    if status.get("source") is None:
+        return "none set", True
     if status.get("available"):
-        return f"✓ {where}" if where else "✓", True
+        return "✓ set", True
     return "missing", False
 
 
@@ -261,8 +264,9 @@ class ModelPicker(QWidget):
         self.selection_changed.emit()
 
     # -- estimates ---------------------------------------------------------------------
-    def show_estimates(self, rows: list[dict] | None, note: str = "") -> None:
-        """Per-model input tokens and max cost (``core.compare.estimate`` rows); None clears."""
+    def show_estimates(self, rows: list[dict] | None, note: str = "", for_what: str = "") -> None:
+        """Per-model input tokens and max cost (``core.compare.estimate`` rows) for *for_what*
+        (what the run would run); None clears."""
         by_name = {r["model"]: r for r in rows or []}
         for item in self._items():
             row = by_name.get(self._item_name(item))
@@ -276,7 +280,8 @@ class ModelPicker(QWidget):
                      else "price unknown")
             extra = f" (+{unknown} with unknown price)" if unknown and known else ""
             max_out = rows[0]["max_output_tokens"]
-            self.estimate_label.setText(f"Before running: {total}{extra} for {len(rows)} model(s), "
+            what = f" {for_what}:" if for_what else ":"
+            self.estimate_label.setText(f"Before running{what} {total}{extra} for {len(rows)} model(s), "
                                         f"up to {max_out} output tokens each.")
         else:
             self.estimate_label.setText(note)

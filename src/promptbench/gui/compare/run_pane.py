@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from promptbench.gui.compare.formatting import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
 from promptbench.gui.compare.markdown import OutputView
+from promptbench.gui.elided import ElidedLabel
 from promptbench.gui.compare.run_state import RunState
 
 STATUS_COLORS = {"queued": "#616161", "waiting": "#546e7a", "streaming": "#1565c0", "retrying": "#ef6c00",
@@ -25,7 +26,8 @@ _METRICS = (("ttft", "TTFT", "Time to first token: request sent → first text r
             ("cost", "cost", "Input and output tokens × the model's price"),
             ("out", "output", "Output tokens; ~ = estimated with a tokenizer, plain = reported by the provider"),
             ("in", "input", "Input (prompt) tokens; ~ = estimated, plain = reported by the provider"),
-            ("elapsed", "elapsed", "Time since the run started (final: request sent → stream ended)"))
+            ("elapsed", "elapsed", "Request sent → now while it streams; request sent → stream ended once it is done "
+                                   "(with retries, from the first request)"))
 
 
 def _chip(text: str, color: str, size: float) -> QLabel:
@@ -38,6 +40,7 @@ def _chip(text: str, color: str, size: float) -> QLabel:
 class RunPane(QFrame):
     cancel_clicked = Signal()
     rerun_clicked = Signal()
+    settings_requested = Signal(str)  # a model name whose key must be set
 
     def __init__(self, model_name: str, *, read_only: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
@@ -55,24 +58,19 @@ class RunPane(QFrame):
         base_pt = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0
         self._small_pt = max(7.0, base_pt * 0.85)
 
-        self.name_label = QLabel(model_name)
+        self.name_label = ElidedLabel(model_name)
         bold = QFont(self.font())
         bold.setBold(True)
         self.name_label.setFont(bold)
-        self.name_label.setToolTip(model_name)
-        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.name_label.setMinimumWidth(60)
         self.status_label = _chip("queued", STATUS_COLORS["queued"], self._small_pt)
-        header = QHBoxLayout()
-        header.setSpacing(6)
-        header.addWidget(self.name_label, 1)
-        header.addWidget(self.status_label)
+        # The name has its own line: a status chip or a badge never cuts it.
         self.badge_box = QWidget()
         self.badge_row = QHBoxLayout(self.badge_box)
         self.badge_row.setContentsMargins(0, 0, 0, 0)
         self.badge_row.setSpacing(4)
+        self.badge_row.addWidget(self.status_label)
         self.badge_row.addStretch(1)
-        self.badge_box.hide()
 
         self.values: dict[str, QLabel] = {}
         grid = QGridLayout()
@@ -102,6 +100,10 @@ class RunPane(QFrame):
         self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_banner.setStyleSheet("QLabel { background: #b71c1c; color: white; border-radius: 4px; padding: 6px 8px; }")
         self.error_banner.hide()
+        self.settings_button = QPushButton("Set the key in Settings…")
+        self.settings_button.setToolTip("Open Settings → Models for this model")
+        self.settings_button.clicked.connect(lambda: self.settings_requested.emit(self.state.model_name))
+        self.settings_button.hide()
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet(caption_css)
@@ -126,18 +128,21 @@ class RunPane(QFrame):
         footer.addWidget(self.markdown_button)
         footer.addWidget(self.copy_button)
         self.footer = footer
+        self.grid = grid
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
-        layout.addLayout(header)
+        layout.addWidget(self.name_label)
         layout.addWidget(self.badge_box)
         layout.addLayout(grid)
         layout.addWidget(self.error_banner)
+        layout.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.note_label)
         layout.addWidget(self.output, 1)
         layout.addLayout(footer)
         self._refresh()
+        self._fit_minimum_width()
 
     def _tool(self, text: str, tip: str, slot) -> QToolButton:
         button = QToolButton()
@@ -148,10 +153,22 @@ class RunPane(QFrame):
             button.clicked.connect(slot)
         return button
 
+    def _fit_minimum_width(self) -> None:
+        """Wide enough for the footer's buttons and the figures, never less: a narrow window
+        scrolls the panes sideways (PaneGrid) instead of eliding "Cancel" into "Ca…el"."""
+        for i in range(self.footer.count()):
+            widget = self.footer.itemAt(i).widget()
+            if widget is not None:
+                widget.setMinimumWidth(widget.sizeHint().width())
+        margins = self.layout().contentsMargins()
+        width = max(self.footer.sizeHint().width(), self.grid.sizeHint().width()) + margins.left() + margins.right() + 4
+        self.setMinimumWidth(max(240, width))
+
     # -- live runs (compare view) ------------------------------------------------------
     def add_footer_widget(self, widget) -> None:
         """Extra controls (e.g. thumbs) go in the footer, before the stretch."""
         self.footer.insertWidget(2, widget)
+        self._fit_minimum_width()
 
     @property
     def run_id(self) -> str | None:
@@ -197,7 +214,7 @@ class RunPane(QFrame):
         self._refresh()
 
     def tick(self, now_ns: int) -> None:
-        self.values["elapsed"].setText(fmt_elapsed(self.state.elapsed_s(now_ns)))
+        self.values["elapsed"].setText(fmt_elapsed(self.state.elapsed_s(now_ns), live=not self.state.terminal))
 
     def set_waiting_note(self, note: str) -> None:
         if note != self.waiting_note:
@@ -223,13 +240,12 @@ class RunPane(QFrame):
         if badges == self._badges:
             return
         self._badges = list(badges)
-        while self.badge_row.count() > 1:  # keep the trailing stretch
-            item = self.badge_row.takeAt(0)
+        while self.badge_row.count() > 2:  # keep the status chip and the trailing stretch
+            item = self.badge_row.takeAt(1)
             if item.widget():
                 item.widget().deleteLater()
         for i, badge in enumerate(badges):
-            self.badge_row.insertWidget(i, _chip(badge, BADGE_COLORS.get(badge, "#455a64"), self._small_pt))
-        self.badge_box.setVisible(bool(badges))
+            self.badge_row.insertWidget(1 + i, _chip(badge, BADGE_COLORS.get(badge, "#455a64"), self._small_pt))
 
     def badges(self) -> list[str]:
         return list(self._badges)
@@ -260,15 +276,16 @@ class RunPane(QFrame):
         self.values["out"].setText(fmt_tokens(s.output_tokens if (s.started_ns or s.final) else None, s.tokens_reported))
         self.values["in"].setText(fmt_tokens(s.input_tokens, s.input_reported))
         cost = self.values["cost"]
-        cost.setText(fmt_cost(s.cost_usd) if (s.started_ns or s.final) else "—")
+        cost.setText(fmt_cost(s.cost_usd, failed=s.failed) if (s.started_ns or s.final) else "—")
         cost.setToolTip(s.cost_note or _METRICS[2][2])
         if now_ns is not None or s.terminal:
-            self.values["elapsed"].setText(fmt_elapsed(s.elapsed_s(now_ns or 0)))
+            self.values["elapsed"].setText(fmt_elapsed(s.elapsed_s(now_ns or 0), live=not s.terminal))
         if s.error_message or s.status == "error":
             self.error_banner.setText(f"<b>{s.error_class or 'error'}</b> — {_escape(s.error_message or '')}")
             self.error_banner.show()
         else:
             self.error_banner.hide()
+        self.settings_button.setVisible(s.status == "error" and s.error_class == "auth" and not self.read_only)
         note = s.retry_note if s.status == "retrying" else ""
         self.note_label.setText(note)
         self.note_label.setVisible(bool(note))

@@ -1,8 +1,10 @@
 """How one grid cell reads: its repeats' verdicts collapsed into a short text and a tone.
 
-Plain Python over the report's ``cells`` (core/eval_report.py); no Qt. A repeat passes
-when every evaluator passed, fails when any failed, and is undecided otherwise (an
-evaluator error, a run that failed, a cell not run or not evaluated yet).
+Plain Python over the report's ``cells`` (core/eval_report.py); no Qt. The text counts
+evaluator verdicts as the summary row does ("1/2 · 0.50": passed / decided · mean
+score); the tone is the test case's verdict: a repeat passes when every evaluator
+passed, fails when any failed, and is undecided otherwise (an evaluator error, a run
+that failed, a cell not run or not evaluated yet).
 """
 
 from __future__ import annotations
@@ -36,13 +38,6 @@ def repeat_verdict(cell: dict) -> bool | None:
     return None
 
 
-def _graded_score(cell: dict) -> float | None:
-    """The mean score of the cell's graded (non pass/fail) evaluators, if any decided."""
-    scores = [r["score"] for r in cell.get("evaluators") or ()
-              if r["kind"] not in BINARY_KINDS and r["passed"] is not None and r["score"] is not None]
-    return statistics.fmean(scores) if scores else None
-
-
 def _pending_text(cells: list[dict], running: bool) -> tuple[str, str]:
     statuses = {c.get("status") for c in cells}
     if "error" in statuses:
@@ -55,26 +50,43 @@ def _pending_text(cells: list[dict], running: bool) -> tuple[str, str]:
 
 
 def cell_view(cells: list[dict], running: bool = False) -> CellView:
-    """The text and tone of one (test case, version, model) from its repeats (*running*: the eval is)."""
+    """The text and tone of one (test case, version, model) from its repeats (*running*: the eval is).
+
+    It counts what the summary counts (core/eval_report.py): evaluator verdicts, passed out
+    of decided, and the mean of their scores, e.g. "✗ 1/2 · 0.50". The tone says whether
+    the test case passed (every evaluator passed) in every repeat, in none, or in some."""
     cells = sorted(cells, key=lambda c: c.get("repeat") or 0)
     verdicts = [repeat_verdict(c) for c in cells]
-    decided = [v for v in verdicts if v is not None]
-    scores = [s for s in (_graded_score(c) for c in cells) if s is not None]
+    results = [r for c in cells for r in c.get("evaluators") or ()]
+    decided = [r for r in results if r["passed"] is not None]
     tooltip = _tooltip(cells)
     if not decided:
         text, tone = _pending_text(cells, running)
         return CellView(text, tone, tooltip, cells)
-    passed = sum(decided)
-    tone = PASS if passed == len(decided) else FAIL if passed == 0 else MIXED
-    mark = "✓" if tone == PASS else "✗" if tone == FAIL else "≈"
-    text = mark if len(cells) == 1 else f"{passed}/{len(decided)} ✓"
-    if len(decided) < len(verdicts):
-        text += f"  ({len(verdicts) - len(decided)} ?)"
+    passed = sum(1 for r in decided if r["passed"])
+    whole = [v for v in verdicts if v is not None]
+    if whole:
+        tone = PASS if all(whole) else FAIL if not any(whole) else MIXED
+    else:
+        tone = FAIL if passed < len(decided) else ERROR
+    mark = {PASS: "✓", FAIL: "✗", MIXED: "≈", ERROR: "?"}[tone]
+    text = f"{mark} {passed}/{len(decided)}"
+    scores = [r["score"] for r in decided if r["score"] is not None]
     if scores:
-        mean = statistics.fmean(scores)
-        spread = f" ±{statistics.stdev(scores):.2f}" if len(scores) >= 2 else ""
-        text += f"  {mean:.2f}{spread}"
+        text += f" · {statistics.fmean(scores):.2f}"
+        per_repeat = [statistics.fmean(s) for s in (_scores(c) for c in cells) if s]
+        if len(per_repeat) >= 2:
+            text += f" ±{statistics.stdev(per_repeat):.2f}"
+    undecided = len(results) - len(decided) or sum(1 for c in cells if not c.get("evaluators") and c.get("status") == "error")
+    if undecided:
+        text += f"  ({undecided} ?)"
     return CellView(text, tone, tooltip, cells)
+
+
+def _scores(cell: dict) -> list[float]:
+    if cell.get("status") != "finished" or not cell.get("evaluated"):
+        return []
+    return [r["score"] for r in cell.get("evaluators") or () if r["passed"] is not None and r["score"] is not None]
 
 
 def _tooltip(cells: list[dict]) -> str:

@@ -74,6 +74,11 @@ class SetupPanel(QScrollArea):
         self.judge.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.judge.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.judge.setToolTip("The model that judges llm and github/… evaluators (overrides their modelId)")
+        self.judge.currentTextChanged.connect(self._show_judge_note)
+        self.judge_note = QLabel()
+        self.judge_note.setWordWrap(True)
+        self.judge_note.setStyleSheet("QLabel { color: #e65100; }")
+        self.judge_note.hide()
         self.concurrency = QSpinBox(minimum=1, maximum=MAX_CONCURRENCY, value=4)
         self.concurrency.setToolTip("How many cells run (and are judged) at once")
         self.status = QLabel("Pick a prompt in the tree to evaluate it.")
@@ -83,6 +88,7 @@ class SetupPanel(QScrollArea):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Repeats", self.repeats)
         form.addRow("Judge model", self.judge)
+        form.addRow(self.judge_note)
         form.addRow("Concurrency", self.concurrency)
 
         body = QWidget()
@@ -150,7 +156,7 @@ class SetupPanel(QScrollArea):
     def _fill_judges(self, setup: Setup) -> None:
         current = self.judge.currentText() if self.judge.currentIndex() > 0 else None
         self.judge.clear()
-        self.judge.addItem(f"Default ({setup.judge_default})" if setup.judge_default else "Default (per evaluator)", None)
+        self.judge.addItem(f"Default: {setup.judge_default}" if setup.judge_default else "Default: per evaluator", None)
         self.judge.setItemData(0, "The judge named in [eval] judge_model, else each evaluator's modelId "
                                "(github/… built-ins: openai/gpt-4o)", Qt.ItemDataRole.ToolTipRole)
         for name in setup.models:
@@ -160,6 +166,21 @@ class SetupPanel(QScrollArea):
         self.judge.setEnabled(setup.has_judges)
         if not setup.has_judges:
             self.judge.setToolTip("This prompt has no llm or github/… evaluators: nothing needs a judge")
+        self._show_judge_note()
+
+    def effective_judge(self) -> str | None:
+        """The judge an eval started now would use (None: each evaluator's own modelId)."""
+        chosen = self.choice().judge_model if self._setup is not None else None
+        return chosen or (self._setup.judge_default if self._setup is not None else None)
+
+    def _show_judge_note(self, *_args) -> None:
+        # The start of the name is what tells models apart: an editable combo would show its tail.
+        self.judge.lineEdit().setCursorPosition(0)
+        from promptbench.core.eval_judge import small_judge_warning
+
+        note = small_judge_warning(self.effective_judge()) if self._setup is not None and self._setup.has_judges else None
+        self.judge_note.setText(note or "")
+        self.judge_note.setVisible(bool(note))
 
     # -- reading -----------------------------------------------------------------------
     def is_loaded(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from promptbench.core.eval_judge import small_judge_warning
 from promptbench.gui.compare.formatting import DASH, fmt_cost
 
 
@@ -41,4 +42,6 @@ def report_status(report: dict) -> str:
         parts.append(f"{s['not_evaluated']} not evaluated")
     judges = f" + judges {fmt_cost(s['judge_cost_usd'])}" if s.get("judge_cost_usd") else ""
     parts.append(f"runs cost {fmt_cost(s.get('cost_usd'))}{judges}")
+    if small_judge_warning(report.get("judge_model")):
+        parts.append(f"judged by {report['judge_model']}, a small local model: a smoke test, see Judge agreement")
     return " · ".join(parts)
