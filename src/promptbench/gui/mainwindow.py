@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QFileSystemWatcher, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 import shiboken6
-from PySide6.QtWidgets import (QApplication, QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter,
-                               QTabWidget, QWidget)
+from PySide6.QtWidgets import (QApplication, QInputDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from promptbench.core.errors import PromptbenchError
 from promptbench.gui.prompt_tree import PromptTree
@@ -92,7 +92,24 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([240, 1040])
-        self.setCentralWidget(self.splitter)
+        from promptbench.gui.welcome import WelcomePanel
+
+        self.welcome = WelcomePanel()
+        self.welcome.hide()
+        self.welcome.step_requested.connect(self._on_welcome_step)
+        self.welcome.closed.connect(lambda: self.qsettings.setValue("welcome/closed", True))
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(self.welcome)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        run_here = QPushButton("▶ Run")
+        run_here.setToolTip("Run this prompt in Compare on the checked models (Ctrl+Enter)")
+        run_here.clicked.connect(self.run_compare)
+        self.editor.tabs.setCornerWidget(run_here, Qt.Corner.TopRightCorner)
+        self.edit_run_button = run_here
 
         self.status = QLabel()
         self.progress = QProgressBar(maximumWidth=120, maximum=0, textVisible=False)
@@ -102,6 +119,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.tree.prompt_selected.connect(self._on_prompt_selected)
+        self.tree.new_prompt_requested.connect(self.new_prompt)
+        self.editor.prompt_loaded.connect(lambda rel: rel.endswith("summarize.prompt.yml") and self.welcome.mark_done("open"))
+        self.compare.comparison_started.connect(lambda _cid: self.welcome.mark_done("run"))
         self.editor.prompt_saved.connect(self._on_prompt_saved)
         self.editor.dirty_changed.connect(self._on_dirty_changed)
         self.editor.prompt_vanished.connect(self._on_prompt_vanished)
@@ -168,7 +188,49 @@ class MainWindow(QMainWindow):
         for index, name in enumerate(TAB_NAMES):
             action(view_menu, name, lambda _=False, i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
         help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Getting started", self.show_welcome)
+        action(help_menu, "&Keyboard shortcuts", self.show_shortcuts)
+        action(help_menu, "&README (how promptbench works)", self.open_readme)
+        help_menu.addSeparator()
         action(help_menu, "About promptbench", self._about)
+
+    # -- first start and help -----------------------------------------------------------------
+    def show_welcome(self) -> None:
+        self.welcome.show()
+
+    def show_shortcuts(self) -> None:
+        from promptbench.gui.welcome import ShortcutsDialog
+
+        ShortcutsDialog(self).exec()
+
+    def open_readme(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        readme = Path(__file__).resolve().parents[3] / "README.md"
+        if readme.exists() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(readme))):
+            self.status.setText(f"Opened {readme}")
+        else:
+            QMessageBox.information(self, "README", "The README is in promptbench's repository: "
+                                    "https://github.com/ (README.md at its top). This installation has no copy of it.")
+
+    def _on_welcome_step(self, step: str) -> None:
+        from promptbench.gui.welcome import LOCAL_MODELS, SAMPLE
+
+        if step == "open":
+            if not self.tree.select(SAMPLE):
+                self.status.setText(f"{SAMPLE} is not in this workspace; open any prompt in the list")
+        elif step == "compare":
+            self.tabs.setCurrentIndex(TAB_COMPARE)
+        elif step == "run":
+            if self.editor.current_rel() is None:
+                self.tree.select(SAMPLE)
+            self.tabs.setCurrentIndex(TAB_COMPARE)
+            picker = self.compare.picker
+            available = [m for m in LOCAL_MODELS if m in picker.available_names()]
+            if available:
+                picker.set_selected(available)
+            self.run_compare()
 
     def _alias(self, target: QAction, shortcut: str) -> QAction:
         alias = QAction(self, shortcut=QKeySequence(shortcut))
@@ -210,6 +272,10 @@ class MainWindow(QMainWindow):
         if current and self.editor.has_unsaved_edits():
             drafted.add(current)
         missing = {rel for rel in drafted if rel not in paths}
+        if select_first and not self.qsettings.value("welcome/closed"):
+            from promptbench.gui.welcome import SAMPLE
+
+            self.welcome.setVisible(SAMPLE in paths)  # the sample workspace on a first start
         self._drafted, self._uncommitted = drafted, dirty
         self.tree.set_prompts(sorted([*paths, *missing]), dirty, self._unsaved_prompts(), missing)
         self._update_save_action()
@@ -421,6 +487,8 @@ class MainWindow(QMainWindow):
             self.compare.refresh_estimate()
 
     def _on_tab_changed(self, index: int) -> None:
+        if index == TAB_COMPARE:
+            self.welcome.mark_done("compare")
         if index == TAB_COMPARE and getattr(self, "_estimate_stale", True):
             self._estimate_stale = False
             self.compare.refresh_estimate()

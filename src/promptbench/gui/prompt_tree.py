@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTreeView, QVBoxLayout, QWidget
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSAVED_MARK = "✎"
@@ -18,6 +18,7 @@ UNCOMMITTED_MARK = "•"
 
 class PromptTree(QWidget):
     prompt_selected = Signal(str)
+    new_prompt_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -32,9 +33,22 @@ class PromptTree(QWidget):
         self.view.setModel(self.proxy)
         self.view.setUniformRowHeights(True)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.empty = QWidget()  # an empty workspace says so and offers the first step
+        empty_text = QLabel("No prompts in this workspace yet.")
+        empty_text.setWordWrap(True)
+        self.new_button = QPushButton("New prompt…")
+        self.new_button.setToolTip("Make a .prompt.yml file here (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_prompt_requested)
+        empty_layout = QVBoxLayout(self.empty)
+        empty_layout.setContentsMargins(8, 8, 8, 8)
+        empty_layout.addWidget(empty_text)
+        empty_layout.addWidget(self.new_button)
+        empty_layout.addStretch(1)
+        self.empty.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter)
+        layout.addWidget(self.empty)
         layout.addWidget(self.view)
         self._paths: list[str] = []
         self._items: dict[str, QStandardItem] = {}
@@ -48,6 +62,8 @@ class PromptTree(QWidget):
         """Show *paths*; *missing* are prompts whose file is gone but whose draft is left."""
         current = self.current()
         uncommitted, missing = set(uncommitted or ()), set(missing or ())
+        self.empty.setVisible(not paths)
+        self.view.setVisible(bool(paths))
         if unsaved is not None:
             self._unsaved = set(unsaved)
         if paths == self._paths and uncommitted == self._uncommitted and missing == self._missing:

@@ -6,11 +6,12 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QPlainTextEdit, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLineEdit, QPlainTextEdit, QPushButton,
                                QStyledItemDelegate, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core.promptfile import PromptFile
 from promptbench.gui.editor import edits
+from promptbench.gui.flow_layout import flow_row
 from promptbench.gui.editor.params_form import parse_value, value_text
 
 MISSING_TINT = QColor(229, 57, 53, 40)
@@ -70,17 +71,12 @@ class TestDataTable(QWidget):
         add_column.clicked.connect(self._on_add_column_clicked)
         remove_column = QPushButton("Remove column")
         remove_column.clicked.connect(self._on_remove_column_clicked)
-        buttons = QHBoxLayout()
-        for widget in (add_row, remove_row):
-            buttons.addWidget(widget)
-        buttons.addSpacing(16)
-        for widget in (self.column_name, add_column, remove_column):
-            buttons.addWidget(widget)
-        buttons.addStretch(1)
+        # One row when there is room, two on a narrow window: never a clipped button.
+        buttons = flow_row(add_row, remove_row, self.column_name, add_column, remove_column)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
-        layout.addLayout(buttons)
+        layout.addWidget(buttons)
         self.columns: list[str] = []
         self.variables: list[str] = []
         self._cases: list[dict] = []
