@@ -358,3 +358,16 @@ def test_filters_normalise_and_narrow():
     n = f.narrowed(since="2026-01-01T00:00:00Z", until="2026-01-03T00:00:00Z", model_name="alpha")
     assert (n.since, n.until, n.model_name) == ("2026-01-02T00:00:00.000Z", "2026-01-03T00:00:00.000Z", "alpha")
     assert n.to_json() == {"model_name": "alpha", "since": n.since, "until": n.until}
+
+
+def test_filters_carry_their_kinds_through_narrowing_and_json():
+    from promptbench.core.errors import PromptbenchError
+
+    assert Filters().kinds == ("comparison", "eval_cell") and "kinds" not in Filters().to_json()  # the default
+    every = Filters(kinds="all")
+    assert every.kinds is None and every.to_json() == {"kinds": "all"}
+    n = Filters(kinds=["judge", "comparison"]).narrowed(model_name="alpha")
+    assert n.kinds == ("comparison", "judge") and n.to_json() == {"model_name": "alpha", "kinds": ["comparison", "judge"]}
+    assert Filters(**n.to_json()) == n and Filters(**every.to_json()) == every
+    with pytest.raises(PromptbenchError, match="unknown run kind 'judges'"):
+        Filters(kinds=["judges"])

@@ -165,7 +165,7 @@ def test_every_cell_is_scored_by_every_evaluator_and_judges_run_through_the_engi
     # judge runs are stored runs (linked to the eval and the judged run) but never cells
     batch = runner.batch.get(eval_id)
     assert batch["config"]["kind"] == "eval" and batch["total_cells"] == 4 and batch["finished_cells"] == 4
-    judge_runs = bench.runs.list_runs(prompt_path="judge:judged")
+    judge_runs = bench.runs.list_runs(prompt_path="judge:judged", kinds=["judge"])
     assert len(judge_runs) == 4 and all(r["status"] == "finished" for r in judge_runs)
     comparison = bench.runs.get_comparison(judge_runs[0]["comparison_id"])
     assert comparison["variables"]["eval_id"] == eval_id
@@ -231,7 +231,7 @@ def test_a_judge_outside_its_choices_or_down_is_an_evaluator_error_and_the_rest_
     assert "(connection)" in by_name["judged by judge-gone"]["error"]
     assert (report["summary"]["passed"], report["summary"]["errors"]) == (4, 3)
     assert report["columns"][0]["errors"] == 3 and report["summary"]["run_errors"] == 0
-    failed = bench.runs.list_runs(prompt_path="judge:judged by judge-down")
+    failed = bench.runs.list_runs(prompt_path="judge:judged by judge-down", kinds=["judge"])
     assert [r["error_class"] for r in failed] == ["server"]  # the failed judge run is stored too
 
 

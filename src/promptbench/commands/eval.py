@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
                    help="catalog name, local/<id>, or any litellm model string (repeatable; default: the workspace's default_models)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="run every cell N times (default 1)")
-    p.add_argument("--test", type=int, action="append", dest="tests", metavar="N",
-                   help="only test case N, 0-based (repeatable; default: all)")
+    p.add_argument("--test", type=int, action="append", dest="tests", metavar="INDEX",
+                   help="only the test case at INDEX, counted from 0: the app's Test case 1 is --test 0 "
+                        "(repeatable; default: all)")
     p.add_argument("--version", action="append", dest="versions", metavar="REV",
                    help="a version of the prompt: a label, a commit, ~1, or current (repeatable; default: the file on disk)")
     p.add_argument("--baseline", metavar="EVAL_ID", help="list regressions and improvements against an earlier eval")
@@ -240,10 +241,22 @@ def format_report(report: dict) -> str:
     out += _baseline(report.get("baseline"))
     s = report["summary"]
     rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.0%}"
-    judges = f" (+ judges {_money(s['judge_cost_usd'])})" if s["judge_cost_usd"] else ""
+    calls = s.get("judge_calls", 0)
+    judges = f" (+ {_judge_calls_text(calls, s['judge_cost_usd'], s.get('judge_unknown_cost', 0))})" if calls else ""
     out += ["", f"{s['passed']} passed, {s['failed']} failed, {s['errors']} could not be decided ({rate} passed) · "
                 f"cost {_money(s['cost_usd'])}{judges}"]
+    by = (report.get("judges") or {}).get("by_evaluator") or []
+    if len(by) > 1:
+        out += ["judges: " + "; ".join(f"{j['evaluator']} ({j['judge_model']}) "
+                                       f"{_judge_calls_text(j['calls'], j['cost_usd'], j['unknown_cost'], 'call')}"
+                                       for j in by)]  # fmt: skip
     return "\n".join(out) + "\n"
+
+
+def _judge_calls_text(calls: int, cost: float, unknown: int, noun: str = "judge call") -> str:
+    """ "8 judge calls, $0.0012" (+ how many had no known price)."""
+    text = f"{calls} {noun}{'s' if calls != 1 else ''}, {_money(cost)}"
+    return text + (f", {unknown} at an unknown price" if unknown else "")
 
 
 def _line(cells: list[str], widths: list[int]) -> str:

@@ -9,17 +9,25 @@ from pathlib import Path
 from promptbench.core.errors import PromptbenchError
 
 DB_NAME = "promptbench.db"
+# core.runs.RUN_KINDS and "all", spelled out so that parsing needs no sqlite_utils import
+# (tests/core/test_run_kinds.py keeps them equal)
+KIND_CHOICES = ("comparison", "eval_cell", "judge", "ranking_generation", "warmup", "connection_test", "all")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export runs (CSV/JSONL) or preference pairs from votes (JSONL)")
     what = p.add_subparsers(dest="export_what", metavar="WHAT", required=True)
-    runs = what.add_parser("runs", help="one row per ended run: metrics, status, error, prompt version")
+    runs = what.add_parser("runs", help="one row per ended run (comparisons and eval cells unless --kind): metrics, "
+                           "status, error, prompt version")  # fmt: skip
     runs.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
     runs.add_argument("--prompt", metavar="P", help="only runs of this prompt (workspace-relative path)")
     runs.add_argument("--model", metavar="M", help="only runs of this model (catalog name)")
     runs.add_argument("--since", metavar="D", help="runs started at or after D (2024-05-01 = that day's midnight UTC)")
     runs.add_argument("--until", metavar="D", help="runs started before D (a bare date includes that whole day, UTC)")
+    runs.add_argument("--kind", action="append", dest="kinds", metavar="K", choices=KIND_CHOICES,
+                      help="only runs of kind K, one of: " + ", ".join(KIND_CHOICES[:-1]) + "; or 'all' for every kind "
+                      "(repeatable; default: comparison and eval_cell, i.e. judge calls, ranking generations, "
+                      "warm-ups and connection tests are left out)")  # fmt: skip
     runs.add_argument("--with-text", action="store_true", help="include the rendered messages and the output")
     runs.add_argument("-o", "--output", metavar="FILE", help="write FILE (atomically) instead of stdout")
     runs.set_defaults(handler=cmd_runs)
@@ -73,14 +81,17 @@ def _guard(conn, path: Path, fn):
 
 def cmd_runs(args) -> int:
     from promptbench.core.exports import parse_when, write_runs
+    from promptbench.core.run_kinds import kinds_label, resolve_kinds
+    from promptbench.core.runs import DEFAULT_KINDS
 
     filters = {"prompt": _prompt(args.prompt), "model": args.model, "since": parse_when(args.since),
-               "until": parse_when(args.until, end=True), "with_text": args.with_text}  # fmt: skip
+               "until": parse_when(args.until, end=True), "with_text": args.with_text,
+               "kinds": resolve_kinds(args.kinds or DEFAULT_KINDS)}  # fmt: skip
     conn, path = _connect(args)
     out = Path(args.output).expanduser() if args.output else sys.stdout
     n = _guard(conn, path, lambda: write_runs(conn, out, args.format, **filters))
     if args.output:
-        print(f"exported {_plural(n, 'run')} to {out}", file=sys.stderr)
+        print(f"exported {_plural(n, 'run')} to {out} ({kinds_label(filters['kinds'])})", file=sys.stderr)
     return 0
 
 

@@ -11,7 +11,10 @@ aggregates and never the runs themselves:
   ordered by the metric (from the nearer end), so nothing is sorted or fetched in bulk;
 - thumbs-up and evaluation pass counts per prompt version and bucket.
 
-Only ended runs count (status other than "running"). Latency, TTFT and tokens/s use
+Only ended runs count (status other than "running"), and only runs of the filter's
+kinds (by default comparisons and eval cells; judge calls, ranking generations,
+warm-ups and connection tests when asked, see core/run_kinds.py); thumbs and
+evaluation results count when the run they judge does. Latency, TTFT and tokens/s use
 finished runs. :func:`update` then folds in runs that ended since (``ended_at`` at or
 after the watermark minus a margin, de-duplicated by id), adds new thumbs and
 evaluation rows by rowid, and re-reads the quantiles of the groups those runs touched;
@@ -32,9 +35,10 @@ from pathlib import Path
 
 from promptbench.core import db as dbmod
 from promptbench.core.dashboard_sql import (
-    BUCKETS, Filters, bulk_quantiles, has_index, quantiles, run_filter, table_exists, vote_filter,
+    BUCKETS, Filters, bulk_quantiles, has_index, quantiles, run_filter, stored_kinds, table_exists, vote_filter,
 )  # fmt: skip
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.run_kinds import kind_condition
 
 __all__ = ["DashboardData", "Filters", "Box", "load", "update", "run_ids", "open_readonly", "BOX_QS"]
 
@@ -134,13 +138,29 @@ def _choose_bucket(conn, q: _Timer, f: Filters) -> str:
     if f.since and f.until:
         span = _parse(f.until) - _parse(f.since)
         return "hour" if span <= HOUR_SPAN else "day"
-    lo = q.rows(conn, "SELECT min(started_at) FROM runs")[0][0]  # two queries: each is one index seek
-    hi = q.rows(conn, "SELECT max(started_at) FROM runs")[0][0]
+    lo, hi = _span(conn, q, stored_kinds(conn, f.kinds))
     if lo is None:
         return "day"
     lo = max(lo, f.since) if f.since else lo
     hi = min(hi, f.until) if f.until else hi
     return "hour" if _parse(hi) - _parse(lo) <= HOUR_SPAN else "day"
+
+
+def _span(conn, q: _Timer, kinds) -> tuple[str | None, str | None]:
+    """The first and last ``started_at`` of runs of ``kinds`` (from stored_kinds): one index
+    seek each (per kind along m007's ``idx_runs_kind``: min/max over an IN list would scan it)."""
+    if kinds is None:
+        lo = q.rows(conn, "SELECT min(started_at) FROM runs")[0][0]  # two queries: each is one index seek
+        hi = q.rows(conn, "SELECT max(started_at) FROM runs")[0][0]
+        return lo, hi
+    if not kinds:
+        return None, None
+    out = []
+    for fn in ("min", "max"):
+        per_kind = " UNION ALL ".join(f"SELECT (SELECT {fn}(started_at) FROM runs WHERE {kind_condition((k,))}) AS v"
+                                      for k in kinds)  # fmt: skip
+        out.append(q.rows(conn, f"SELECT {fn}(v) FROM ({per_kind})")[0][0])
+    return out[0], out[1]
 
 
 def _parse(iso: str) -> datetime:
@@ -167,7 +187,8 @@ def load(conn: sqlite3.Connection, filters: Filters | None = None) -> DashboardD
 
 def _load_runs(conn, q: _Timer, data: DashboardData) -> None:
     f, expr = data.filters, BUCKETS[data.bucket]
-    where, params = run_filter(f, day_index=data.bucket == "day")
+    kinds = stored_kinds(conn, f.kinds)
+    where, params = run_filter(f, day_index=data.bucket == "day", kinds=kinds)
     hint = "INDEXED BY idx_runs_dash_time" if data.bucket == "day" and has_index(conn, "idx_runs_dash_time") else ""
     for row in q.rows(conn, f"""
             SELECT {expr}, model_name, provider, status, count(*), sum(cost_usd), count(cost_usd), sum(input_tokens),
@@ -180,7 +201,7 @@ def _load_runs(conn, q: _Timer, data: DashboardData) -> None:
         " GROUP BY provider, error_class", params,
     ):  # fmt: skip
         data.errors[(provider, cls)] = n
-    where, params = run_filter(f)
+    where, params = run_filter(f, kinds=kinds)
     hint = "INDEXED BY idx_runs_dash_version" if has_index(conn, "idx_runs_dash_version") else ""
     for row in q.rows(conn, f"""
             SELECT prompt_path, prompt_version, count(*), sum(output_chars), count(output_chars), sum(output_tokens),
@@ -224,8 +245,9 @@ def _load_quantiles(conn, q: _Timer, data: DashboardData, *, models, buckets, co
 
 def _load_judgements(conn, q: _Timer, data: DashboardData, *, incremental: bool) -> None:
     f, width = data.filters, 10 if data.bucket == "day" else 13
+    kinds = stored_kinds(conn, f.kinds)
     if table_exists(conn, "thumbs"):
-        where, params = vote_filter(f, "prompt", "version", "model")
+        where, params = vote_filter(f, "prompt", "version", "model", kinds=kinds)
         after = data.thumbs_rowid if incremental else 0
         for p, v, b, up, n in q.rows(conn, f"""
                 SELECT prompt, version, substr(created_at, 1, {width}), sum(value > 0), count(*) FROM thumbs
@@ -238,7 +260,8 @@ def _load_judgements(conn, q: _Timer, data: DashboardData, *, incremental: bool)
         return
     if not incremental or data.evals_rowid is None:
         data.evals.clear()
-    where, params = vote_filter(f, "prompt_path", "prompt_version", "model_name")
+    where, params = vote_filter(f, "prompt_path", "prompt_version", "model_name", kinds=kinds,
+                                judged_kind="eval_cell")  # fmt: skip
     try:
         top = q.rows(conn, "SELECT ifnull(max(rowid), 0) FROM eval_results")[0][0]
     except sqlite3.OperationalError:  # a WITHOUT ROWID table: read it whole every time
@@ -273,7 +296,7 @@ def update(conn: sqlite3.Connection, data: DashboardData) -> DashboardData | Non
     out = data.copy()
     q = _Timer()
     f = data.filters
-    where, params = run_filter(f)
+    where, params = run_filter(f, kinds=stored_kinds(conn, f.kinds))
     since = dbmod.to_utc_iso(_parse(data.watermark) - MARGIN)
     hint = "INDEXED BY idx_runs_ended_at" if has_index(conn, "idx_runs_ended_at") else ""
     with _snapshot(conn):
@@ -326,7 +349,7 @@ def _fold(out: DashboardData, row, width: int, models: set, buckets: set) -> Non
 def run_ids(conn: sqlite3.Connection, filters: Filters, *, status: str | None = None, error_class: str | None = None,
             limit: int = 200) -> list[tuple]:  # fmt: skip
     """(id, started_at, model_name, status) of the runs behind a point, newest first."""
-    where, params = run_filter(filters)
+    where, params = run_filter(filters, kinds=stored_kinds(conn, filters.kinds))
     for col, value in (("status", status), ("error_class", error_class)):
         if value is not None:
             where += f" AND {col} = ?"

@@ -2,7 +2,9 @@
 
 Pure functions over the small aggregates (a few thousand entries at most), so they are
 cheap to recompute after every live update. Every series has ``table()`` -> (header,
-rows): what the chart's CSV export writes.
+rows): what the chart's CSV export writes. The runs behind them are those of the
+filters' kinds (comparisons and eval cells unless asked); the totals (cost, tokens) say
+so in their note when some kinds are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from promptbench.core.dashboard_queries import BAND_QS, BOX_QS, DashboardData
 from promptbench.core.dashboard_sql import BUCKET_SECONDS, bucket_start
+from promptbench.core.run_kinds import kinds_label
 
 SPIKE_FACTOR = 1.25  # latency spike: p50 or p95 above 1.25x its median over the buckets around it
 SPIKE_WINDOW = 7
@@ -24,7 +27,12 @@ WEEKLY_AFTER = 60  # rate charts: more daily buckets than this are shown per wee
 SPARSE_CELL = 5  # ... and so are more than two weeks when a version gets fewer judgements a day
 
 
+JUDGE_PREFIX = "judge:"  # core/eval_judge.JUDGE_PREFIX: the prompt_path of judge calls
+
+
 def version_label(prompt: str | None, version: str | None, with_prompt: bool = True) -> str:
+    if prompt and prompt.startswith(JUDGE_PREFIX) and not version:
+        return f"judge {prompt.removeprefix(JUDGE_PREFIX)}"  # judge calls have no prompt version
     v = "?" if not version else ("draft " + version[6:14]) if version.startswith("draft:") else version[:8]
     if not with_prompt:
         return v
@@ -146,6 +154,15 @@ def _axis(keys, bucket: str) -> list:
     return out
 
 
+def kinds_note(data: DashboardData) -> str:
+    """ "comparisons and eval cells only" when the filters leave some kinds of runs out."""
+    return "" if data.filters.kinds is None else f"{kinds_label(data.filters.kinds)} only"
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
 def _epochs(keys, bucket: str) -> np.ndarray:
     return np.array([bucket_start(k, bucket).timestamp() for k in keys], dtype=float)
 
@@ -172,7 +189,8 @@ def cost(data: DashboardData, by: str = "model", cumulative: bool = False) -> Ti
     order = sorted(lines, key=lambda n: -lines[n].sum())
     lines = {n: (np.cumsum(lines[n]) if cumulative else lines[n]) for n in order}
     counts = {n: (np.cumsum(counts[n]) if cumulative else counts[n]) for n in order}
-    note = f"{unknown} run{'s' if unknown != 1 else ''} without a known cost (not counted)" if unknown else ""
+    note = _join(kinds_note(data), f"{unknown} run{'s' if unknown != 1 else ''} without a known cost (not counted)"
+                 if unknown else "")  # fmt: skip
     return TimeSeries(data.bucket, keys, _epochs(keys, data.bucket), lines, counts, unit="USD", note=note, group=by,
                       line_keys={n: raw[n] for n in order})  # fmt: skip
 
@@ -187,7 +205,7 @@ def tokens(data: DashboardData) -> TimeSeries:
         tout[i] += v[4]
         runs[i] += v[0]
     return TimeSeries(data.bucket, keys, _epochs(keys, data.bucket), {"input": tin, "output": tout},
-                      {"input": runs, "output": runs}, unit="tokens", group="direction")  # fmt: skip
+                      {"input": runs, "output": runs}, unit="tokens", note=kinds_note(data), group="direction")  # fmt: skip
 
 
 def latency(data: DashboardData) -> LatencySeries:

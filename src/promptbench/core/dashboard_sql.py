@@ -11,6 +11,9 @@ the runs table itself (a version filter reads the rows of that prompt only):
 - ``idx_runs_dash_ttft`` / ``_tps`` / ``_latency``: each metric in order within its
   group, so a quantile is a ``LIMIT 2 OFFSET k`` walk, not a sort of 100k rows.
 
+Every covering index ends with ``kind`` (migration m008): the kinds filter (by default
+comparisons and eval cells, core/run_kinds.py) is checked in the index too.
+
 Until a migration creates them the queries still answer (the planner picks other
 indexes), only slower; ``INDEXED BY`` is used only when the index exists.
 """
@@ -26,20 +29,23 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 
 from promptbench.core import db as dbmod
+from promptbench.core.run_kinds import kind_condition, resolve_kinds
+from promptbench.core.runs import DEFAULT_KINDS, RUN_KINDS
 
 PROPOSED_INDEXES = (
     ("idx_runs_ended_at", "runs", "ended_at"),
     ("idx_runs_dash_time", "runs", "substr(started_at, 1, 10), model_name, provider, status, cost_usd, input_tokens,"
-     " output_tokens, ttft_ms, tokens_per_s, total_ms, prompt_path, started_at"),
+     " output_tokens, ttft_ms, tokens_per_s, total_ms, prompt_path, started_at, kind"),
     ("idx_runs_dash_version", "runs", "status, prompt_path, prompt_version, output_chars, output_tokens, model_name,"
-     " provider, started_at"),
-    ("idx_runs_dash_ttft", "runs", "model_name, status, ttft_ms, provider, prompt_path, started_at"),
-    ("idx_runs_dash_tps", "runs", "model_name, status, tokens_per_s, provider, prompt_path, started_at"),
+     " provider, started_at, kind"),
+    ("idx_runs_dash_ttft", "runs", "model_name, status, ttft_ms, provider, prompt_path, started_at, kind"),
+    ("idx_runs_dash_tps", "runs", "model_name, status, tokens_per_s, provider, prompt_path, started_at, kind"),
     ("idx_runs_dash_latency", "runs", "substr(started_at, 1, 10), status, total_ms, model_name, provider, prompt_path,"
-     " started_at"),
+     " started_at, kind"),
 )  # fmt: skip
 BUCKETS = {"day": "substr(started_at, 1, 10)", "hour": "substr(started_at, 1, 13)"}
 BUCKET_SECONDS = {"day": 86400, "hour": 3600}
+FROM_FILTERS = object()  # run_filter / vote_filter: write the filters' own kinds
 
 
 def create_index_sql() -> list[str]:
@@ -59,7 +65,9 @@ def _iso(value) -> str | None:
 class Filters:
     """What every chart is restricted to. ``since`` inclusive, ``until`` exclusive (run
     ``started_at``; thumbs and evaluation results by when they were recorded). A date
-    means midnight UTC; datetimes must be aware; strings are ISO 8601."""
+    means midnight UTC; datetimes must be aware; strings are ISO 8601. ``kinds``: the
+    kinds of runs counted (RUN_KINDS; None or "all": every kind), by default comparisons
+    and eval cells; thumbs and evaluation results count when the run they judge does."""
 
     prompt_path: str | None = None
     prompt_version: str | None = None
@@ -67,14 +75,20 @@ class Filters:
     provider: str | None = None
     since: str | None = None
     until: str | None = None
+    kinds: tuple[str, ...] | None = DEFAULT_KINDS
 
     def __post_init__(self):
         object.__setattr__(self, "since", _iso(self.since))
         object.__setattr__(self, "until", _iso(self.until))
+        object.__setattr__(self, "kinds", resolve_kinds(self.kinds))
 
     def to_json(self) -> dict:
-        """Only the filters that are set, with RunStore.list_runs' argument names."""
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        """Only the filters that are set, with RunStore.list_runs' argument names; ``kinds``
+        only when not the default (a list, or "all")."""
+        out = {k: v for k, v in self.__dict__.items() if v is not None and k != "kinds"}
+        if self.kinds != DEFAULT_KINDS:
+            out["kinds"] = "all" if self.kinds is None else list(self.kinds)
+        return out
 
     def narrowed(self, **changes) -> Filters:
         """These filters and ``changes``; a time window is intersected, not replaced."""
@@ -87,9 +101,13 @@ class Filters:
         return Filters(**d)
 
 
-def run_filter(f: Filters, *, day_index: bool = False) -> tuple[str, list]:
-    """`` AND ...`` conditions on runs, and their parameters."""
-    conds, params = [], []
+def run_filter(f: Filters, *, day_index: bool = False, kinds=FROM_FILTERS) -> tuple[str, list]:
+    """`` AND ...`` conditions on runs, and their parameters. ``kinds``: the kinds
+    condition to write, from :func:`stored_kinds` (default: the filters' own kinds)."""
+    # "+kind": the kind is checked in the covering index of each query; without the unary
+    # plus the planner (no ANALYZE statistics) would walk idx_runs_kind for `kind = ?`
+    kind = _kind_sql(f.kinds if kinds is FROM_FILTERS else kinds, "+kind")
+    conds, params = [kind] if kind else [], []
     for col in ("prompt_path", "prompt_version", "model_name", "provider"):
         value = getattr(f, col)
         if value is not None:
@@ -110,13 +128,29 @@ def run_filter(f: Filters, *, day_index: bool = False) -> tuple[str, list]:
     return "".join(f" AND {c}" for c in conds), params
 
 
-def vote_filter(f: Filters, prompt_col: str, version_col: str, model_col: str) -> tuple[str, list]:
-    """Filters for thumbs / eval_results rows (provider through their run)."""
+def vote_filter(f: Filters, prompt_col: str, version_col: str, model_col: str, *, kinds=FROM_FILTERS,
+                judged_kind: str | None = None) -> tuple[str, list]:  # fmt: skip
+    """Filters for thumbs / eval_results rows (provider and kind through their run).
+
+    A row counts when the run it judges is of a kind shown; one without a stored run
+    counts as a comparison's. ``kinds`` as for :func:`run_filter`. ``judged_kind``: the
+    kind of every run judged (evaluation results judge eval cells, core/eval_run.py),
+    which spares a look-up per row."""
     conds, params = [], []
     for col, value in ((prompt_col, f.prompt_path), (version_col, f.prompt_version), (model_col, f.model_name)):
         if value is not None:
             conds.append(f"{col} = ?")
             params.append(value)
+    sql_kinds = f.kinds if kinds is FROM_FILTERS else kinds
+    if judged_kind is not None:
+        if f.kinds is not None and judged_kind not in f.kinds:
+            conds.append("0")
+    elif sql_kinds is not None:
+        kind = _kind_sql(sql_kinds, "r.kind")
+        if "comparison" in f.kinds:  # NOT EXISTS: rows without a run (or whose run is gone) count
+            conds.append(f"NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = run_id AND NOT ({kind}))")
+        else:
+            conds.append(f"EXISTS (SELECT 1 FROM runs r WHERE r.id = run_id AND {kind})")
     if f.provider is not None:
         conds.append("EXISTS (SELECT 1 FROM runs r WHERE r.id = run_id AND r.provider = ?)")
         params.append(f.provider)
@@ -135,6 +169,29 @@ def has_index(conn: sqlite3.Connection, name: str) -> bool:
 
 def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
+
+
+def stored_kinds(conn: sqlite3.Connection, kinds) -> tuple[str, ...] | None:
+    """The kinds condition the queries need for ``kinds``, given what is stored: None when
+    no stored run is of a kind left out (then no row needs checking), else the kinds
+    wanted among those stored (``()``: none). One seek per kind along m007's
+    ``idx_runs_kind``; before m007 (no ``kind`` column) every run is a comparison."""
+    wanted = resolve_kinds(kinds)
+    if wanted is None:
+        return None
+    if any(row[1] == "kind" for row in conn.execute("PRAGMA table_info(runs)")):
+        seek = "SELECT 1 FROM runs WHERE kind = ? LIMIT 1"
+        present = tuple(k for k in RUN_KINDS if conn.execute(seek, [k]).fetchone())
+    else:
+        present = ("comparison",)
+    shown = tuple(k for k in present if k in wanted)
+    return None if shown == present else shown
+
+
+def _kind_sql(kinds, column: str) -> str:
+    if kinds is None:
+        return ""
+    return kind_condition(kinds, column) if kinds else "0"
 
 
 @lru_cache(maxsize=8192)
@@ -161,7 +218,8 @@ def quantiles(conn, q, col: str, index: str, key_expr: str, keys, f: Filters, qs
     statement. Each quantile reads at most two values with ``LIMIT 2 OFFSET k`` along
     ``index`` (which orders ``col`` within a group), from the nearer end (ascending below
     the median, descending above); all of them go in a few UNION ALL statements."""
-    where, params = run_filter(f, day_index=key_expr.startswith("substr(started_at, 1, 10)"))
+    where, params = run_filter(f, day_index=key_expr.startswith("substr(started_at, 1, 10)"),
+                               kinds=stored_kinds(conn, f.kinds))  # fmt: skip
     hint = f"INDEXED BY {index}" if has_index(conn, index) else ""
     keys = sorted(keys, key=str)
     base = f"FROM runs {hint} WHERE {key_expr} = ? AND status = 'finished' AND {col} IS NOT NULL {where}"
@@ -204,7 +262,7 @@ def quantiles(conn, q, col: str, index: str, key_expr: str, keys, f: Filters, qs
 def bulk_quantiles(conn, q, col: str, key_expr: str, f: Filters, qs, keys=None) -> dict:
     """The same quantiles as :func:`quantiles` for many groups at once, from one scan that
     fetches every value: {group key: (n, values)}. For when no index orders ``col``."""
-    where, params = run_filter(f)
+    where, params = run_filter(f, kinds=stored_kinds(conn, f.kinds))
     if keys is not None:
         keys = sorted(keys, key=str)
         if not keys:

@@ -11,6 +11,12 @@ a missing variable) AND every evaluator of a cell that has no verdicts: its run 
 it never ran (cancelled), or it finished but was not evaluated yet (resume the eval).
 ``pass_rate`` is passed / (passed + failed).
 
+Judge calls: every run of kind "judge" whose comparison names the eval in its variables
+(core/eval_judge.py stores {"eval_id", "run_id", "evaluator"}) - retried, failed and
+resumed ones included - is counted in ``report["judges"]`` (calls and cost, in all and
+per evaluator and judge model) and in ``summary["judge_calls"]`` /
+``summary["judge_cost_usd"]``; Runs, the Dashboard and exports leave them out by default.
+
 Baseline: per (test case, model, evaluator), the pass rate (and mean score) over the
 versions and repeats of each eval. A lower pass rate - or the same pass rate with a
 lower mean score - is a regression; higher is an improvement. Pairs where either eval
@@ -49,7 +55,8 @@ def _report(runner, batch: dict) -> dict:
     models = [m["name"] for m in config["models"]]
     columns = [_column(v["version"], m, [c for c in cells if (c["version"], c["model"]) == (v["version"], m)])
                for v in versions for m in models]
-    judge_cost = runner.evals.judge_cost(eval_id)
+    judges = judge_calls(runner.runs, eval_id)
+    judge_cost = judges["cost_usd"]
     summary = _counts(cells)
     cell_cost = sum(c["cost_usd"] or 0.0 for c in cells)
     summary.update(
@@ -58,13 +65,36 @@ def _report(runner, batch: dict) -> dict:
         not_run=sum(c["status"] in ("pending", "cancelled") for c in cells),
         not_evaluated=sum(c["status"] == "finished" and not c["evaluated"] for c in cells),
         cost_usd=cell_cost, judge_cost_usd=judge_cost, total_cost_usd=cell_cost + judge_cost,
+        judge_calls=judges["calls"], judge_unknown_cost=judges["unknown_cost"],
     )
     return {
         "eval_id": eval_id, "prompt": batch["prompt_path"], "status": batch["status"], "created_at": batch["created_at"],
         "judge_model": spec.get("judge_model"), "versions": versions, "models": models, "evaluators": evaluators,
         "test_cases": config["test_cases"], "repeats": config["repeats"],
-        "cells": cells, "rows": _rows(cells, evaluators), "columns": columns, "summary": summary,
+        "cells": cells, "rows": _rows(cells, evaluators), "columns": columns, "summary": summary, "judges": judges,
     }
+
+
+_JUDGE_CALLS = """
+    SELECT json_extract(c.variables, '$.evaluator'), r.model_name, count(*), sum(r.status = 'error'),
+           sum(r.status = 'finished' AND r.cost_usd IS NULL), ifnull(sum(r.cost_usd), 0.0)
+    FROM comparisons c CROSS JOIN runs r ON r.comparison_id = c.id
+    WHERE c.kind = 'judge' AND json_extract(c.variables, '$.eval_id') = ? AND r.kind = 'judge'
+    GROUP BY 1, 2 ORDER BY 1, 2"""  # comparisons first (CROSS JOIN keeps the order), found by m008's partial index
+# idx_comparisons_judged_eval (it needs the literal 'judge'), then their runs by idx_runs_comparison
+
+
+def judge_calls(runs, eval_id: str) -> dict:
+    """What the LLM judges of an eval did and cost, from the stored judge runs (``runs``: a
+    RunStore): {"calls", "errors", "unknown_cost", "cost_usd", "by_evaluator": [{"evaluator",
+    "judge_model", "calls", "errors", "unknown_cost", "cost_usd"}]}. ``errors``: calls that
+    failed; ``unknown_cost``: finished calls without a known price (counted as 0)."""
+    keys = ("calls", "errors", "unknown_cost", "cost_usd")
+    by = [{"evaluator": e, "judge_model": m, **dict(zip(keys, rest))}
+          for e, m, *rest in runs._query(_JUDGE_CALLS, [eval_id])]  # fmt: skip
+    total = {k: sum(row[k] for row in by) for k in keys}
+    total["cost_usd"] = float(total["cost_usd"])
+    return {**total, "by_evaluator": by}
 
 
 def _cell(c: dict, evaluators: list[dict], latest: dict, eval_id: str) -> dict:

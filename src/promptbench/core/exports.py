@@ -1,5 +1,8 @@
 """Exports: runs as CSV or JSONL, preference pairs for fine-tuning, chart tables as CSV.
 
+Runs exports cover comparisons and eval cells unless ``kinds`` asks for more (judge
+calls, ranking generations, warm-ups, connection tests; ``"all"``: every kind).
+
 Everything streams: rows are read from a cursor and written one at a time, so 100k
 runs never sit in memory. A file is written atomically (a temp file in the same folder,
 fsynced, then ``os.replace``): a crash leaves the old file or the new one. Reads use a
@@ -36,7 +39,8 @@ from typing import IO
 
 from promptbench.core import db as dbmod
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.runs import RUN_COLUMNS
+from promptbench.core.run_kinds import kind_condition
+from promptbench.core.runs import DEFAULT_KINDS, RUN_COLUMNS
 from promptbench.core.secrets import redact
 
 FORMATS = ("csv", "jsonl")
@@ -117,12 +121,16 @@ def _stream(conn: sqlite3.Connection, sql: str, params: list) -> Iterator[dict]:
 
 def iter_runs(conn: sqlite3.Connection, *, prompt: str | None = None, model: str | None = None,
               since: str | None = None, until: str | None = None, with_text: bool = False,
-              decode: bool = True) -> Iterator[dict]:  # fmt: skip
+              decode: bool = True, kinds=DEFAULT_KINDS) -> Iterator[dict]:  # fmt: skip
     """Ended runs (not "running"), oldest first, one dict per run with ``RUN_COLUMNS``
     (and ``messages``/``output`` with ``with_text``). ``since`` inclusive, ``until``
     exclusive (stored UTC text, see :func:`parse_when`). ``decode``: JSON columns as
-    objects and flags as booleans (JSONL); otherwise as stored (CSV)."""
+    objects and flags as booleans (JSONL); otherwise as stored (CSV). ``kinds``: the
+    RUN_KINDS exported (default comparisons and eval cells; None or "all": every kind)."""
     where, params = ["runs.status != 'running'"], []
+    kind = kind_condition(kinds, "runs.kind")
+    if kind:
+        where.append(kind)
     for col, value in (("prompt_path", prompt), ("model_name", model)):
         if value is not None:
             where.append(f"runs.{col} = ?")

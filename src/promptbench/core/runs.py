@@ -322,11 +322,20 @@ class RunStore:
         comparison["runs"] = [_run_dict(r) for r in runs]
         return comparison
 
-    def list_comparisons(self, *, prompt_path: str | None = None, limit: int = 100) -> list[dict]:
-        where, params = ("WHERE c.prompt_path = ?", [prompt_path]) if prompt_path is not None else ("", [])
+    def list_comparisons(
+        self, *, prompt_path: str | None = None, limit: int = 100, kinds=DEFAULT_KINDS,
+    ) -> list[dict]:  # fmt: skip
+        """Comparisons newest first. ``kinds``: RUN_KINDS to list (None or "all": every kind)."""
+        from promptbench.core.run_kinds import kind_condition
+
+        conds, params = [kind_condition(kinds, "c.kind")], []
+        if prompt_path is not None:
+            conds.append("c.prompt_path = ?")
+            params.append(prompt_path)
+        where = " AND ".join(c for c in conds if c)
         rows = self._query(
             "SELECT c.*, (SELECT count(*) FROM runs WHERE runs.comparison_id = c.id) AS run_count"
-            f" FROM comparisons c {where} ORDER BY c.created_at DESC, c.rowid DESC LIMIT ?",
+            f" FROM comparisons c {'WHERE ' + where if where else ''} ORDER BY c.created_at DESC, c.rowid DESC LIMIT ?",
             [*params, int(limit)],
         )
         out = []
@@ -340,10 +349,13 @@ class RunStore:
         self, *, prompt_path: str | None = None, prompt_version: str | None = None,
         model_name: str | None = None, status: str | None = None, since: datetime | str | None = None,
         until: datetime | str | None = None, comparison_id: str | None = None, limit: int = 1000,
-        offset: int = 0,
+        offset: int = 0, kinds=DEFAULT_KINDS,
     ) -> list[dict]:  # fmt: skip
-        """Runs newest first, without messages and output. ``since`` is inclusive, ``until`` exclusive."""
-        where, params = [], []
+        """Runs newest first, without messages and output. ``since`` is inclusive, ``until`` exclusive.
+        ``kinds``: RUN_KINDS to list (default: comparisons and eval cells; None or "all": every kind)."""
+        from promptbench.core.run_kinds import kind_condition
+
+        where, params = [c for c in [kind_condition(kinds)] if c], []
         for col, value in [("prompt_path", prompt_path), ("prompt_version", prompt_version),
                            ("model_name", model_name), ("status", status), ("comparison_id", comparison_id)]:  # fmt: skip
             if value is not None:

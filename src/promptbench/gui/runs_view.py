@@ -1,7 +1,10 @@
 """Past comparisons: filter them, and reopen one read-only in run panes.
 
 Everything is read from the run store in tasks; the list refreshes by itself when a
-comparison finishes (ComparisonFinished on the engine bridge).
+comparison finishes (ComparisonFinished on the engine bridge). The "Show" box chooses
+the kinds of runs listed: a person's comparisons and eval cells unless asked for judge
+calls, ranking generations, warm-ups or connection tests (core/run_kinds.py); the Kind
+column says which each row is.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core import events as ev
+from promptbench.core.run_kinds import NAMES, count_text, kinds_label
+from promptbench.core.runs import DEFAULT_KINDS
 from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms, local_mode_label, local_time, short_version
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.run_pane import RunPane
-from promptbench.gui.compare.run_summary import Filters, load_rows
+from promptbench.gui.compare.run_summary import Filters, summarize
+from promptbench.gui.kind_box import KindBox
 
-COLUMNS = ("Date", "Prompt", "Version", "Models", "Statuses", "Best TTFT", "Total cost")
+COLUMNS = ("Date", "Prompt", "Version", "Models", "Statuses", "Best TTFT", "Total cost", "Kind")
+JUDGE_PREFIX = "judge:"  # core/eval_judge.JUDGE_PREFIX: the prompt_path of judge calls
 STATUSES = ("finished", "error", "cancelled", "interrupted")
 ID_ROLE = Qt.ItemDataRole.UserRole
 REFRESH_DELAY_MS = 300
@@ -34,6 +41,7 @@ class RunsView(QWidget):
         self.rows = []
         self._open_id: str | None = None
 
+        self.kind_box = KindBox()
         self.prompt_box = self._combo("All prompts", "Only comparisons of this prompt")
         self.version_edit = QLineEdit()
         self.version_edit.setPlaceholderText("Version")
@@ -50,8 +58,8 @@ class RunsView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         filters = QHBoxLayout()
         filters.setSpacing(6)
-        for widget in (self.prompt_box, self.version_edit, self.model_box, self.status_box, self.since_check,
-                       self.since_edit, self.until_check, self.until_edit):
+        for widget in (self.kind_box, self.prompt_box, self.version_edit, self.model_box, self.status_box,
+                       self.since_check, self.since_edit, self.until_check, self.until_edit):  # fmt: skip
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.refresh_button)
@@ -101,7 +109,7 @@ class RunsView(QWidget):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self.refresh)
-        for box in (self.prompt_box, self.model_box, self.status_box):
+        for box in (self.kind_box, self.prompt_box, self.model_box, self.status_box):
             box.currentIndexChanged.connect(self._refresh_timer.start)
         self.version_edit.textChanged.connect(self._refresh_timer.start)
         for check, edit in ((self.since_check, self.since_edit), (self.until_check, self.until_edit)):
@@ -130,7 +138,8 @@ class RunsView(QWidget):
     # -- loading -------------------------------------------------------------------------
     def show_filtered(self, wanted: dict) -> None:
         """Set the filters from a dict (e.g. a dashboard click): prompt_path, prompt_version,
-        model_name, status, since, until (ISO dates). Keys the view has no filter for are ignored."""
+        model_name, status, since, until (ISO dates), kinds (absent: comparisons and eval
+        cells). Keys the view has no filter for are ignored."""
         from PySide6.QtCore import QDate
 
         def pick(box, value):
@@ -143,6 +152,7 @@ class RunsView(QWidget):
                 index = box.count() - 1
             box.setCurrentIndex(index)
 
+        self.kind_box.set_kinds(wanted.get("kinds", DEFAULT_KINDS))
         pick(self.prompt_box, wanted.get("prompt_path"))
         pick(self.model_box, wanted.get("model_name"))
         pick(self.status_box, wanted.get("status"))
@@ -162,18 +172,22 @@ class RunsView(QWidget):
                        since=day(self.since_edit, 0) if self.since_check.isChecked() else None,
                        until=day(self.until_edit, 1) if self.until_check.isChecked() else None)
 
+    def kinds(self) -> tuple[str, ...] | None:
+        """The kinds of runs listed (None: every kind)."""
+        return self.kind_box.kinds()
+
     def refresh(self) -> None:
         self._refresh_timer.stop()
-        services, filters = self.services, self.filters()
+        services, filters, kinds = self.services, self.filters(), self.kinds()
         self.count_label.setText("Loading…")
-        services.tasks.run(lambda: load_rows(services.runs(), filters), on_done=self._on_rows_loaded,
+        services.tasks.run(lambda: load_listing(services.runs(), filters, kinds), on_done=self._on_rows_loaded,
                            on_error=self._on_load_failed, key=f"runs.list:{id(self)}")
 
     def _on_load_failed(self, exc: Exception) -> None:
         self.count_label.setText(f"Could not read the runs: {exc}")
 
     def _on_rows_loaded(self, result) -> None:
-        rows, prompts, models = result
+        rows, prompts, models, kind_of, variables, kinds = result
         self._fill_combo(self.prompt_box, prompts)
         self._fill_combo(self.model_box, models)
         self.rows = rows
@@ -185,13 +199,17 @@ class RunsView(QWidget):
             cost = fmt_cost(row.total_cost_usd) if row.total_cost_usd is not None else "unknown price"
             if row.unknown_cost and row.total_cost_usd is not None:
                 cost += f" (+{row.unknown_cost} unknown)"
-            cells = (local_time(row.started_at), row.prompt_path or DASH, short_version(version),
-                     ", ".join(row.models), row.statuses_text(), fmt_ms(row.best_ttft_ms), cost)
+            kind = kind_of.get(row.comparison_id, "comparison")
+            prompt, prompt_tip = _prompt_text(row.prompt_path, kind, variables.get(row.comparison_id) or {})
+            cells = (local_time(row.started_at), prompt, short_version(version), ", ".join(row.models),
+                     row.statuses_text(), fmt_ms(row.best_ttft_ms), cost, NAMES[kind][0].capitalize())
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(ID_ROLE, row.comparison_id)
                 if col in (5, 6):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if col == 1 and prompt_tip:
+                    item.setToolTip(prompt_tip)
                 if col == 2:
                     item.setToolTip(version)
                 self.table.setItem(i, col, item)
@@ -200,7 +218,7 @@ class RunsView(QWidget):
         self.table.blockSignals(False)
         if selected is not None:
             self.table.selectRow(selected)
-        self.count_label.setText(f"{len(rows)} comparison{'s' if len(rows) != 1 else ''}")
+        self.count_label.setText(_count_text(rows, kind_of, kinds))
 
     def _fill_combo(self, box: QComboBox, values: list[str]) -> None:
         current = box.currentData()
@@ -249,8 +267,59 @@ class RunsView(QWidget):
         self.comparison_opened.emit(comparison["id"])
 
 
+def load_listing(runs_store, filters: Filters, kinds, limit: int = 500, scan: int = 20000) -> tuple:
+    """(rows, prompt paths, model names, comparison id -> kind, comparison id -> variables,
+    kinds) for runs of ``kinds`` (RunStore reads; runs in a task). Judge calls name no
+    prompt of the workspace: their "judge:<evaluator>" paths are not offered as prompts."""
+    runs_store.flush()
+    runs = runs_store.list_runs(prompt_path=filters.prompt or None, since=filters.since, until=filters.until,
+                                limit=scan, kinds=kinds)  # fmt: skip
+    catalog = runs_store.list_comparisons(limit=1000, kinds=kinds)
+    prompts = sorted({c["prompt_path"] for c in catalog if c.get("prompt_path") and c.get("kind") != "judge"})
+    models = sorted({m for c in catalog for m in c.get("models") or []})
+    kind_of = {r.get("comparison_id") or r["id"]: r.get("kind") or "comparison" for r in runs}
+    variables = {c["id"]: c.get("variables") for c in catalog if c.get("kind") == "judge"}
+    return summarize(runs, filters, limit), prompts, models, kind_of, variables, kinds
+
+
+def _prompt_text(prompt_path: str | None, kind: str, variables: dict) -> tuple[str, str]:
+    """What the Prompt column says for a row, and its tooltip: a judge call names its
+    evaluator and the eval it judged for, not a "judge:" prompt path."""
+    if kind == "judge" or (prompt_path or "").startswith(JUDGE_PREFIX):
+        evaluator = variables.get("evaluator") or (prompt_path or "").removeprefix(JUDGE_PREFIX) or "?"
+        eval_id = variables.get("eval_id")
+        tip = f"LLM judge {evaluator!r}" + (f" of eval {eval_id}, judging run {variables.get('run_id')}"
+                                            if eval_id else "")  # fmt: skip
+        return f"judge: {evaluator}" + (f" (eval {eval_id[:8]})" if eval_id else ""), tip
+    if prompt_path:
+        return prompt_path, ""
+    return ("(no prompt)" if kind in ("warmup", "connection_test") else DASH), ""
+
+
+def _count_text(rows: list, kind_of: dict, kinds) -> str:
+    """ "3 comparisons", "3 comparisons, 2 eval cells", "0 judge calls"."""
+    if not rows:
+        plural = "comparisons" if kinds is None or "comparison" in kinds else kinds_label(kinds)
+        return f"0 {plural}"
+    counts: dict[str, int] = {}
+    for row in rows:
+        kind = kind_of.get(row.comparison_id, "comparison")
+        counts[kind] = counts.get(kind, 0) + 1
+    return count_text(counts)
+
+
 def _describe(c: dict) -> str:
+    kind = c.get("kind") or "comparison"
+    if kind == "judge":
+        v = c.get("variables") or {}
+        parts = [f"<b>Judge call</b> · evaluator {html.escape(str(v.get('evaluator') or c.get('prompt_path') or '?'))}"]
+        if v.get("eval_id"):
+            parts.append(html.escape(f"eval {v['eval_id']}, judging run {v.get('run_id')}"))
+        parts.append(local_time(c.get("created_at")))
+        return " · ".join(parts)
     parts = [f"<b>{html.escape(c.get('prompt_path') or DASH)}</b> @ {short_version(c.get('prompt_version'))}"]
+    if kind != "comparison":
+        parts.append(NAMES.get(kind, (kind,))[0])
     if c.get("test_case") is not None:
         parts.append(f"test case {c['test_case']}")
     if c.get("variables"):

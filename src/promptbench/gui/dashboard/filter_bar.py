@@ -1,4 +1,4 @@
-"""The dashboard's filters: prompt, version, model, provider and a date range (UTC days)."""
+"""The dashboard's filters: kinds of runs, prompt, version, model, provider and a date range (UTC days)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QWid
 
 from promptbench.core.dashboard_series import version_label
 from promptbench.core.dashboard_sql import Filters
+from promptbench.gui.kind_box import KindBox
 
 
 class FilterBar(QWidget):
@@ -17,6 +18,7 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._versions: dict[str, dict[str, str]] = {}  # prompt -> {version: first run}
+        self.kind_box = KindBox()
         self.prompt_box = self._combo("All prompts", "Only runs of this prompt")
         self.version_box = self._combo("All versions", "Only runs of this version of the prompt (choose a prompt first)")
         self.version_box.setEnabled(False)
@@ -27,12 +29,12 @@ class FilterBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        for widget in (self.prompt_box, self.version_box, self.model_box, self.provider_box, self.since_check,
-                       self.since_edit, self.until_check, self.until_edit):  # fmt: skip
+        for widget in (self.kind_box, self.prompt_box, self.version_box, self.model_box, self.provider_box,
+                       self.since_check, self.since_edit, self.until_check, self.until_edit):  # fmt: skip
             layout.addWidget(widget)
         layout.addStretch(1)
         self.prompt_box.currentIndexChanged.connect(self._on_prompt_changed)
-        for box in (self.version_box, self.model_box, self.provider_box):
+        for box in (self.kind_box, self.version_box, self.model_box, self.provider_box):
             box.currentIndexChanged.connect(self.filters_changed)
         for check, edit in ((self.since_check, self.since_edit), (self.until_check, self.until_edit)):
             check.toggled.connect(edit.setEnabled)
@@ -64,7 +66,8 @@ class FilterBar(QWidget):
         return Filters(prompt_path=self.prompt_box.currentData(), prompt_version=self.version_box.currentData(),
                        model_name=self.model_box.currentData(), provider=self.provider_box.currentData(),
                        since=day(self.since_edit, 0) if self.since_check.isChecked() else None,
-                       until=day(self.until_edit, 1) if self.until_check.isChecked() else None)  # fmt: skip
+                       until=day(self.until_edit, 1) if self.until_check.isChecked() else None,
+                       kinds=self.kind_box.kinds())  # fmt: skip
 
     # -- options -------------------------------------------------------------------------
     def add_options(self, versions: dict, models, providers) -> None:

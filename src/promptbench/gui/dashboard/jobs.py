@@ -83,7 +83,7 @@ def update_job(services, data: DashboardData, options: dict, pending: frozenset 
 
 
 def run_ids_job(db_path: Path, point: dict, limit: int = 200) -> list[tuple]:
-    keys = {"prompt_path", "prompt_version", "model_name", "provider", "since", "until"}
+    keys = {"prompt_path", "prompt_version", "model_name", "provider", "since", "until", "kinds"}  # no kinds: the default
     filters = Filters(**{k: v for k, v in point.items() if k in keys})
     conn = open_readonly(db_path)
     try:

@@ -8,7 +8,8 @@ a time. When runs end (RunFinished / RunFailed / RunCancelled / ComparisonFinish
 the engine bridge) an incremental read folds in only what ended since the last one,
 at most once a second. Runs announced by an event but not yet committed by the
 writer are looked for again (up to 10 times). Clicking a point emits
-``runs_requested(filters)`` and lists the runs behind it.
+``runs_requested(filters)`` and lists the runs behind it. The filter bar's "Show" box
+chooses the kinds of runs counted (comparisons and eval cells unless asked).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QL
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from promptbench.core import events as ev
+from promptbench.core.run_kinds import kinds_label
 from promptbench.gui.dashboard import jobs
 from promptbench.gui.dashboard.filter_bar import FilterBar
 from promptbench.gui.dashboard.specs import SPECS
@@ -266,7 +268,8 @@ class DashboardView(QWidget):
         data, result = self.data, self.last_result
         what = "full read" if result.full else f"+{data.new_runs} run{'s' if data.new_runs != 1 else ''}"
         self.status_label.setText(
-            f"{data.total_runs():,} ended runs · {'hourly' if data.bucket == 'hour' else 'daily'} buckets (UTC) · "
+            f"{data.total_runs():,} ended runs ({kinds_label(data.filters.kinds)}) · "
+            f"{'hourly' if data.bucket == 'hour' else 'daily'} buckets (UTC) · "
             f"updated {datetime.now():%H:%M:%S} ({what}, queries {data.query_ms:.0f} ms) · live")  # fmt: skip
         self.charts_updated.emit()
 
