@@ -115,8 +115,8 @@ def test_all_passed_exits_0_with_a_table_and_the_estimate_first(capsys, ws, open
     assert "eval " in err and "2/2 cells run" in err and "2/2 evaluated" in err  # the last progress line
     lines = out.splitlines()
     assert "gw-good" in lines[2]
-    assert any(line.startswith("test 0  says hello") and line.rstrip().endswith("✓") for line in lines)
-    assert any(line.startswith("        judged") and "1.00 ✓" in line for line in lines)
+    assert any(line.startswith("Test case 1  says hello") and line.rstrip().endswith("✓") for line in lines)
+    assert any(line.startswith(" " * 13 + "judged") and "1.00 ✓" in line for line in lines)
     assert any(line.startswith("pass rate") and "100% (6/6)" in line for line in lines)
     assert "6 passed, 0 failed, 0 could not be decided (100% passed)" in out
     assert len([r for r in openai_server.log() if r["model"] == "judge"]) == 2
@@ -126,7 +126,7 @@ def test_a_failing_evaluator_exits_1_and_says_why(capsys, ws):
     code, out, err = run(capsys, ws, "gate", "-m", "gw-good", "-m", "gw-bad", "--test", "1")
     assert code == 1, err
     assert "failures and errors:" in out
-    assert "test 1 · gw-bad · says hello (failed): output does not contain (ignoring case) 'hello'" in out
+    assert "Test case 2 · gw-bad · says hello (failed): output does not contain (ignoring case) 'hello'" in out
     assert "gw-good · says hello" not in out
 
 
@@ -176,7 +176,7 @@ def test_json_report_and_baseline(capsys, ws):
     code, out, _ = run(capsys, ws, "gate", "--baseline", first["eval_id"])
     assert code == 1
     assert f"against eval {first['eval_id']}: 2 regression(s), 0 improvement(s)" in out
-    assert "  - test 0 · gw-good · says hello: 100% -> 0% passed" in out
+    assert "  - Test case 1 · gw-good · says hello: 100% -> 0% passed" in out
     assert len({c["version"] for c in json.loads(run(capsys, ws, "gate", "--json")[1])["cells"]}) == 1
 
 
@@ -261,3 +261,14 @@ def test_a_sample_prompt_evaluates_offline_on_the_local_model_with_the_default_l
     judged = cell["evaluators"][1]
     assert judged["judge_model"] == "local/smollm2-135m-instruct" and judged["kind"] == "github/similarity"
     assert report["judge_model"] == "local/smollm2-135m-instruct" and report["summary"]["errors"] == 0
+
+
+def test_a_small_local_judge_is_called_a_smoke_test_in_the_report(capsys, ws, openai_server):
+    from promptbench.commands.eval import format_report
+
+    code, out, _err = run(capsys, ws, "gate", "--json")
+    report = json.loads(out)
+    assert "note:" not in format_report(report)  # gw-judge: no size known, no note
+    report["judge_model"] = "local/smollm2-135m-instruct"
+    text = format_report(report)
+    assert "note: The judge, local/smollm2-135m-instruct, has about 135M parameters: its verdicts are a smoke test" in text

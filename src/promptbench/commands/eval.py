@@ -212,7 +212,7 @@ def format_report(report: dict) -> str:
     heads = [(f"{c['version'][:7]} " if len(versions) > 1 else "") + c["model"] for c in columns]
     names = [e["name"] for e in report["evaluators"]]
     rows_by = {(r["test_case"], r["version"], r["model"]): r for r in report["rows"]}
-    label_w = min(40, max([len(n) for n in names] + [12])) + 8
+    label_w = min(40, max([len(n) for n in names] + [12])) + 13
     table: list[list[str]] = []
     for tc in report["test_cases"]:
         for i, name in enumerate(names):
@@ -220,7 +220,7 @@ def format_report(report: dict) -> str:
             for c in columns:
                 row = rows_by.get((tc, c["version"], c["model"]))
                 cells.append(_mark(row["evaluators"][i]) if row else "")
-            label = (f"test {tc if tc is not None else '-'}" if i == 0 else "").ljust(8) + name
+            label = (_case(tc) if i == 0 else "").ljust(13) + name
             table.append([label, *cells])
     table.append(None)  # a rule
     for label, fn in [
@@ -250,7 +250,17 @@ def format_report(report: dict) -> str:
         out += ["judges: " + "; ".join(f"{j['evaluator']} ({j['judge_model']}) "
                                        f"{_judge_calls_text(j['calls'], j['cost_usd'], j['unknown_cost'], 'call')}"
                                        for j in by)]  # fmt: skip
+    from promptbench.core.eval_judge import small_judge_warning
+
+    warning = small_judge_warning(report.get("judge_model"))
+    if warning:
+        out += ["", "note: " + warning]
     return "\n".join(out) + "\n"
+
+
+def _case(test_case: int | None) -> str:
+    """How people number test cases (the app's Test case 1 is index 0 in --test and JSON)."""
+    return "no test case" if test_case is None else f"Test case {test_case + 1}"
 
 
 def _judge_calls_text(calls: int, cost: float, unknown: int, noun: str = "judge call") -> str:
@@ -274,7 +284,7 @@ def _problems(report: dict) -> list[str]:
             if r["passed"] is not True:
                 what = "failed" if r["passed"] is False else "error"
                 repeat = f" #{c['repeat']}" if report["repeats"] > 1 else ""
-                lines.append(f"  test {c['test_case']}{repeat} · {c['model']} · {r['name']} ({what}): {r['reason']}")
+                lines.append(f"  {_case(c['test_case'])}{repeat} · {c['model']} · {r['name']} ({what}): {r['reason']}")
     if not lines:
         return []
     more = [f"  ... and {len(lines) - MAX_PROBLEM_LINES} more (see --json)"] if len(lines) > MAX_PROBLEM_LINES else []
@@ -288,6 +298,6 @@ def _baseline(base: dict | None) -> list[str]:
                f"{len(base['improvements'])} improvement(s)"]
     for sign, items in (("-", base["regressions"]), ("+", base["improvements"])):
         for r in items:
-            out.append(f"  {sign} test {r['test_case']} · {r['model']} · {r['evaluator']}: "
+            out.append(f"  {sign} {_case(r['test_case'])} · {r['model']} · {r['evaluator']}: "
                        f"{r['before']['pass_rate']:.0%} -> {r['after']['pass_rate']:.0%} passed")
     return out
