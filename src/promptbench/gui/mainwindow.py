@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.tree.new_prompt_requested.connect(self.new_prompt)
         self.editor.prompt_loaded.connect(lambda rel: rel.endswith("summarize.prompt.yml") and self.welcome.mark_done("open"))
         self.compare.comparison_started.connect(lambda _cid: self.welcome.mark_done("run"))
+        self.compare.settings_requested.connect(lambda name: self.open_settings(name))
         self.editor.prompt_saved.connect(self._on_prompt_saved)
         self.editor.dirty_changed.connect(self._on_dirty_changed)
         self.editor.prompt_vanished.connect(self._on_prompt_vanished)
@@ -527,10 +528,15 @@ class MainWindow(QMainWindow):
         self.runs.show_filtered(filters)
 
     # -- settings, workspace, about ----------------------------------------------------------------
-    def open_settings(self) -> None:
+    def open_settings(self, model: str | None = None) -> None:
+        """Settings; with *model*, on the Models page with that model shown (to set its key)."""
         from promptbench.gui.settings import SettingsDialog
 
-        SettingsDialog(self.services, self).exec()
+        dialog = SettingsDialog(self.services, self)
+        if model:
+            dialog.show_page("Models")
+            dialog.models_page.refresh(select=model)
+        dialog.exec()
 
     def open_workspace(self) -> None:
         from promptbench.gui.workspace_picker import ask_folder

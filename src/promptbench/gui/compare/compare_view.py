@@ -32,6 +32,7 @@ _BANNER = "QLabel { background: #b71c1c; color: white; border-radius: 4px; paddi
 class CompareView(QWidget):
     comparison_started = Signal(str)
     comparison_finished = Signal(str)
+    settings_requested = Signal(str)  # a model whose key must be set (from a pane's auth error)
 
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
@@ -183,6 +184,7 @@ class CompareView(QWidget):
         pane.add_footer_widget(pane.thumbs)
         pane.cancel_clicked.connect(partial(self._on_pane_cancel_clicked, pane))
         pane.rerun_clicked.connect(partial(self._on_pane_rerun_clicked, pane))
+        pane.settings_requested.connect(self.settings_requested)
         return pane
 
     def _launch(self, panes: list[RunPane], make_request, full: bool) -> None:
