@@ -72,3 +72,43 @@ def test_json_schema_response_format_works_on_a_local_model(tmp_path):
     result = collector.terminal()[run_id]
     assert isinstance(result, ev.RunFinished), result
     assert json.loads(result.output)["category"] in ("billing", "bug")
+
+
+def test_gemma_base_model_stops_at_its_own_turn_on_summarize_prompts(tmp_path):
+    """Gemma 3 270M (plain transcript) used to run on past its answer: "… open.\nAssistant: The bakery …"
+    (the stop list had only "\nUser:"). The summarize sample, the sample without its worked example,
+    and a bare "summarize the article" prompt, with the seeds that ran on before."""
+    from pathlib import Path
+
+    from promptbench.core.params import request_params
+    from promptbench.core.promptfile import load_prompt
+    from promptbench.core.templating import render
+
+    prompt = load_prompt(Path(__file__).resolve().parents[2] / "prompts" / "summarize.prompt.yml")
+    system = prompt.messages[0].content
+    bakery, company = prompt.test_data[2]["input"], "The company reported record profits this quarter thanks to strong sales of its new phone."
+    cases = [(render(prompt, case).messages, 1) for case in range(len(prompt.test_data))]
+    for text in (bakery, company):
+        cases += [([{"role": "system", "content": system}, {"role": "user", "content": f"Summarize this text:\n\n{text}\n"}], seed)
+                  for seed in (2, 3)]
+    cases += [([{"role": "system", "content": "Summarize the article."}, {"role": "user", "content": bakery}], seed) for seed in (2, 3)]
+    settings = load_settings(tmp_path)
+    gemma = resolve_model(settings, "local/gemma3-270m")
+    manager = LocalServerManager(log_dir=tmp_path / "logs")
+    collector = Collector()
+    engine = Engine(settings, collector, local=manager)
+    runs = []
+    try:
+        for messages, seed in cases:
+            params = {**request_params(prompt.model_parameters), "seed": seed}  # temperature 0.2, at most 96 tokens
+            cid, (run_id,) = engine.compare(ComparisonRequest(messages, [gemma], params=params))
+            assert engine.wait(cid, 300)
+            runs.append(run_id)
+    finally:
+        engine.shutdown()
+        manager.stop_all()
+    for (messages, seed), run_id in zip(cases, runs):
+        result = collector.terminal()[run_id]
+        assert isinstance(result, ev.RunFinished), result
+        assert result.output.strip(), (messages[-1], seed)
+        assert "User:" not in result.output and "Assistant:" not in result.output, (messages[-1], seed, result.output)

@@ -232,10 +232,43 @@ def test_store_key_in_keyring_clears_the_field_and_shows_only_its_status(qtbot, 
     settings.remove("probe")
 
 
-def test_no_keyring_backend_shows_core_error_and_suggests_an_env_var(qtbot, services, dialog, use_keyring, tmp_path):
+def test_no_keyring_backend_disables_pasting_and_offers_an_env_var(qtbot, services, dialog, use_keyring, tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     use_keyring(fail.Keyring())
     page = dialog.models_page
     _keyring_model(qtbot, services, page)
+    _idle(qtbot, services)
+    panel = page.key_panel
+    assert panel.status.text() == "This system has no keyring; use an environment variable"
+    assert "No recommended backend" not in _all_texts(dialog)  # not the keyring library's advice
+    assert not panel.key_edit.isEnabled() and not panel.store_button.isEnabled()
+    assert panel.key_edit.placeholderText() == "No keyring on this system"
+    assert page.form.source_keyring.text() == "OS keyring (none on this system)"
+    qtbot.keyClicks(panel.key_edit, KEY)  # a disabled field takes nothing
+    qtbot.keyClick(panel.key_edit, Qt.Key.Key_Return)
+    assert panel.key_edit.text() == "" and not panel.error.isVisible()
+
+    assert panel.use_env_button.isVisible() and panel.use_env_button.text() == "Use an environment variable"
+    qtbot.mouseClick(panel.use_env_button, Qt.MouseButton.LeftButton)
+    assert page.form.source_env.isChecked() and page.form.env_name.text() == "OPENAI_API_KEY"
+    assert page.save_button.isEnabled()
+    with qtbot.waitSignal(page.model_saved, timeout=10000):
+        qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert _toml(services)["models"]["gw"] == {"model": "openai/gpt-4o", "api_key_env": "OPENAI_API_KEY"}
+    _idle(qtbot, services)
+    assert not panel.use_env_button.isVisible() and not panel.key_edit.isVisible()
+    assert panel.status.text() == "Not set: OPENAI_API_KEY is not set"
+    assert KEY not in _all_texts(dialog)
+    assert _files_containing(KEY, tmp_path) == []
+
+
+def test_keyring_failing_when_storing_shows_core_error_and_suggests_an_env_var(qtbot, services, dialog, use_keyring, tmp_path):
+    use_keyring(MemoryKeyring())  # there was a keyring when the page looked...
+    page = dialog.models_page
+    _keyring_model(qtbot, services, page)
+    _idle(qtbot, services)
+    assert page.key_panel.key_edit.isEnabled()
+    use_keyring(fail.Keyring())  # ...and it is gone when the key is stored
     qtbot.keyClicks(page.key_panel.key_edit, KEY)
     qtbot.keyClick(page.key_panel.key_edit, Qt.Key.Key_Return)
     assert page.key_panel.key_edit.text() == ""
@@ -244,7 +277,8 @@ def test_no_keyring_backend_shows_core_error_and_suggests_an_env_var(qtbot, serv
     assert "no usable keyring backend to store the key for promptbench/gw" in message
     assert "Environment variable" in message and "OPENAI_API_KEY" in message
     _idle(qtbot, services)
-    assert page.key_panel.status.text().startswith("Not set: no keyring backend")
+    assert page.key_panel.status.text() == "This system has no keyring; use an environment variable"
+    assert not page.key_panel.key_edit.isEnabled()
     assert KEY not in _all_texts(dialog)
     assert _files_containing(KEY, tmp_path) == []
     assert not (services.store.root / "promptbench.toml").read_text().count("gw") > 2  # nothing but the table

@@ -18,6 +18,7 @@ from typing import Any
 
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.litellm_setup import provider_for
+from promptbench.core.local_gguf import MODES as LOCAL_MODEL_MODES, AddedModel, name_problem, use_workspace_models
 from promptbench.core.local_models import PREFIX as LOCAL_PREFIX, GEMMA3_ID, SMOLLM2_ID, list_local_models
 from promptbench.core.secrets import looks_like_key
 
@@ -68,6 +69,7 @@ class Settings:
     eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
     eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
     eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
+    local_models: dict[str, AddedModel] = field(default_factory=dict)  # [local.models.<name>]: added GGUF files
 
 
 # -- loading ------------------------------------------------------------------
@@ -77,15 +79,18 @@ def config_path(workspace_root: Path) -> Path:
 
 
 def load_settings(workspace_root: Path) -> Settings:
-    """The workspace's settings; defaults if promptbench.toml is missing."""
+    """The workspace's settings; defaults if promptbench.toml is missing. Registers its
+    added GGUF files as ``local/<name>`` (core/local_gguf.py)."""
     path = config_path(workspace_root)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Settings()
+        text = ""
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{FILE_NAME}: cannot read it ({exc}); check the file's permissions and encoding (UTF-8)") from None
-    return parse_settings(text)
+    settings = parse_settings(text)
+    use_workspace_models(settings.local_models, workspace_root)
+    return settings
 
 
 def parse_settings(text: str) -> Settings:
@@ -164,7 +169,7 @@ def _typed(table: dict, key: str, types: Any, path: tuple[str, ...], text: str, 
 def _build_settings(data: dict, text: str) -> Settings:
     local, compare = _table(data, "local", text), _table(data, "compare", text)
     timeouts, retries, evals = _table(data, "timeouts", text), _table(data, "retries", text), _table(data, "eval", text)
-    for name, table, known in (("local", local, {"mode"}), ("compare", compare, {"default_models"}),
+    for name, table, known in (("local", local, {"mode", "models"}), ("compare", compare, {"default_models"}),
                                ("timeouts", timeouts, {"connect_s", "first_token_s", "idle_s"}), ("retries", retries, {"max"}),
                                ("eval", evals, {"judge_model", "embedding_model", "concurrency"})):
         for key in table:
@@ -183,6 +188,7 @@ def _build_settings(data: dict, text: str) -> Settings:
         if "max_concurrency" in table:
             providers[prov] = _typed(table, "max_concurrency", int, ("providers", prov), text, above=0)
     models = {name: _model_from_table(name, table, text) for name, table in _table(data, "models", text).items()}
+    added = {name: _added_model(name, table, text) for name, table in _typed(local, "models", dict, ("local",), text, {}).items()}
     num, t, e = (int, float), ("timeouts",), ("eval",)
     return Settings(
         local_mode=mode, default_models=list(defaults), models=models, provider_concurrency=providers,
@@ -192,8 +198,26 @@ def _build_settings(data: dict, text: str) -> Settings:
         max_retries=_typed(retries, "max", int, ("retries",), text, 3, at_least=0),
         eval_judge_model=_typed(evals, "judge_model", str, e, text) or None,  # "" = unset, like a deleted line
         eval_embedding_model=_typed(evals, "embedding_model", str, e, text) or None,
-        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0),
+        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0), local_models=added,
     )
+
+
+def _added_model(name: str, table: Any, text: str) -> AddedModel:
+    path = ("local", "models", name)
+    if not isinstance(table, dict):
+        raise _fail(text, path, f"expected a table [local.models.{name}] with path = \"/path/to/model.gguf\"")
+    for key in table:
+        if key not in ("path", "mode"):
+            raise _fail(text, (*path, key), "unknown field; known: path, mode")
+    problem = name_problem(name)
+    if problem:
+        raise _fail(text, path, f"not a usable name: {problem[0].lower()}{problem[1:]}")
+    file, mode = _typed(table, "path", str, path, text), _typed(table, "mode", str, path, text)
+    if not file:
+        raise _fail(text, path, "missing path = \"/path/to/model.gguf\"")
+    if mode is not None and mode not in LOCAL_MODEL_MODES:
+        raise _fail(text, (*path, "mode"), f"expected \"chat\" or \"transcript\", got {mode!r}")
+    return AddedModel(name=name, path=file, mode=mode)
 
 
 def _model_from_table(name: str, table: Any, text: str) -> ModelConfig:
@@ -372,6 +396,11 @@ def _rewrite(workspace_root: Path, name: str, block: list[str] | None, table: di
 
 def _model_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
     """[start, end) line ranges of [models.<name>] and its subtables."""
+    return _table_spans(lines, ("models", name))
+
+
+def _table_spans(lines: list[str], table: tuple[str, ...]) -> list[tuple[int, int]]:
+    """[start, end) line ranges of the table ``[a.b.c]`` and its subtables (comments above the next header stay out)."""
     spans, start = [], None
     for i, line in enumerate(lines):
         header = _header_path(line)
@@ -379,7 +408,7 @@ def _model_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
             continue
         if start is not None:
             spans.append((start, _trim_end(lines, start, i)))
-        start = i if header[:2] == ("models", name) else None
+        start = i if header[:len(table)] == table else None
     if start is not None:
         spans.append((start, _trim_end(lines, start, len(lines))))
     return spans

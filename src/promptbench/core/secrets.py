@@ -144,6 +144,19 @@ def key_status(cfg: Any) -> dict:
             "detail": "no key configured: set api_key_env or keyring for this model in promptbench.toml"}
 
 
+def keyring_available() -> bool:
+    """Whether this system has a keyring that can hold keys (a real backend, not keyring's
+    "fail" or "null" placeholder). May talk to D-Bus: not on a GUI thread. Never raises."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+    except Exception:
+        return False
+    return not isinstance(backend, (fail.Keyring, null.Keyring))
+
+
 def store_key_in_keyring(service: str, username: str, key: str) -> None:
     """Save ``key`` in the OS keyring; PromptbenchError (saying what to do) if impossible."""
     if not service or not username or not key:

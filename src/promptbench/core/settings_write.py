@@ -1,5 +1,6 @@
 """Writing the workspace-wide settings of ``promptbench.toml``: local mode, default
-compare models, timeouts and retries.
+compare models, timeouts and retries, and the added GGUF files (``[local.models.<name>]``,
+:func:`add_local_model` / :func:`remove_local_model`).
 
 :mod:`promptbench.core.config` writes the model catalog (``[models.*]``); this module
 writes the few plain values outside it. Each write changes only the lines of the
@@ -19,7 +20,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
-from promptbench.core.config import FILE_NAME, ConfigError, _header_path, _toml_value, config_path, parse_settings
+from promptbench.core.config import (FILE_NAME, ConfigError, _header_path, _table_spans, _toml_key, _toml_value,
+                                     _trim_end, config_path, parse_settings)
 
 _SUFFIX = re.compile(r"[ \t]*(#[^\r\n]*)?(\r\n|\n|\r)?")  # what may follow a value on its last line
 _ATTRS = {("local", "mode"): "local_mode", ("compare", "default_models"): "default_models",
@@ -80,6 +82,84 @@ def set_values(workspace_root: Path, values: Mapping[tuple[str, str], Any]) -> P
         raise ConfigError(f"{FILE_NAME}: could not update {', '.join('.'.join(k) for k in values)} without touching "
                           f"other settings (is a table written inline or with dotted keys?); {_HAND}")
     parse_settings(new_text)  # the values themselves: types and bounds, with line numbers
+    _write_atomic(path, new_text)
+    return path
+
+
+def add_local_model(workspace_root: Path, name: str, path: str | os.PathLike[str], mode: str) -> Path:
+    """Add ``[local.models.<name>]`` (``path``, ``mode``) for a GGUF file, after checking the file
+    (core/local_gguf.py: header, and a chat template for "chat"), the name (free, usable) and
+    the mode. Nothing else in the file changes; LocalModelError or ConfigError say what is wrong."""
+    from promptbench.core.local_gguf import MODES, inspect_gguf, name_problem, taken_names
+    from promptbench.core.local_models import LocalModelError
+
+    text = _read(workspace_root)
+    current = parse_settings(text)  # refuse to rewrite a file that is already invalid
+    problem = name_problem(name, {*taken_names(), *current.local_models})
+    if problem:
+        raise LocalModelError(problem)
+    if mode not in MODES:
+        raise LocalModelError(f"mode {mode!r}: expected \"chat\" (the file's chat template) or \"transcript\" (plain text)")
+    info = inspect_gguf(path)
+    if mode == "chat" and not info.chat_template:
+        raise LocalModelError(f"{info.path} has no chat template (tokenizer.chat_template): add it in plain-transcript mode")
+    nl = _newline(text)
+    block = [f"[local.models.{_toml_key(name)}]", f"path = {_toml_value(str(info.path.resolve()))}", f"mode = {_toml_value(mode)}"]
+    lines = text.splitlines(keepends=True)
+    spans = [span for other in current.local_models for span in _table_spans(lines, ("local", "models", other))]
+    at = max((end for _, end in spans), default=len(lines))
+    if at and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += nl
+    gap_before = [nl] if at and lines[at - 1].strip() else []
+    gap_after = [nl] if at < len(lines) and lines[at].strip() else []
+    lines[at:at] = [*gap_before, *(line + nl for line in block), *gap_after]
+    expected = tomllib.loads(text)
+    expected.setdefault("local", {}).setdefault("models", {})[name] = {"path": str(info.path.resolve()), "mode": mode}
+    return _check_and_write(workspace_root, "".join(lines), expected, f"local.models.{name}")
+
+
+def remove_local_model(workspace_root: Path, name: str) -> Path:
+    """Delete ``[local.models.<name>]``; ConfigError if there is none (or it is not written as that table)."""
+    text = _read(workspace_root)
+    current = parse_settings(text)
+    if name not in current.local_models:
+        known = ", ".join(current.local_models) or "none"
+        raise ConfigError(f"{FILE_NAME}: there is no added local model named {name!r}; added: {known}")
+    lines = text.splitlines(keepends=True)
+    spans = _table_spans(lines, ("local", "models", name))
+    if not spans:
+        raise ConfigError(f"{FILE_NAME}: local.models.{name} is not written as a [local.models.{name}] table; {_HAND}")
+    for start, end in reversed(spans):
+        del lines[start:end]
+        if 0 < start <= len(lines) and not lines[start - 1].strip() and (start == len(lines) or not lines[start].strip()):
+            del lines[start - 1]  # no double blank line where the table was
+    expected = tomllib.loads(text)
+    del expected["local"]["models"][name]
+    if not expected["local"]["models"] and not any(_header_path(line) == ("local", "models") for line in lines):
+        del expected["local"]["models"]
+    if not expected["local"] and not any(_header_path(line) == ("local",) for line in lines):
+        del expected["local"]
+    return _check_and_write(workspace_root, "".join(lines), expected, f"local.models.{name}")
+
+
+def _read(workspace_root: Path) -> str:
+    path = config_path(workspace_root)
+    try:
+        return path.read_bytes().decode("utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{FILE_NAME}: cannot read it ({exc}); check the file's permissions and encoding (UTF-8)") from None
+
+
+def _check_and_write(workspace_root: Path, new_text: str, expected: dict, what: str) -> Path:
+    try:
+        new = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError:
+        new = None
+    if new != expected:
+        raise ConfigError(f"{FILE_NAME}: could not update {what} without touching other settings "
+                          f"(is [local] written inline or with dotted keys?); {_HAND}")
+    parse_settings(new_text)
+    path = config_path(workspace_root)
     _write_atomic(path, new_text)
     return path
 

@@ -2,7 +2,9 @@
 
 The request goes through ``services.engine()`` like any comparison (so keys, api_base,
 retries and timeouts are exactly what a real run uses); its events arrive through the
-bridge and are matched by the comparison id chosen here.
+bridge and are matched by the comparison id chosen here. When the key is known to be
+missing (its environment variable is unset, its keyring entry is absent, there is no
+keyring) the test says so at once: no request is sent and no run is stored.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from promptbench.core import events as ev
 from promptbench.core.config import ModelConfig
-from promptbench.core.secrets import redact
+from promptbench.core.secrets import key_status, keyring_available, redact
 from promptbench.gui.settings.common import guarded
 
 TEST_MESSAGES = [{"role": "user", "content": "Say OK."}]
@@ -37,14 +39,19 @@ class ConnectionTester(QObject):
         services = self.services
 
         def run():
+            missing = missing_key_text(cfg)  # keyring look-ups may talk to D-Bus: here, off the GUI thread
+            if missing:
+                return missing
             from promptbench.core.engine import ComparisonRequest
 
             request = ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
                                         local_mode=services.settings().local_mode, comparison_id=comparison_id,
                                         kind="connection_test")
-            return services.engine().compare(request)
+            services.engine().compare(request)
+            return None
 
-        services.tasks.run(run, on_error=guarded(self, lambda exc: self._on_start_failed(comparison_id, exc)))
+        services.tasks.run(run, on_done=guarded(self, lambda missing: self._on_started(comparison_id, missing)),
+                           on_error=guarded(self, lambda exc: self._on_start_failed(comparison_id, exc)))
 
     def is_running(self, name: str) -> bool:
         return name in self._names.values() or name in self._runs.values()
@@ -58,6 +65,13 @@ class ConnectionTester(QObject):
         self._runs.clear()
 
     # -- results -------------------------------------------------------------------------------
+    def _on_started(self, comparison_id: str, missing: str | None) -> None:
+        if missing is None:
+            return  # the request is on its way; its events tell the rest
+        name = self._names.pop(comparison_id, None)
+        if name is not None:
+            self.test_finished.emit(name, False, missing)
+
     def _on_start_failed(self, comparison_id: str, exc: Exception) -> None:
         name = self._names.pop(comparison_id, None)
         if name is not None:
@@ -84,6 +98,24 @@ class ConnectionTester(QObject):
         name = self._runs.pop(run_id)
         self._ttft.pop(run_id, None)
         self.test_finished.emit(name, ok, text)
+
+
+def missing_key_text(cfg: ModelConfig) -> str | None:
+    """What to say instead of testing when ``cfg`` needs a key that is not there; None to test.
+
+    A model with no key source (a custom server that may need none) is tested."""
+    status = key_status(cfg)
+    source = status.get("source") or ""
+    if status.get("available") or not source:
+        return None
+    has_keyring = keyring_available()
+    if source.startswith("env:"):
+        env = source[len("env:"):]
+        return f"No key: set {env} (environment) or store a key" if has_keyring else \
+            f"No key: set {env} (environment); this system has no keyring"
+    if not has_keyring:
+        return "No key: this system has no keyring; use an environment variable"
+    return f"No key: store a key for {source[len('keyring:'):]} (paste it below) or use an environment variable"
 
 
 def _ok_text(ttft_ms: float | None, output: str) -> str:

@@ -59,7 +59,7 @@ class ModelForm(QWidget):
 
         self.name = QLineEdit(placeholderText="e.g. gpt-mini (how it appears in lists)")
         self.model = QLineEdit(placeholderText="litellm model string, e.g. openai/gpt-4o-mini or local/smollm2-135m-instruct")
-        self.api_base = QLineEdit(placeholderText="the provider's own endpoint")
+        self.api_base = QLineEdit(placeholderText="e.g. http://localhost:4000/v1 (empty: the provider's own endpoint)")
         model_group = QGroupBox("Model")
         form = _form(model_group)
         form.addRow("Name", _field(self.name, self.errors["name"]))
@@ -73,18 +73,19 @@ class ModelForm(QWidget):
         self.sources = QButtonGroup(self)
         for button in (self.source_env, self.source_keyring, self.source_none):
             self.sources.addButton(button)
-        self.env_name = QLineEdit(placeholderText="OPENAI_API_KEY")
+        self.env_name = QLineEdit(placeholderText="e.g. OPENAI_API_KEY")
         self.keyring_ref = QLineEdit(placeholderText="service/username, e.g. promptbench/openai")
         self.key_group = QGroupBox("API key")
         key_form = _form(self.key_group)
-        key_form.addRow(self.source_env, _field(self.env_name, self.errors["api_key_env"]))
+        key_form.addRow(self.source_env, _field(self.env_name, self.errors["api_key_env"],
+                                                "The variable's name, not the key; set it before promptbench starts."))
         key_form.addRow(self.source_keyring, _field(self.keyring_ref, self.errors["keyring"]))
         key_form.addRow(self.source_none)
         key_form.addRow(self.errors["key_source"])
         self._key_form = key_form
 
-        self.price_in = QLineEdit(placeholderText="litellm's price")
-        self.price_out = QLineEdit(placeholderText="litellm's price")
+        self.price_in = QLineEdit(placeholderText="e.g. 0.15 (empty: litellm's price)")
+        self.price_out = QLineEdit(placeholderText="e.g. 0.60 (empty: litellm's price)")
         self.concurrency = QSpinBox(minimum=0, maximum=1000, specialValueText="provider default")
         limits = QGroupBox("Pricing and limits")
         form = _form(limits)
@@ -184,6 +185,24 @@ class ModelForm(QWidget):
     def keyring_entry(self) -> str:
         return self.keyring_ref.text().strip()
 
+    def set_keyring_available(self, available: bool) -> None:
+        """Say on the keyring choice when this system has none (the key panel found out)."""
+        self.source_keyring.setText("OS keyring" if available else "OS keyring (none on this system)")
+        self.source_keyring.setToolTip("" if available else "No keyring backend is installed or unlocked here; "
+                                       "use an environment variable instead.")
+
+    def use_env_source(self) -> None:
+        """Switch to an environment variable, with the provider's usual name when none is given."""
+        if not self.env_name.text().strip():
+            self.env_name.setText(self.suggested_env_name())
+        if self.source_env.isChecked():
+            self._on_edited()
+            self._on_key_source_edited()
+        else:
+            self.source_env.setChecked(True)  # _on_source_toggled tells the page
+        self.env_name.setFocus()
+        self.env_name.selectAll()
+
     def suggested_env_name(self) -> str:
         provider = self.model.text().strip().split("/", 1)[0]
         return DEFAULT_KEY_ENV.get(provider, "MY_PROVIDER_API_KEY")
@@ -232,7 +251,7 @@ class ModelForm(QWidget):
         self._on_edited()
 
     def _update_enabled(self) -> None:
-        self.env_name.setPlaceholderText(self.suggested_env_name())
+        self.env_name.setPlaceholderText(f"e.g. {self.suggested_env_name()}")
         self.env_name.setEnabled(self.source_env.isChecked())
         self.keyring_ref.setEnabled(self.source_keyring.isChecked())
 

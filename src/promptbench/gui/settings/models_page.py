@@ -50,6 +50,8 @@ class ModelsPage(UnsavedChanges, QWidget):
 
         self.form = ModelForm()
         self.key_panel = KeyPanel(services)
+        self.key_panel.keyring_checked.connect(self.form.set_keyring_available)
+        self.key_panel.use_env_requested.connect(self.form.use_env_source)
         self.form.add_key_row(self.key_panel)
         self.form.edited.connect(self._on_form_edited)
         self._key_timer = QTimer(self, singleShot=True, interval=250)
@@ -76,7 +78,7 @@ class ModelsPage(UnsavedChanges, QWidget):
         self.saved_note = muted(QLabel())
         actions = QHBoxLayout()
         actions.addWidget(self.test_button)
-        actions.addWidget(self.test_result, 1)
+        actions.addStretch(1)
         actions.addWidget(self.revert_button)
         actions.addWidget(self.save_button)
 
@@ -87,6 +89,7 @@ class ModelsPage(UnsavedChanges, QWidget):
         right_layout.addWidget(self.page_error)
         right_layout.addWidget(self.saved_note)
         right_layout.addLayout(actions)
+        right_layout.addWidget(self.test_result)  # its own line: "No key: …" and provider errors are long
 
         split = QSplitter()
         split.addWidget(left)
