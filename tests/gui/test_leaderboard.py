@@ -87,11 +87,17 @@ def test_leaderboard_matches_fit_and_filters_change_the_drawing(qtbot, services,
     qtbot.waitUntil(QToolTip.isVisible, timeout=WAIT_MS)
     assert f"{expected.ratings[0].ci_low:.1f}" in QToolTip.text() and "rank 1" in QToolTip.text()
 
-    footer = view.footer.text()
+    # the footer speaks plain words; the statistics (as the footer used to read them) are in its tooltip
+    footer, stats = view.footer.text(), view.footer.toolTip()
     low, high = expected.left_advantage_ci
-    assert f"{expected.n_battles} battles" in footer and f"{expected.n_test_cases} test cases" in footer
-    assert f"×{expected.left_advantage:.2f} [{low:.2f}, {high:.2f}]" in footer
-    assert f"ν = {expected.tie_strength:.2f}" in footer
+    assert f"{expected.n_battles} battles" in stats and f"{expected.n_test_cases} test cases" in stats
+    assert f"×{expected.left_advantage:.2f} [{low:.2f}, {high:.2f}]" in stats
+    assert f"ν = {expected.tie_strength:.2f}" in stats
+    nu = expected.tie_strength
+    assert footer == (f"{expected.n_battles} pairwise votes on {expected.n_test_cases} test cases"
+                      f" · Equal answers tie {nu / (2 + nu):.0%} of the time (ν {nu:.2f})"
+                      f" · No clear left/right bias (×{expected.left_advantage:.2f}) · Ranges are 95% sure")
+    assert low < 1 < high and "battles" not in footer and "(a vote without one" not in footer
 
     keys = view.matrix_model.keys
     i, j = keys.index(c("model-alpha").key()), keys.index(c("model-beta").key())

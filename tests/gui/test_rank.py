@@ -212,7 +212,7 @@ def test_nway_ranking_with_keys_rubric_note_and_thumbs(qtbot, services, widgets)
     assert score["run_id"] == ids[(shown[1].model, 0)]
     (thumb,) = votes.thumbs()
     assert (thumb["model"], thumb["value"], thumb["run_id"]) == (shown[0].model, 1, ids[(shown[0].model, 0)])
-    assert "All 1 items judged." in view.message_label.text()
+    assert view.message_label.text() == "1 comparison judged: 1 vote recorded."   # (was "All 1 items judged.")
 
 
 def test_thumbs_buttons_alone_take_the_contestant_from_the_run(qtbot, services, widgets):
@@ -278,7 +278,8 @@ def test_select_then_enter_unblinded_and_skip(qtbot, services, widgets):
     assert view.progress_label.text() == "1 / 3 votes · 1 skipped"
     view.vote_on_key_check.setChecked(True)
     qtbot.keyClick(reader, Qt.Key.Key_0)
-    assert view.cast == 2 and view.current is None and "All 3 items judged. (1 skipped)" in view.message_label.text()
+    assert view.cast == 2 and view.current is None
+    assert view.message_label.text() == "All 3 comparisons judged: 2 votes recorded, 1 skipped."
     qtbot.waitUntil(lambda: len(saved) == 2, timeout=WAIT_MS)
     vote, last = VoteStore(services.runs()).votes()
     assert vote["blind"] is False and vote[f"{vote['winner']}_model"] == right_model

@@ -49,6 +49,15 @@ def fmt_elapsed(seconds: float | None, live: bool = False) -> str:
     return f"{tenths / 10:.1f} s"
 
 
+def test_case_label(index) -> str:
+    """How people number test cases: the stored index 0 is "Test case 1" everywhere on screen
+    (a test case stored under a name that is not a number keeps its name)."""
+    if index is None:
+        return "No test case"
+    text = str(index).strip()
+    return f"Test case {int(text) + 1}" if text.isdigit() else f"Test case {text}"
+
+
 def short_version(version: str | None) -> str:
     """``3f2a1b0c`` for a commit, ``draft 1a2b3c4d`` for unsaved text."""
     if not version:

@@ -24,6 +24,8 @@ single votes are resampled instead.  Each bootstrap fit starts from the full-dat
 Rank = 1 + the number of contestants whose whole interval lies above this one's, counting
 only contestants connected to it in the comparison graph (ratings in different components
 are tied together by the prior alone, so they are not ranked against each other).
+``top_two_sd`` is the model's own (Laplace) standard deviation of the gap between #1 and
+#2; ``top_two_outlook`` plans from it the votes still needed to separate them.
 
 A battle of a contestant against itself (a == b) carries information on position bias and
 tie strength only: it is fitted and counted in ``n_battles`` but not in any contestant's
@@ -37,12 +39,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from promptbench.core.ranking_active import next_pair, uncertainty_of_pair, votes_to_separate_top_two
-from promptbench.core.ranking_fit import Design, bootstrap_counts, fit_batches, newton
+from promptbench.core.ranking_active import (
+    Judged, TopTwoOutlook, next_pair, not_a_repeat, top_two_outlook, uncertainty_of_pair, votes_to_separate_top_two,
+)
+from promptbench.core.ranking_fit import Design, bootstrap_counts, contrast_variance, fit_batches, newton
 
 __all__ = [
-    "Battle", "Contestant", "Leaderboard", "Rating", "fit", "next_pair", "uncertainty_of_pair",
-    "votes_to_separate_top_two", "RATING_BASE", "RATING_SCALE",
+    "Battle", "Contestant", "Judged", "Leaderboard", "Rating", "TopTwoOutlook", "fit", "next_pair", "not_a_repeat",
+    "top_two_outlook", "uncertainty_of_pair", "votes_to_separate_top_two", "RATING_BASE", "RATING_SCALE",
 ]
 
 RATING_BASE = 1000.0
@@ -107,6 +111,9 @@ class Leaderboard:
     confidence: float
     win_matrix: dict[tuple[str, str], dict]  # (key_i, key_j) -> {"wins","ties","both_bad","losses","n"} for i
     tie_strength_ci: tuple[float, float] | None = None
+    # Model (Laplace) standard deviation of ratings[0].rating - ratings[1].rating, in rating
+    # points; None with fewer than two contestants.  Used by ``top_two_outlook``.
+    top_two_sd: float | None = None
     # Bootstrap ratings, shape (rounds, len(ratings)), columns in the order of ``ratings``;
     # used by uncertainty_of_pair when present (not persisted: to_json leaves it out).
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -209,6 +216,10 @@ def fit(battles: list[Battle], *, bootstrap_rounds: int = 200, seed: int = 0,
         ratings.append(Rating(c, float(rating[i]), float(ci_low[i]), float(ci_high[i]), 1 + int(above.sum()),
                               wins + losses + ties + both_bad, wins, ties, losses, both_bad))
     order = sorted(range(k), key=lambda i: (-ratings[i].rating, data.contestants[i]))
+    top_two_sd = None
+    if k >= 2:
+        variance = contrast_variance(design, x_hat, data.totals, order[0], order[1])
+        top_two_sd = RATING_SCALE * math.sqrt(max(variance, 0.0))
     return Leaderboard(
         ratings=[ratings[i] for i in order],
         tie_strength=float(math.exp(x_hat[k + 1])),
@@ -221,6 +232,7 @@ def fit(battles: list[Battle], *, bootstrap_rounds: int = 200, seed: int = 0,
         confidence=confidence,
         win_matrix=_win_matrix(data),
         tie_strength_ci=(float(math.exp(lo[k + 1])), float(math.exp(hi[k + 1]))),
+        top_two_sd=top_two_sd,
         draws=boot_rating[:, order] if rounds else None,
     )
 

@@ -1,19 +1,22 @@
 """Which comparison to ask for next, and how many more votes a question needs.
 
 Works on a fitted ``ranking.Leaderboard``: these functions read its ratings, intervals,
-win matrix and (when present) bootstrap draws, and never refit.
+win matrix, model standard deviation of the top two and (when present) bootstrap draws,
+and never refit.  ``not_a_repeat`` keeps the comparison just judged from coming straight
+back.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
+from promptbench.core.ranking_fit import vote_information
+
 if TYPE_CHECKING:
     from promptbench.core.ranking import Contestant, Leaderboard
-
-_MAX_VOTES = 10**9
 
 
 def _prob_better(lb: Leaderboard, a: Contestant, b: Contestant) -> float | None:
@@ -78,54 +81,157 @@ def next_pair(lb: Leaderboard | None,
     return min(enumerate(candidates), key=score)[1]
 
 
-def votes_to_separate_top_two(lb: Leaderboard) -> int | None:
-    """Estimated number of further votes between #1 and #2 until their intervals stop overlapping.
+@dataclass(frozen=True)
+class Judged:
+    """What one judgement showed: these contestants' outputs for this test case."""
 
-    None when there are fewer than two contestants, when the two intervals already do not
-    overlap, when the two ratings are equal (their intervals would overlap however many
-    votes come in), or when #1 and #2 were never connected through comparisons.
+    contestants: frozenset[Contestant]
+    test_case: str | None
 
-    The estimate: an interval's half-width shrinks like 1/sqrt(n) in the number of votes n
-    a contestant took part in (the bootstrap width already contains the spread between
-    test cases, so the new votes are assumed to be as clustered as the old ones).  With
-    the current gap d = r1 - r2 held fixed, the lower half-width h1 = r1 - ci_low1 of #1,
-    the upper half-width h2 = ci_high2 - r2 of #2 and vote counts n1, n2, m more votes
-    between them give both contestants m more votes, and the answer is the smallest m with
+    @classmethod
+    def of(cls, contestants, test_case) -> Judged:
+        return cls(frozenset(contestants), None if test_case is None else str(test_case))
 
-        h1 * sqrt(n1 / (n1 + m)) + h2 * sqrt(n2 / (n2 + m)) < d
 
-    found by bisection (the left side falls as m grows).  It is an order of magnitude,
-    not a promise: the gap itself will move as votes arrive.
+def not_a_repeat(items: list[Judged], last: Judged | None, *, same_contestants: bool = False) -> list[int]:
+    """Indices of the items that may come next without showing again what was just judged.
+
+    An item repeats ``last`` when it shows the same contestants on the same test case (the
+    very outputs just voted on).  With ``same_contestants`` (right after a vote in a queue,
+    while the board that picks pairs has not seen that vote yet) the same contestants on
+    another test case count as a repeat as well, as long as an item with other
+    contestants is left; failing that, only the exact repeat is avoided.  When every item
+    repeats ``last`` (or there is no ``last``), every index is returned: the choice then
+    falls to the pair chooser alone.  Order is kept.
     """
+    everything = list(range(len(items)))
+    if last is None:
+        return everything
+    if same_contestants:
+        other = [i for i in everything if items[i].contestants != last.contestants]
+        if other:
+            return other
+    fresh = [i for i in everything if items[i] != last]
+    return fresh or everything
+
+
+@dataclass(frozen=True)
+class TopTwoOutlook:
+    """How far the board is from telling its top two apart (``top_two_outlook``).
+
+    state: "votes" (about ``votes`` more votes between them), "separated" (the order of
+    the two is settled), "too_close" (their ratings are level, or so close that no
+    sensible number of votes would settle it) or "unknown" (fewer than two contestants,
+    or #1 and #2 never linked through comparisons).
+    """
+
+    state: str
+    votes: int | None = None
+
+
+# Outlook constants (see top_two_outlook).
+LEVEL_POINTS = 0.01         # a smaller rating gap is level: the data are symmetric, no side to plan for
+MAX_ESTIMATE = 10_000       # more than this many further votes: "too close to tell apart yet"
+SWING = 1.0                 # the floor, in sqrt(P) / I: twice the most one vote moves the plan at the finish
+
+
+def top_two_outlook(lb: Leaderboard) -> TopTwoOutlook:
+    """About how many more votes between #1 and #2 until the board is sure of their order.
+
+    Computed from the fitted model, not from the bootstrap, so it moves smoothly as votes
+    arrive.  On the log-strength scale (rating points / RATING_SCALE) let
+
+        d  = the rating gap of #1 over #2 (>= 0),
+        s  = its model standard deviation (``Leaderboard.top_two_sd``: Laplace, with the
+             left advantage and tie strength held at their estimates),
+        P  = 1 / s^2, the precision the votes so far give the gap,
+        I  = the precision one more vote between the two adds (``ranking_fit.vote_information``
+             at the fitted gap, tie strength and left advantage: 0.25 for two equal
+             contestants without ties, less with ties or a wide gap),
+        n  = P / I, the votes so far counted as votes between the two,
+        z  = the normal quantile of the board's confidence (1.96 at 95%).
+
+    The order is settled ("separated") once d >= z s, or once the board's own intervals
+    rank the two apart (#1's lower end above #2's upper end, both intervals of positive
+    width), so this line never contradicts the leaderboard's ranks.  Until then m more votes raise the
+    precision to P + m I, and a gap g is told apart once z / sqrt(P + m I) <= g:
+
+        m = (z^2 / g^2 - P) / I  =  n ((z s / g)^2 - 1)      with  g = s + (1 - 1/z) d.
+
+    The planning gap g is not the observed d: after a few votes d swings by about s with
+    every vote, and z^2 / d^2 is unbounded as d -> 0, which made the old interval-based
+    estimate jump a hundredfold after one vote.  g blends one standard deviation (when the
+    two look level, d = 0) with the observed gap, and meets it exactly at the finish line
+    (d = z s gives g = d and m = 0).  So the plan is at most (z^2 - 1) n (about 3 times the
+    votes so far, when the two look equal), it falls steadily as the gap grows, and a
+    smaller gap always needs more votes.
+
+    Near the finish the plan falls to 0 while one vote still moves it: a vote shifts d by
+    its score (within +-1) / P, and there |dm/dd| = 2 (1 - 1/z) / (z s^3 I), so one vote
+    moves m by up to about sqrt(P) / (2 I).  The answer is therefore never below
+    SWING * sqrt(P) / I (nor below 1 vote): it does not promise more precision than the
+    next vote can undo.  Below 1000 it is in whole votes, above that two significant
+    figures.  Together these keep consecutive estimates within a small factor of each
+    other (tested: at most x3 from the fifth vote on, with the sides shown alternating as
+    the rank view's shuffle balances them; a long run of votes all shown the same way
+    round confounds the gap with the left advantage and can move the gap itself by more).
+
+    "too_close" when the gap is below LEVEL_POINTS rating points (the two are level: there
+    is no leader to plan for) or the plan exceeds MAX_ESTIMATE votes.  It is a plan, not a
+    promise: the gap itself moves as votes arrive.  Without ``top_two_sd`` (a board built
+    by hand) s is read from the two intervals as normal ones.
+    """
+    from promptbench.core.ranking import RATING_SCALE
+
     if len(lb.ratings) < 2:
-        return None
+        return TopTwoOutlook("unknown")
     first, second = lb.ratings[0], lb.ratings[1]
-    if first.ci_low > second.ci_high:
-        return None
-    gap = first.rating - second.rating
-    if gap <= 0.0 or not _connected(lb, first.contestant.key(), second.contestant.key()):
-        return None
-    h1 = max(first.rating - first.ci_low, 0.0)
-    h2 = max(second.ci_high - second.rating, 0.0)
-    n1, n2 = max(first.votes, 1), max(second.votes, 1)
+    if not _connected(lb, first.contestant.key(), second.contestant.key()):
+        return TopTwoOutlook("unknown")
+    z = NormalDist().inv_cdf(0.5 + lb.confidence / 2.0)
+    sd = lb.top_two_sd
+    if sd is None:
+        sd = math.hypot(first.ci_high - first.ci_low, second.ci_high - second.ci_low) / (2.0 * z)
+    gap_points = max(first.rating - second.rating, 0.0)
+    if gap_points < LEVEL_POINTS:
+        return TopTwoOutlook("too_close")
+    if not sd > 0.0:
+        return TopTwoOutlook("unknown")
+    d, s = gap_points / RATING_SCALE, sd / RATING_SCALE
+    if d >= z * s or _ranked_apart(first, second):
+        return TopTwoOutlook("separated")
+    per_vote = vote_information(d, lb.left_advantage, lb.tie_strength)
+    if not per_vote > 0.0:                 # votes that are (nearly) always ties say nothing more
+        return TopTwoOutlook("too_close")
+    precision = 1.0 / (s * s)
+    plan = (z * z / (s + (1.0 - 1.0 / z) * d) ** 2 - precision) / per_vote
+    swing = SWING * math.sqrt(precision) / per_vote
+    more = max(plan, swing, 1.0)
+    if not more <= MAX_ESTIMATE:
+        return TopTwoOutlook("too_close")
+    return TopTwoOutlook("votes", _two_figures(more))
 
-    def width(m: int) -> float:
-        return h1 * math.sqrt(n1 / (n1 + m)) + h2 * math.sqrt(n2 / (n2 + m))
 
-    if width(0) < gap:
-        return None
-    lo, hi = 0, 1
-    while width(hi) >= gap:
-        if hi >= _MAX_VOTES:
-            return _MAX_VOTES
-        lo, hi = hi, min(hi * 2, _MAX_VOTES)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if width(mid) < gap:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+def votes_to_separate_top_two(lb: Leaderboard) -> int | None:
+    """``top_two_outlook(lb).votes``: about how many more votes between #1 and #2 until their
+    order is settled; None when there is no estimate (already separated, too close to
+    tell apart, fewer than two contestants, or #1 and #2 never linked by comparisons)."""
+    outlook = top_two_outlook(lb)
+    return outlook.votes if outlook.state == "votes" else None
+
+
+def _ranked_apart(first, second) -> bool:
+    """#1's whole interval lies above #2's (as ``Rating.rank`` counts it), from a real bootstrap."""
+    spread = first.ci_high > first.ci_low and second.ci_high > second.ci_low
+    return spread and first.ci_low > second.ci_high + 1e-3
+
+
+def _two_figures(x: float) -> int:
+    """Whole votes below 1000, then two significant figures: 7, 23, 174, 2700."""
+    if x < 1000:
+        return max(1, int(round(x)))
+    step = 10 ** (int(math.floor(math.log10(x))) - 1)
+    return int(round(x / step) * step)
 
 
 def _connected(lb: Leaderboard, start: str, goal: str) -> bool:

@@ -131,6 +131,45 @@ def gradient_and_information(d: Design, x: np.ndarray, y: np.ndarray, n: np.ndar
     return grad, info
 
 
+def contrast_variance(d: Design, x: np.ndarray, y: np.ndarray, i: int, j: int) -> float:
+    """Variance of theta_i - theta_j by the Laplace (normal) approximation at x, with the
+    left advantage and the tie strength held at their values in x.
+
+    x (P,) is the maximum a posteriori estimate for the data y (1, 3, M); the variance is
+    c' H^-1 c with c = e_i - e_j and H the log-strength block of the negative Hessian of
+    the log-posterior there (prior included, so H is positive definite).  Holding g and
+    eta fixed keeps a run of votes all shown the same way round from reading as doubt
+    about the contestants rather than about the position effect.
+    """
+    _, info = gradient_and_information(d, x[None, :], y, y.sum(axis=1))
+    c = np.zeros(d.k)
+    c[i] += 1.0
+    c[j] -= 1.0
+    return float(c @ np.linalg.solve(info[0, : d.k, : d.k], c))
+
+
+def vote_information(gap: float, gamma: float, nu: float) -> float:
+    """Fisher information on theta_1 - theta_2 of one more vote between two contestants.
+
+    gap = theta_1 - theta_2, gamma the left advantage, nu the tie strength; the vote puts
+    either contestant on the left with equal chance.  With the three outcome
+    probabilities (left, right, tie) of a placement, one vote adds
+    (p_left + p_right - (p_left - p_right)^2) / 4 to the precision of the difference
+    (ties carry no information on it); the result is the mean over both placements.
+    About 0.25 for two equal contestants without ties, less with ties or a wide gap.
+    """
+    g, eta = np.log(gamma), np.log(nu)
+    total = 0.0
+    for first_left in (True, False):
+        u_left = (gap / 2.0 if first_left else -gap / 2.0) + g
+        u_right = -gap / 2.0 if first_left else gap / 2.0
+        u = np.array([u_left, u_right, eta + 0.5 * (u_left + u_right)])
+        p = np.exp(u - u.max())
+        p /= p.sum()
+        total += (p[0] + p[1] - (p[0] - p[1]) ** 2) / 4.0
+    return float(total / 2.0)
+
+
 def _recentre(d: Design, x: np.ndarray) -> np.ndarray:
     if d.k:
         x[:, : d.k] -= x[:, : d.k].mean(axis=1, keepdims=True)

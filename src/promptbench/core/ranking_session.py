@@ -3,7 +3,8 @@
 A session judges contestants (prompt, version, model) on chosen test cases. Outputs
 already stored for a (version, test case, model) are reused; only the missing ones are
 generated, as one batch through the engine. The pairs to judge are then presented
-least-certain first by the front (core.ranking.next_pair).
+least-certain first by the front (core.ranking.next_pair), never starting with the
+comparison judged last (``last_judged`` + core.ranking.not_a_repeat).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 
 from promptbench.core.batch import BatchRunner
 from promptbench.core.batch_plan import BatchPlan
-from promptbench.core.ranking import Contestant
+from promptbench.core.ranking import Contestant, Judged
 from promptbench.core.runs import RunStore
+from promptbench.core.votes import VoteStore
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,17 @@ def plan_session(runner: BatchRunner, runs: RunStore, prompt_path: str, *, versi
     return SessionPlan(plan, reused)
 
 
+# Runs whose output can be judged: what a person compared, eval cells and earlier sessions'
+# own generations (not judge calls, warm-ups or connection tests).
+REUSABLE_KINDS = ("comparison", "eval_cell", "ranking_generation")
+
+
 def find_outputs(runs: RunStore, prompt_path: str, versions: set[str], models: set[str]) -> dict[tuple, str]:
     """The newest finished run id per (version, test case, model) among those wanted."""
     found: dict[tuple, str] = {}
     for version in versions:
-        for row in runs.list_runs(prompt_path=prompt_path, prompt_version=version, status="finished", limit=100000):
+        for row in runs.list_runs(prompt_path=prompt_path, prompt_version=version, status="finished", limit=100000,
+                                  kinds=REUSABLE_KINDS):
             key = (row["prompt_version"], row["test_case"], row["model_name"])
             if row["model_name"] in models and key not in found:  # newest first
                 found[key] = row["id"]
@@ -87,3 +95,20 @@ def all_cells(session: SessionPlan, results: list[dict]) -> dict[tuple, str]:
         if cell.get("status") == "finished" and cell.get("run_id"):
             cells[(cell["prompt_version"], cell["test_case"], cell["model_name"])] = cell["run_id"]
     return cells
+
+
+def last_judged(votes: VoteStore, *, prompt: str | None = None) -> Judged | None:
+    """What the newest stored vote or ranking judged (its contestants and test case).
+
+    ``prompt``: the newest among the votes on that prompt. None when there are no votes.
+    """
+    stored = votes.votes(prompt=prompt)
+    if not stored:
+        return None
+    vote = stored[-1]                                  # oldest first
+    if vote["kind"] == "pairwise":
+        contestants = [Contestant(vote[f"{side}_prompt"], vote[f"{side}_version"], vote[f"{side}_model"])
+                       for side in ("a", "b")]
+    else:
+        contestants = [Contestant(c["prompt"], c["version"], c["model"]) for c in vote.get("contestants") or []]
+    return Judged.of(contestants, vote["test_case"])

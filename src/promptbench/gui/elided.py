@@ -1,4 +1,4 @@
-"""A label that elides in the middle instead of cutting text off."""
+"""A one-line label that shows "…" when it is too narrow instead of cutting text off."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    """A one-line label that shows "…" in the middle when it is too narrow, never a cut word;
-    the whole text is in its tooltip."""
+    """Never asks for more width than it has, so a long model or prompt name does not widen
+    the window. ``text()`` keeps the whole text, ``shown_text()`` is what fits; with
+    ``tooltip`` the whole text is also its tooltip. ``mode``: where the "…" goes."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, tooltip: bool = True):
+    def __init__(self, text: str = "", parent: QWidget | None = None, tooltip: bool = True,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle):  # fmt: skip
         super().__init__(text, parent)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.mode = mode
         self._tooltip = tooltip
         if tooltip:
             self.setToolTip(text)
@@ -31,10 +34,12 @@ class ElidedLabel(QLabel):
     def is_elided(self) -> bool:
         return QFontMetrics(self.font()).horizontalAdvance(self.text()) > self.contentsRect().width()
 
+    def shown_text(self) -> str:
+        return QFontMetrics(self.font()).elidedText(self.text(), self.mode, max(self.contentsRect().width(), 0))
+
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
-        metrics = QFontMetrics(self.font())
-        rect = self.contentsRect()
-        shown = metrics.elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
-        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
+        align = self.alignment() | Qt.AlignmentFlag.AlignVCenter  # the palette's colour, style sheets included
+        self.style().drawItemText(painter, self.contentsRect(), int(align), self.palette(), self.isEnabled(),
+                                  self.shown_text(), self.foregroundRole())
         painter.end()

@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         self.eval = None
         self._last_comparison: str | None = None
         self.compare.set_source(self._compare_source)
+        self.rank.session_requested.connect(self.new_ranking_session)
+        self.rank.leaderboard_requested.connect(lambda: self.tabs.setCurrentIndex(TAB_LEADERBOARD))
 
         self.tabs = QTabWidget(documentMode=True)
         self.tabs.addTab(self.editor, "Edit")

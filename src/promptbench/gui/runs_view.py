@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core import events as ev
+from promptbench.core.figures import test_case_label
 from promptbench.core.run_kinds import NAMES, count_text, kinds_label
 from promptbench.core.runs import DEFAULT_KINDS
 from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms, local_mode_label, local_time, short_version
@@ -321,7 +322,7 @@ def _describe(c: dict) -> str:
     if kind != "comparison":
         parts.append(NAMES.get(kind, (kind,))[0])
     if c.get("test_case") is not None:
-        parts.append(f"test case {c['test_case']}")
+        parts.append(test_case_label(c["test_case"]))
     if c.get("variables"):
         values = ", ".join(f"{k}={v}" for k, v in c["variables"].items())
         parts.append(html.escape(f"values: {values[:120]}{'…' if len(values) > 120 else ''}"))

@@ -7,20 +7,23 @@ was shown on the left, so the position bias can be measured later.
 
 from __future__ import annotations
 
-from promptbench.gui.rank.items import LETTERS, RankItem, pair_reveal, ranking_reveal
+from promptbench.gui.rank.items import LETTERS, RankItem, Versions, pair_reveal, ranking_reveal
 from promptbench.gui.rank.nway import ranking_args
 from promptbench.gui.rank.vote_writer import VoteJob
 
 
-def pair_ballot(item: RankItem, shown: list[int], verdict: str, common: dict) -> tuple[VoteJob, str]:
-    """``verdict``: left / right / tie / both_bad, as the voter saw the pair."""
+def pair_ballot(item: RankItem, shown: list[int], verdict: str, common: dict,
+                versions: Versions | None = None) -> tuple[VoteJob, str]:
+    """``verdict``: left / right / tie / both_bad, as the voter saw the pair; ``versions`` name
+    the versions in the reveal (sha + subject + labels)."""
     outs = item.outputs
     left = "a" if shown[0] == 0 else "b"
     right = "b" if left == "a" else "a"
     winner = {"left": left, "right": right}.get(verdict, verdict)
     args = {"a": outs[0].contestant, "b": outs[1].contestant, "winner": winner, "left": left,
             "a_run_id": outs[0].run_id, "b_run_id": outs[1].run_id, **common}
-    return VoteJob("pairwise", args), pair_reveal(list(LETTERS[:2]), [outs[i].contestant for i in shown], verdict)
+    reveal = pair_reveal(list(LETTERS[:2]), [outs[i].contestant for i in shown], verdict, versions)
+    return VoteJob("pairwise", args), reveal
 
 
 def ranking_ballot(item: RankItem, shown: list[int], groups: list[list[int]], common: dict) -> tuple[VoteJob, str]:

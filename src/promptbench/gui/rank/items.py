@@ -7,13 +7,16 @@ a seed, so the same item always appears the same way for the same seed.
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from promptbench.core.ranking import Contestant, Leaderboard, next_pair
+from promptbench.core.ranking import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
+from promptbench.core.ranking_versions import VersionInfo
 from promptbench.gui.compare.formatting import short_version
 
+log = logging.getLogger(__name__)
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -70,6 +73,30 @@ def least_certain(board: Leaderboard | None, remaining: list[RankItem]) -> int:
     return next(i for i, pair in pairs if pair == chosen)
 
 
+def judged(item: RankItem) -> Judged:
+    """What judging this item shows: its contestants on its test case."""
+    return Judged.of(item.contestants(), item.test_case)
+
+
+def choose_next(board: Leaderboard | None, remaining: list[RankItem], chooser: PairChooser | None,
+                last: Judged | None, *, same_contestants: bool) -> int:
+    """Index into ``remaining`` of the item to show next.
+
+    Items that would repeat ``last`` (``ranking.not_a_repeat``) are left out while others
+    remain; the chooser (or, without one, queue order) picks among the rest. A chooser
+    that fails or answers out of range falls back to the first allowed item.
+    """
+    allowed = not_a_repeat([judged(item) for item in remaining], last, same_contestants=same_contestants)
+    pick = 0
+    if chooser is not None:
+        try:
+            pick = int(chooser(board, [remaining[i] for i in allowed]))
+        except Exception:
+            log.exception("pair chooser failed; taking the next item in order")
+        pick = pick if 0 <= pick < len(allowed) else 0
+    return allowed[pick]
+
+
 def shown_order(item: RankItem, seed: int = 0) -> list[int]:
     """Indices into ``item.outputs`` in the order they are shown, left to right.
 
@@ -82,16 +109,26 @@ def shown_order(item: RankItem, seed: int = 0) -> list[int]:
     return order
 
 
-def identity(contestant: Contestant, *, with_prompt: bool = True) -> str:
-    """``model · prompt @ 3f2a1b0c``: how a contestant reads once revealed."""
-    version = short_version(contestant.version)
+# What is known of the versions on screen: (prompt, version) -> core.ranking_versions.VersionInfo
+Versions = dict[tuple[str, str], VersionInfo]
+
+
+def version_text(contestant: Contestant, versions: Versions | None = None) -> str:
+    """``3f2a1b0c · Edit system message · production`` once the history is read, else ``3f2a1b0c``."""
+    info = (versions or {}).get((contestant.prompt, contestant.version))
+    return info.line() if info else short_version(contestant.version)
+
+
+def identity(contestant: Contestant, *, with_prompt: bool = True, versions: Versions | None = None) -> str:
+    """``model · prompt @ 3f2a1b0c · subject``: how a contestant reads once revealed."""
+    version = version_text(contestant, versions)
     where = f"{contestant.prompt} @ {version}" if with_prompt else version
     return f"{contestant.model} · {where}"
 
 
-def pair_reveal(letters: list[str], shown: list[Contestant], verdict: str) -> str:
+def pair_reveal(letters: list[str], shown: list[Contestant], verdict: str, versions: Versions | None = None) -> str:
     """The last-vote strip after a pairwise vote; ``verdict`` is left/right/tie/both_bad."""
-    who = [f"{letter} was <b>{_esc(c.model)}</b> ({_esc(c.prompt)} @ {short_version(c.version)})"
+    who = [f"{letter} was <b>{_esc(c.model)}</b> ({_esc(c.prompt)} @ {_esc(version_text(c, versions))})"
            for letter, c in zip(letters, shown)]
     said = {"left": f"{letters[0]} better", "right": f"{letters[1]} better", "tie": "tie",
             "both_bad": "both bad"}[verdict]
@@ -146,3 +183,11 @@ def session_board(votes, contestants: list[Contestant], *, session_id: str | Non
     keep = set(contestants)
     battles = [b for b in battles if b.a in keep and b.b in keep]
     return fit(battles, bootstrap_rounds=rounds, seed=0) if battles else None
+
+
+def queue_state(votes, contestants: list[Contestant], *, session_id: str | None = None,
+                prompt: str | None = None) -> tuple[Leaderboard | None, Judged | None]:
+    """Worker thread: the queue's leaderboard and what the newest stored vote judged."""
+    from promptbench.core.ranking_session import last_judged
+
+    return session_board(votes, contestants, session_id=session_id, prompt=prompt), last_judged(votes)

@@ -1,13 +1,20 @@
-"""Table models of the leaderboard: the ratings (sortable) and the win-rate heat map."""
+"""Table models of the leaderboard: the ratings (sortable) and the win-rate heat map.
+
+A version reads as ``3f2a1b0c · Edit system message · production``; its tooltip is the
+whole commit message. Long row names in the heat map are cut in the middle, whole in
+their tooltips.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QStyledItemDelegate
 
 from promptbench.core.ranking import Rating
-from promptbench.gui.compare.formatting import DASH, short_version
-from promptbench.gui.rank.leaderboard_data import ALL_PROMPTS, contestant_label, win_rate
+from promptbench.gui.compare.formatting import DASH
+from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, contestant_label, elide, version_label, version_tooltip,
+                                                   win_rate)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 BASE_COLUMNS = ("Rank", "Prompt", "Version", "Model", "Rating", "Interval", "Votes", "W / T / L", "Both bad")
@@ -18,6 +25,7 @@ _TIPS = {
     "Interval": "95% interval: bootstrap over test cases",
     "W / T / L": "Wins / ties / losses in the votes (an N-way ranking counts as its pairs)",
     "Both bad": "Votes where both outputs were judged bad",
+    "Version": "Short commit id, commit subject and labels; hover a row for the whole commit message",
 }
 
 
@@ -31,10 +39,11 @@ class RatingsModel(QAbstractTableModel):
         self.rows: list[Rating] = []
         self.rubric: dict = {}
         self.criteria: list[str] = []
+        self.versions: dict = {}
 
-    def set_rows(self, rows: list[Rating], rubric: dict, criteria: list[str]) -> None:
+    def set_rows(self, rows: list[Rating], rubric: dict, criteria: list[str], versions: dict | None = None) -> None:
         self.beginResetModel()
-        self.rows, self.rubric, self.criteria = list(rows), rubric, list(criteria)
+        self.rows, self.rubric, self.criteria, self.versions = list(rows), rubric, list(criteria), versions or {}
         self.endResetModel()
 
     def columns(self) -> list[str]:
@@ -76,7 +85,7 @@ class RatingsModel(QAbstractTableModel):
             return values[col]
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 2:
-                return DASH if c.prompt == ALL_PROMPTS else short_version(c.version)
+                return DASH if c.prompt == ALL_PROMPTS else version_label(c, self.versions)
             if col == 4:
                 return fmt_rating(r.rating)
             if col == 5:
@@ -85,11 +94,25 @@ class RatingsModel(QAbstractTableModel):
                 return f"{r.wins} / {r.ties} / {r.losses}"
             return str(values[col])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{contestant_label(c, with_prompt=True)}\nversion {c.version}\n"
+            if col == 2 and c.prompt != ALL_PROMPTS:
+                return version_tooltip(c, self.versions)
+            return (f"{contestant_label(c, with_prompt=True, versions=self.versions)}\nversion {c.version}\n"
                     f"rating {r.rating:.1f}, 95% interval [{r.ci_low:.1f}, {r.ci_high:.1f}]")
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 4, 5, 6, 7, 8):
             return _RIGHT
         return None
+
+
+class ElideDelegate(QStyledItemDelegate):
+    """Cells of one column elided their own way (the table's mode is for the rest)."""
+
+    def __init__(self, mode: Qt.TextElideMode, parent=None):
+        super().__init__(parent)
+        self.mode = mode
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = self.mode
 
 
 class SortProxy(QSortFilterProxyModel):
@@ -137,7 +160,7 @@ class WinMatrixModel(QAbstractTableModel):
             return self.labels[section]
         if role == Qt.ItemDataRole.DisplayRole:
             horizontal = orientation == Qt.Orientation.Horizontal
-            return f"{section + 1}" if horizontal else f"{section + 1}. {self.labels[section]}"
+            return f"{section + 1}" if horizontal else f"{section + 1}. {elide(self.labels[section])}"
         return None
 
     def cell(self, row: int, col: int) -> dict | None:

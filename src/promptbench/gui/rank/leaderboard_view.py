@@ -4,6 +4,11 @@
 battles -> ``ranking.fit`` with 200 bootstrap rounds, seed 0 — the same numbers as
 ``promptbench leaderboard``). Prompt, session / import and date filters refit; the model
 filter only hides rows. A recorded vote triggers a refresh (``_on_vote_recorded``).
+
+Versions read as short sha + commit subject + labels (whole message on hover); the footer
+speaks plain words, with the statistics in its tooltip. Fits a 1024 px window: the name
+columns stretch and elide (whole text in their tooltips), the figures size to their
+contents, and the filters take two rows.
 """
 
 from __future__ import annotations
@@ -15,14 +20,19 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QPushButton, QSplitter, QTableView, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from promptbench.core.ranking import Contestant
 from promptbench.core.votes import VoteStore
-from promptbench.gui.compare.formatting import DASH, short_version
-from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, BoardQuery, BoardResult, contestant_label, load_board,
-                                                   visible_ratings)
-from promptbench.gui.rank.leaderboard_models import RatingsModel, SortProxy, WinMatrixModel, fmt_rating
+from promptbench.gui.compare.formatting import DASH
+from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, BoardQuery, BoardResult, contestant_label, elide,
+                                                   footer_texts, load_board, short_label, version_label,
+                                                   version_tooltip, visible_ratings)
+from promptbench.gui.rank.leaderboard_models import ElideDelegate, RatingsModel, SortProxy, WinMatrixModel, fmt_rating
 from promptbench.gui.rank.rating_chart import RatingChart
 
 REFRESH_DELAY_MS = 300
+
+
+NAME_COLUMNS = (1, 2, 3)   # prompt, version, model: share the width, elided; the figures fit their contents
 
 
 class LeaderboardView(QWidget):
@@ -48,12 +58,15 @@ class LeaderboardView(QWidget):
         self.state_label.setStyleSheet("QLabel { color: palette(placeholder-text); }")
         filters = QHBoxLayout()
         filters.setSpacing(6)
-        for widget in (self.prompt_box, self.tag_box, self.model_box, self.group_box, self.since_check,
-                       self.since_edit, self.until_check, self.until_edit):
-            filters.addWidget(widget)
-        filters.addStretch(1)
-        filters.addWidget(self.state_label)
+        for widget in (self.prompt_box, self.tag_box, self.model_box, self.group_box):
+            filters.addWidget(widget, 1)
         filters.addWidget(self.refresh_button)
+        dates = QHBoxLayout()
+        dates.setSpacing(6)
+        for widget in (self.since_check, self.since_edit, self.until_check, self.until_edit):
+            dates.addWidget(widget)
+        dates.addStretch(1)
+        dates.addWidget(self.state_label)
 
         self.model = RatingsModel(self)
         self.proxy = SortProxy(self)
@@ -63,7 +76,11 @@ class LeaderboardView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
         self._setup_table(self.table)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self._middle = ElideDelegate(Qt.TextElideMode.ElideMiddle, self)     # paths and model ids
+        for column in NAME_COLUMNS:
+            self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            if column != 2:                                                    # a version line keeps its start
+                self.table.setItemDelegateForColumn(column, self._middle)
         self.chart = RatingChart()
         ratings = QSplitter(Qt.Orientation.Vertical)
         ratings.addWidget(self.table)
@@ -80,8 +97,10 @@ class LeaderboardView(QWidget):
         matrix_page = QWidget()
         matrix_layout = QVBoxLayout(matrix_page)
         matrix_layout.setContentsMargins(0, 4, 0, 0)
-        matrix_layout.addWidget(QLabel("How often the row beat the column (ties count half), with the number of votes."
-                                       " Rows and columns in rating order; column n is row n."))
+        matrix_note = QLabel("How often the row beat the column (ties count half), with the number of votes."
+                             " Rows and columns in rating order; column n is row n.")
+        matrix_note.setWordWrap(True)
+        matrix_layout.addWidget(matrix_note)
         matrix_layout.addWidget(self.matrix, 1)
         self.pivot = QTableWidget()
         self._setup_table(self.pivot)
@@ -100,6 +119,7 @@ class LeaderboardView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(filters)
+        layout.addLayout(dates)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.footer)
 
@@ -117,8 +137,11 @@ class LeaderboardView(QWidget):
     def _combo(self, everything: str, tip: str) -> QComboBox:
         box = QComboBox(toolTip=tip)
         box.addItem(everything, None)
-        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        box.setMinimumContentsLength(12)
+        # long prompt paths and session names must not widen the window: elide, whole on hover
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(14)
+        box.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        box.currentIndexChanged.connect(lambda _=0, b=box, t=tip: b.setToolTip(f"{b.currentText()}\n{t}"))
         return box
 
     def _date(self, label: str, days: int) -> tuple[QCheckBox, QDateEdit]:
@@ -148,7 +171,8 @@ class LeaderboardView(QWidget):
         self._refresh_timer.stop()
         query, runs = self.query(), self.services.runs
         self.state_label.setText("fitting…")
-        self.services.tasks.run(lambda: load_board(VoteStore(runs()), query), on_done=self._on_board_loaded,
+        store = getattr(self.services, "store", None)
+        self.services.tasks.run(lambda: load_board(VoteStore(runs()), query, store), on_done=self._on_board_loaded,
                                 on_error=self._on_board_failed, key=f"leaderboard-{id(self)}")
 
     def _on_vote_recorded(self, vote_id: str = "") -> None:
@@ -183,22 +207,26 @@ class LeaderboardView(QWidget):
         box.blockSignals(False)
 
     # -- drawing ---------------------------------------------------------------------------
-    def _labels(self, rows) -> list[str]:
+    def _labels(self, rows, label=contestant_label) -> list[str]:
         several = len({r.contestant.prompt for r in rows}) > 1
-        return [contestant_label(r.contestant, with_prompt=several) for r in rows]
+        versions = self.result.versions if self.result else {}
+        return [label(r.contestant, with_prompt=several, versions=versions) for r in rows]
 
     def _show(self) -> None:
         result = self.result
         board = result.board if result else None
         rows = visible_ratings(board, self.model_box.currentData())
-        self.model.set_rows(rows, result.rubric if result else {}, result.criteria() if result else [])
+        self.model.set_rows(rows, result.rubric if result else {}, result.criteria() if result else [],
+                            result.versions if result else {})
         self.table.sortByColumn(self.proxy.sortColumn() if self.proxy.sortColumn() >= 0 else 4,
                                 self.proxy.sortOrder())
         labels = self._labels(rows)
-        self.chart.set_ratings(rows, labels)
+        self.chart.set_ratings(rows, labels, self._labels(rows, short_label))
         self.matrix_model.set_matrix([r.contestant.key() for r in rows], labels, board.win_matrix if board else {})
         self._fill_pivot(rows)
-        self.footer.setText(self._footer_text(board, len(rows)))
+        text, tip = footer_texts(board, len(rows))
+        self.footer.setText(text)
+        self.footer.setToolTip(tip)
 
     def _fill_pivot(self, rows) -> None:
         versions = sorted({(r.contestant.prompt, r.contestant.version) for r in rows})
@@ -209,8 +237,13 @@ class LeaderboardView(QWidget):
         self.pivot.setRowCount(len(versions))
         self.pivot.setColumnCount(len(models))
         self.pivot.setHorizontalHeaderLabels(models)
-        self.pivot.setVerticalHeaderLabels([ALL_PROMPTS if p == ALL_PROMPTS else f"{p} @ {short_version(v)}"
-                                            if several else short_version(v) for p, v in versions])
+        known = self.result.versions if self.result else {}
+        for i, (prompt, version) in enumerate(versions):
+            c = Contestant(prompt, version, "")
+            name = ALL_PROMPTS if prompt == ALL_PROMPTS else version_label(c, known)
+            header = QTableWidgetItem(elide(f"{prompt} @ {name}" if several and prompt != ALL_PROMPTS else name))
+            header.setToolTip(f"{prompt}\n{version_tooltip(c, known)}")
+            self.pivot.setVerticalHeaderItem(i, header)
         for i, (prompt, version) in enumerate(versions):
             for j, model in enumerate(models):
                 r = cells.get((prompt, version, model))
@@ -221,16 +254,3 @@ class LeaderboardView(QWidget):
                 if r is not None:
                     item.setToolTip(f"rank {r.rank} · {r.votes} votes")
                 self.pivot.setItem(i, j, item)
-
-    @staticmethod
-    def _footer_text(board, shown: int) -> str:
-        if board is None:
-            return "No votes match these filters yet: vote in Rank mode, or import votes (promptbench votes import)."
-        low, high = board.left_advantage_ci
-        hidden = len(board.ratings) - shown
-        return (f"{board.n_battles} battles · {board.n_test_cases} test cases (a vote without one counts as its own)"
-                f" · tie strength ν = {board.tie_strength:.2f}"
-                f" · left-position advantage ×{board.left_advantage:.2f}"
-                f" [{low:.2f}, {high:.2f}] · {board.confidence:.0%} intervals, bootstrap over test cases,"
-                f" {board.rounds} rounds, seed {board.seed}" + (f" · {hidden} rows hidden by the model filter"
-                                                               if hidden else ""))

@@ -5,29 +5,34 @@ more: press the number of the best remaining output, again and again ("=" ties t
 pick with the previous one, Backspace undoes), then Enter. The vote is handed to a
 ``VoteWriter`` (a task writes it) and the next item appears at once; "saved ✓" shows
 when the write is confirmed, and a failed write stays queued for retry with an error on
-screen. Who wrote what is revealed in the last-vote strip once the vote is cast.
+screen. Who wrote what is revealed in the last-vote strip once the vote is cast, versions as
+short sha + commit subject + labels. The comparison just judged never comes straight back
+while others remain (``items.choose_next``). A finished queue says so and offers the next
+steps: ``session_requested`` and ``leaderboard_requested`` are for the main window.
 """
 
 from __future__ import annotations
-
-import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from promptbench.core.figures import test_case_label
+from promptbench.core.ranking import Judged
 from promptbench.gui.rank.ballots import add_rubric, pair_ballot, ranking_ballot
-from promptbench.gui.rank.items import LETTERS, PairChooser, RankItem, items_from_comparison, shown_order
+from promptbench.gui.rank.items import (LETTERS, PairChooser, RankItem, Versions, choose_next, items_from_comparison,
+                                        judged, shown_order)
+from promptbench.gui.rank.message_page import MessagePage, done_text
 from promptbench.gui.rank.nway import Ordering
-from promptbench.gui.rank.queue_board import QueueBoard, estimate_text
+from promptbench.gui.rank.queue_board import ESTIMATE_TIP, QueueBoard, estimate_text
 from promptbench.gui.rank.rubric import workspace_criteria
 from promptbench.gui.rank.save_strip import SaveStrip
 from promptbench.gui.rank.verdict_bar import VerdictBar
-from promptbench.gui.rank.vote_card import OutputCard
+from promptbench.gui.rank.version_reader import VersionReader
+from promptbench.gui.rank.vote_card import OutputCard, arrange
 from promptbench.gui.rank.vote_writer import VoteJob, VoteWriter
 
-log = logging.getLogger(__name__)
 PAIR_KEYS = {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_3: "tie", Qt.Key.Key_0: "both_bad"}
 DIGITS = {getattr(Qt.Key, f"Key_{i}"): i for i in range(1, 10)}
 _MUTED = "QLabel { color: palette(placeholder-text); }"
@@ -39,6 +44,8 @@ EMPTY_TEXT = "Nothing to rank yet.\n\nRank a finished comparison from the Runs v
 class RankView(QWidget):
     vote_recorded = Signal(str)   # vote id, once it is on disk
     queue_finished = Signal()     # every item judged (or skipped) and every vote saved
+    session_requested = Signal()      # "Start a ranking session" clicked (the main window opens the dialog)
+    leaderboard_requested = Signal()  # "Open leaderboard" clicked (the main window shows that tab)
 
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
@@ -64,10 +71,16 @@ class RankView(QWidget):
         self._session_id = None
         self._seed = self.total = self.cast = self.skipped = 0
         self._finished_sent = True
+        self._last_judged: Judged | None = None   # the last vote cast here (kept across queues)
+        self._voted_in_queue = False
+        self.version_reader = VersionReader(services, self)
+        self.version_reader.versions_read.connect(self._on_versions_read)
+        self.versions: Versions = self.version_reader.versions   # (prompt, version) -> VersionInfo
 
         self.progress_label = QLabel()
         self.estimate_label = QLabel()
         self.estimate_label.setStyleSheet(_MUTED)
+        self.estimate_label.setToolTip(ESTIMATE_TIP)
         self.save_label = QLabel()
         self.blind_check = self._check("Blind", True, "Hide which model and version wrote each output until you vote")
         self.blind_check.toggled.connect(self._on_blind_toggled)
@@ -118,10 +131,13 @@ class RankView(QWidget):
         body.addWidget(self.cards_box, 1)
         body.addWidget(self.verdicts)
         body.addLayout(note_row)
-        self.message_label = QLabel(EMPTY_TEXT, alignment=Qt.AlignmentFlag.AlignCenter)
-        self.message_label.setWordWrap(True)
+        self.message_page = MessagePage()
+        self.message_page.show_text(EMPTY_TEXT, next_steps=True, hint=False)
+        self.message_page.session_clicked.connect(self.session_requested)
+        self.message_page.leaderboard_clicked.connect(self.leaderboard_requested)
+        self.message_label = self.message_page.label
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.message_label)
+        self.stack.addWidget(self.message_page)
         self.stack.addWidget(session)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -167,6 +183,8 @@ class RankView(QWidget):
                                prompt=prompts.pop() if len(prompts) == 1 else None)
         self.total, self.cast, self.skipped = len(usable), 0, len(items) - len(usable)
         self._finished_sent = False
+        self._voted_in_queue = False
+        self.version_reader.read([c for item in usable for c in item.contestants()])
         self.criteria = list(criteria) if criteria else workspace_criteria(self._settings())
         if blind is not None:
             self.blind_check.setChecked(blind)
@@ -191,18 +209,14 @@ class RankView(QWidget):
     def _next_item(self) -> None:
         self.current, self._ordering, self._verdict = None, None, None
         if not self._remaining:
-            done = f"All {self.total} items judged." if self.total else "Nothing to rank in this queue."
-            self._show_message(done + ("" if not self.skipped else f" ({self.skipped} skipped)"))
+            self._show_message(done_text(self.total, self.cast, self.skipped), next_steps=bool(self.total or self.skipped))
             self._update_progress()
             self._on_queue_drained()
             return
-        index = 0
-        if self._chooser is not None:
-            try:
-                index = int(self._chooser(self.queue_board.board, list(self._remaining)))
-            except Exception:
-                log.exception("pair chooser failed; taking the next item in order")
-            index = index if 0 <= index < len(self._remaining) else 0
+        # Right after a vote here the board has not seen it yet: the same contestants wait too.
+        last = self._last_judged or self.queue_board.last_judged
+        index = choose_next(self.queue_board.board, self._remaining, self._chooser, last,
+                            same_contestants=self._voted_in_queue)
         self._show_item(self._remaining.pop(index))
 
     def _show_item(self, item: RankItem) -> None:
@@ -214,20 +228,15 @@ class RankView(QWidget):
             card.pick_clicked.connect(lambda c=card: self._nway_key(pick=self.cards.index(c)))
             self.cards.append(card)
         if n != self._laid_out:                 # re-arrange the grid only when the count changes
-            columns = n if n <= 3 else (2 if n == 4 else 3)
-            for i, card in enumerate(self.cards):
-                self.cards_grid.removeWidget(card)
-                if i < n:
-                    self.cards_grid.addWidget(card, i // columns, i % columns)
-                card.setVisible(i < n)
+            arrange(self.cards_grid, self.cards, n)
             self._laid_out = n
         for i, card in enumerate(self.cards[:n]):
             out = item.outputs[self.shown[i]]
             card.set_criteria(self.criteria)
             card.show_output(LETTERS[i], str(i + 1) if i < 9 else "", out.contestant, out.run_id, out.text,
-                             item.test_case, blind=self._item_blind, nway=nway)
+                             item.test_case, blind=self._item_blind, nway=nway, versions=self.versions)
             card.set_rubric_visible(self.rubric_check.isChecked())
-        case = f"Test case {item.test_case}" if item.test_case is not None else "No test case"
+        case = test_case_label(item.test_case)
         context = (item.context or "").strip()
         if len(context) > 600:
             context = context[:600] + "…"
@@ -244,9 +253,13 @@ class RankView(QWidget):
         self._update_progress()
         self.setFocus()
 
-    def _show_message(self, text: str) -> None:
-        self.message_label.setText(text)
+    def _show_message(self, text: str, *, next_steps: bool = False) -> None:
+        self.message_page.show_text(text, next_steps=next_steps)
         self.stack.setCurrentIndex(0)
+
+    def _on_versions_read(self, versions: Versions) -> None:
+        for card in self.cards:
+            card.set_versions(versions)
 
     # -- judging ---------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -316,11 +329,12 @@ class RankView(QWidget):
         common = {"test_case": item.test_case, "blind": self._item_blind, "session_id": self._session_id,
                   "note": self.note_edit.text().strip() or None}
         if item.pairwise:
-            job, reveal = pair_ballot(item, self.shown, self._verdict, common)
+            job, reveal = pair_ballot(item, self.shown, self._verdict, common, self.versions)
         else:
             job, reveal = ranking_ballot(item, self.shown, self._ordering.finish(), common)
         add_rubric(job, self.cards[: len(item.outputs)], item.test_case)
         self.cast += 1
+        self._last_judged, self._voted_in_queue = judged(item), True
         self.strip.show_vote(reveal, job)
         self.writer.submit(job)
         self._next_item()

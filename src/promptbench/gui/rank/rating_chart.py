@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 from promptbench.core.ranking import RATING_BASE, Rating
 
 _ROW_HIT = 0.45   # how far from a row (in rows) the pointer may be and still hover it
+_AXIS_MAX = 360   # pixels for the row names
 
 
 class RatingChart(QWidget):
@@ -48,11 +49,14 @@ class RatingChart(QWidget):
         layout.addWidget(self.plot)
         self.rows: list[Rating] = []
         self.labels: list[str] = []
+        self.ticks: list[str] = []
 
-    def set_ratings(self, rows: list[Rating], labels: list[str]) -> None:
-        """Rows in any order; drawn sorted by rating, best at the top."""
+    def set_ratings(self, rows: list[Rating], labels: list[str], ticks: list[str] | None = None) -> None:
+        """Rows in any order; drawn sorted by rating, best at the top. ``ticks``: shorter labels
+        for the axis (the whole ``labels`` show on hover)."""
         order = sorted(range(len(rows)), key=lambda i: -rows[i].rating)
         self.rows, self.labels = [rows[i] for i in order], [labels[i] for i in order]
+        self.ticks = [(ticks or labels)[i] for i in order]
         n = len(self.rows)
         ys = np.arange(n - 1, -1, -1, dtype=float)
         xs = np.array([r.rating for r in self.rows], dtype=float)
@@ -60,9 +64,11 @@ class RatingChart(QWidget):
                           right=np.array([r.ci_high for r in self.rows], dtype=float) - xs)
         self.dots.setData(x=xs, y=ys)
         axis = self.plot.getPlotItem().getAxis("left")
-        axis.setTicks([[(float(y), label) for y, label in zip(ys, self.labels)], []])
         metrics = QFontMetrics(axis.font() if hasattr(axis, "font") else self.font())
-        axis.setWidth(min(360, max([metrics.horizontalAdvance(t) for t in self.labels] + [40]) + 16))
+        # pyqtgraph leaves out a tick label wider than the axis: cut them to fit (whole on hover)
+        ticks = [metrics.elidedText(t, Qt.TextElideMode.ElideRight, _AXIS_MAX - 20) for t in self.ticks]
+        axis.setTicks([[(float(y), tick) for y, tick in zip(ys, ticks)], []])
+        axis.setWidth(min(_AXIS_MAX, max([metrics.horizontalAdvance(t) for t in ticks] + [40]) + 16))
         if n:
             low = min(min(r.ci_low for r in self.rows), RATING_BASE)
             high = max(max(r.ci_high for r in self.rows), RATING_BASE)
@@ -76,7 +82,8 @@ class RatingChart(QWidget):
 
     def tooltip_text(self, i: int) -> str:
         r = self.rows[i]
-        return (f"<b>{self.labels[i]}</b><br>rating {r.rating:.1f}<br>95% interval [{r.ci_low:.1f}, {r.ci_high:.1f}]"
+        label = self.labels[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return (f"<b>{label}</b><br>rating {r.rating:.1f}<br>95% interval [{r.ci_low:.1f}, {r.ci_high:.1f}]"
                 f"<br>rank {r.rank} · {r.votes} votes ({r.wins} W / {r.ties} T / {r.losses} L, {r.both_bad} both bad)")
 
     def row_at(self, x: float, y: float) -> int | None:

@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QVBoxLayout)
 
+from promptbench.core.figures import test_case_label
+from promptbench.core.ranking_versions import VersionInfo
 from promptbench.gui.rank.items import RankItem, RankOutput
 
 
@@ -58,17 +60,18 @@ class SessionDialog(QDialog):
 
     def _on_choices(self, result) -> None:
         versions, models, defaults, n_cases = result
-        for i, v in enumerate(versions):
-            labels = f"  [{', '.join(v.labels)}]" if v.labels else ""
-            self._add(self.versions, f"{v.short}  {v.subject}{labels}", v.sha, checked=i < 2 or bool(v.labels))
+        for i, v in enumerate(versions):   # as the rank view and the leaderboard name them
+            info = VersionInfo(v.sha, v.short, v.subject, tuple(v.labels), v.message, True)
+            self._add(self.versions, info.line(), v.sha, checked=i < 2 or bool(v.labels), tip=info.tooltip())
         for m in models:
             self._add(self.models, m.name, m.name, checked=m.name in defaults)
         for i in range(n_cases):
-            self._add(self.cases, f"test case {i}", i, checked=True)
+            self._add(self.cases, test_case_label(i), i, checked=True)
 
     @staticmethod
-    def _add(widget: QListWidget, text: str, data, checked: bool) -> None:
+    def _add(widget: QListWidget, text: str, data, checked: bool, tip: str = "") -> None:
         item = QListWidgetItem(text)
+        item.setToolTip(tip)
         item.setData(Qt.ItemDataRole.UserRole, data)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)

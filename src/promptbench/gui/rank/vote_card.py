@@ -1,18 +1,21 @@
 """One output to judge: a letter (or, unblinded, who wrote it), the text as Markdown,
 its place in an N-way order, thumbs and optional rubric scores.
 
-Blind cards carry no trace of the contestant in any visible text or tooltip.
+Blind cards carry no trace of the contestant in any visible text or tooltip. Unblinded,
+the subtitle names the version as ``prompt @ 3f7107a2 · Edit system message · production``
+with the whole commit message as its tooltip.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from promptbench.core.ranking import Contestant
 from promptbench.gui.compare.markdown import OutputView
-from promptbench.gui.rank.items import identity
+from promptbench.gui.elided import ElidedLabel
+from promptbench.gui.rank.items import Versions, identity, version_text
 from promptbench.gui.rank.nway import ordinal
 from promptbench.gui.rank.rubric import RubricPanel
 from promptbench.gui.rank.thumbs import ThumbsButtons
@@ -34,16 +37,16 @@ class OutputCard(QFrame):
         self.contestant: Contestant | None = None
         self.run_id: str | None = None
         self.letter = ""
+        self.versions: Versions = {}
+        self._blind = True
         small = max(7.0, (self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0) * 0.85)
 
-        self.title = QLabel()
+        self.title = ElidedLabel(tooltip=False, mode=Qt.TextElideMode.ElideRight)
         bold = QFont(self.font())
         bold.setBold(True)
         bold.setPointSizeF(bold.pointSizeF() * 1.1 if bold.pointSizeF() > 0 else 10)
         self.title.setFont(bold)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.subtitle = QLabel()
-        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle = ElidedLabel(tooltip=False, mode=Qt.TextElideMode.ElideRight)
         self.subtitle.setStyleSheet("QLabel { color: palette(placeholder-text); }")
         self.key_chip = QLabel()
         self.key_chip.setStyleSheet(_KEY_CHIP.format(size=small))
@@ -92,8 +95,9 @@ class OutputCard(QFrame):
         self.set_rubric_visible(False)
 
     def show_output(self, letter: str, key: str, contestant: Contestant, run_id: str | None, text: str,
-                    test_case: str | None, *, blind: bool, nway: bool) -> None:
+                    test_case: str | None, *, blind: bool, nway: bool, versions: Versions | None = None) -> None:
         self.letter, self.contestant, self.run_id = letter, contestant, run_id
+        self.versions = versions if versions is not None else self.versions
         self.key_chip.setText(key)
         self.key_chip.setVisible(bool(key))
         self.output.clear_output()
@@ -105,15 +109,24 @@ class OutputCard(QFrame):
         self.set_blind(blind)
 
     def set_blind(self, blind: bool) -> None:
+        self._blind = blind
         if self.contestant is None or blind:
             self.title.setText(f"Output {self.letter}")
             self.title.setToolTip("")
             self.subtitle.setText("Hidden until you vote")
+            self.subtitle.setToolTip("")
         else:
             c = self.contestant
+            info = self.versions.get((c.prompt, c.version))
             self.title.setText(f"{self.letter} · {c.model}")
-            self.title.setToolTip(identity(c))
-            self.subtitle.setText(identity(c).split(" · ", 1)[1])
+            self.title.setToolTip(identity(c, versions=self.versions))
+            self.subtitle.setText(f"{c.prompt} @ {version_text(c, self.versions)}")
+            self.subtitle.setToolTip(info.tooltip() if info else f"version {c.version}")
+
+    def set_versions(self, versions: Versions) -> None:
+        """The subjects and labels of the versions arrived: show them (only when unblinded)."""
+        self.versions = versions
+        self.set_blind(self._blind)
 
     def set_place(self, place: int | None, *, last: bool = False) -> None:
         if place is None:
@@ -134,3 +147,13 @@ class OutputCard(QFrame):
     def set_criteria(self, criteria) -> None:
         if list(criteria) != self.rubric.criteria():
             self.rubric.set_criteria(criteria)
+
+
+def arrange(grid, cards: list[OutputCard], n: int) -> None:
+    """Lay the first n cards out in a grid (2 or 3 to a row), hide the rest."""
+    columns = n if n <= 3 else (2 if n == 4 else 3)
+    for i, card in enumerate(cards):
+        grid.removeWidget(card)
+        if i < n:
+            grid.addWidget(card, i // columns, i % columns)
+        card.setVisible(i < n)
