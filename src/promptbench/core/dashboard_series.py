@@ -102,6 +102,11 @@ class LatencySeries:
     p95: np.ndarray
     spikes: np.ndarray  # bool per bucket
 
+    @property
+    def width(self) -> float:
+        """A bucket's length in seconds."""
+        return float(BUCKET_SECONDS.get(self.bucket, 86400))
+
     def table(self):
         header = ["bucket_start_utc", "finished_runs", "p50_ms", "p95_ms", "spike"]
         rows = [[k, int(n), float(a), float(b), bool(s)]

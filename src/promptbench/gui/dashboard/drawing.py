@@ -16,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from promptbench.core.dashboard_sql import Filters
+from promptbench.gui.dashboard import ticks
 from promptbench.gui.dashboard.hits import Hits
 
 COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
@@ -32,7 +33,7 @@ def fmt_value(v: float, unit: str) -> str:
     if v is None or not np.isfinite(v):
         return "–"
     if unit == "USD":
-        return f"${v:,.6f}".rstrip("0").rstrip(".") if abs(v) < 1 else f"${v:,.2f}"
+        return ticks.money(v)
     if unit == "ms":
         return f"{v:,.1f} ms"
     if unit == "%":
@@ -43,9 +44,11 @@ def fmt_value(v: float, unit: str) -> str:
 
 
 def bucket_label(key: str, bucket: str) -> str:
+    """ "Mon 7 Dec 14:00–15:00" (an hour, local time), "Mon 7 Dec" (a UTC day), "week of Mon 7 Dec"."""
     if bucket == "hour":
-        return key.replace("T", " ") + ":00 UTC"
-    return f"week of {key}" if bucket == "week" else key
+        return ticks.when(_window(key, 3600)["since"].timestamp(), 3600)
+    day = ticks.day_text(datetime.strptime(key[:10], "%Y-%m-%d"))
+    return f"week of {day}" if bucket == "week" else day
 
 
 def _window(key: str, width: float) -> dict:
@@ -118,7 +121,11 @@ def draw_lines(plot, ts, base: Filters, fg: str, *, cumulative: bool = False):
         item = pg.PlotCurveItem(centre, y, pen=_pen(c, 2), connect="finite", name=name)  # no symbol machinery
         plot.addItem(item)
         items[name] = item
-        legend.append((name, c))
+        if ts.unit == "USD":  # each line's total over the period: the last point of a running total
+            total = y[-1] if cumulative else np.nansum(y)
+            legend.append((f"{name} {fmt_value(float(total), 'USD')}", c))
+        else:
+            legend.append((name, c))
 
         def describe(j: int, name=name, y=y, counts=ts.counts.get(name)):
             text = f"<b>{name}</b> · {bucket_label(ts.keys[j], ts.bucket)}<br>{fmt_value(y[j], ts.unit)}"
@@ -164,7 +171,7 @@ def draw_band(plot, s, base: Filters, fg: str):
     legend = [("p50 (median)", color(0)), ("p95", color(1)), ("spike", SPIKE)]
     if not len(s.x):
         return hits, legend, items
-    width = 86400.0 if s.bucket == "day" else 3600.0
+    width = s.width
     x = s.x + width / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         lo, hi = np.log10(s.p50), np.log10(s.p95)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QWidget
 
 from promptbench.core.dashboard_series import version_label
 from promptbench.core.dashboard_sql import Filters
+from promptbench.gui.flow_layout import FlowLayout, together
 from promptbench.gui.kind_box import KindBox
 
 
@@ -26,13 +27,13 @@ class FilterBar(QWidget):
         self.provider_box = self._combo("All providers", "Only runs through this provider")
         self.since_check, self.since_edit = self._date("From", -30, "Only runs started on or after this day (UTC)")
         self.until_check, self.until_edit = self._date("To", 0, "Only runs started on or before this day (UTC)")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        self.flow = FlowLayout(self, 6)  # a narrow window gets two rows, not a wider window
         for widget in (self.kind_box, self.prompt_box, self.version_box, self.model_box, self.provider_box,
-                       self.since_check, self.since_edit, self.until_check, self.until_edit):  # fmt: skip
-            layout.addWidget(widget)
-        layout.addStretch(1)
+                       together(self.since_check, self.since_edit), together(self.until_check, self.until_edit)):  # fmt: skip
+            self.flow.addWidget(widget)
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self.prompt_box.currentIndexChanged.connect(self._on_prompt_changed)
         for box in (self.kind_box, self.version_box, self.model_box, self.provider_box):
             box.currentIndexChanged.connect(self.filters_changed)
@@ -40,6 +41,10 @@ class FilterBar(QWidget):
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(self.filters_changed)
             edit.dateChanged.connect(self.filters_changed)
+
+    def add_trailing(self, widget: QWidget) -> None:
+        """A button that wraps with the filters (Refresh)."""
+        self.flow.addWidget(widget)
 
     def _combo(self, everything: str, tip: str) -> QComboBox:
         box = QComboBox()

@@ -19,7 +19,7 @@ import re
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+from PySide6.QtWidgets import (QGridLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from promptbench.core import events as ev
@@ -70,9 +70,7 @@ class DashboardView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.status_label = QLabel("")
         self.status_label.setStyleSheet("color: palette(placeholder-text);")
-        top = QHBoxLayout()
-        top.addWidget(self.filter_bar, 1)
-        top.addWidget(self.refresh_button)
+        self.filter_bar.add_trailing(self.refresh_button)
 
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
@@ -119,7 +117,7 @@ class DashboardView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.status_label)
         layout.addWidget(split, 1)
 
