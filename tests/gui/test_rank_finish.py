@@ -124,6 +124,25 @@ def test_in_the_main_window_the_next_steps_open_the_leaderboard_and_the_session_
     dialog.reject()
 
 
+def test_the_footer_says_ranges_are_rough_with_a_handful_of_test_cases(services):
+    from promptbench.core.ranking import fit
+    from promptbench.gui.rank.leaderboard_data import footer_texts
+
+    few, many = [], []
+    for i in range(40):
+        a, b = Contestant(P, "v1", "model-alpha"), Contestant(P, "v1", "model-beta")
+        winner = "a" if i % 3 else "b"
+        few.append(json.dumps({"a": a.__dict__, "b": b.__dict__, "winner": winner, "test_case": str(i % 3)}))
+        many.append(json.dumps({"a": a.__dict__, "b": b.__dict__, "winner": winner, "test_case": str(i % 20)}))
+    texts = {}
+    for name, lines in (("few", few), ("many", many)):
+        votes = VoteStore(services.runs())
+        votes.import_jsonl(lines, source_name=f"{name}.jsonl")
+        texts[name] = footer_texts(fit(votes.battles(tag=f"{name}.jsonl")), 2)[0]
+    assert "Ranges are rough: only 3 test cases" in texts["few"] and "95% sure" not in texts["few"]
+    assert "Ranges are 95% sure" in texts["many"] and "rough" not in texts["many"]
+
+
 def test_done_text_counts():
     from promptbench.gui.rank.message_page import done_text
 

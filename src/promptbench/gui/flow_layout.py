@@ -4,7 +4,7 @@ is too narrow (filter bars): a narrow window gets two rows, never a clipped fiel
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 
 class FlowLayout(QLayout):
@@ -95,4 +95,15 @@ def flow_row(*widgets: QWidget, spacing: int = 6) -> QWidget:
     policy.setHeightForWidth(True)
     policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
     box.setSizePolicy(policy)
+    return box
+
+
+def together(*widgets: QWidget, spacing: int = 4) -> QWidget:
+    """Widgets that wrap as one (a check box and the field it enables)."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(spacing)
+    for widget in widgets:
+        row.addWidget(widget)
     return box

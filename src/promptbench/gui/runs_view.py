@@ -24,6 +24,7 @@ from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms, local_mod
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.run_pane import RunPane
 from promptbench.gui.compare.run_summary import Filters, summarize
+from promptbench.gui.flow_layout import flow_row, together
 from promptbench.gui.kind_box import KindBox
 
 COLUMNS = ("Date", "Prompt", "Version", "Models", "Statuses", "Best TTFT", "Total cost", "Kind")
@@ -57,13 +58,10 @@ class RunsView(QWidget):
         self.until_check, self.until_edit = self._date("To", 0)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        filters = QHBoxLayout()
-        filters.setSpacing(6)
-        for widget in (self.kind_box, self.prompt_box, self.version_edit, self.model_box, self.status_box,
-                       self.since_check, self.since_edit, self.until_check, self.until_edit):  # fmt: skip
-            filters.addWidget(widget)
-        filters.addStretch(1)
-        filters.addWidget(self.refresh_button)
+        # wraps onto a second row in a narrow window instead of widening it
+        filters = flow_row(self.kind_box, self.prompt_box, self.version_edit, self.model_box, self.status_box,
+                           together(self.since_check, self.since_edit), together(self.until_check, self.until_edit),
+                           self.refresh_button)  # fmt: skip
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -103,7 +101,7 @@ class RunsView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(filters)
+        layout.addWidget(filters)
         layout.addWidget(split, 1)
 
         self._refresh_timer = QTimer(self)

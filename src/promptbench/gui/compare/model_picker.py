@@ -44,7 +44,7 @@ def key_text(status: dict) -> tuple[str, bool]:
     and absent: such a run is not sent. Without any key configured (a gateway, a local
     server) the request goes out without one."""
     if not status.get("required") and status.get("source") is None:
-        return "not needed", True
+        return "–", True  # nothing to set (a local model, a gateway): the tooltip says so
     if status.get("source") is None:
         return "none set", True
     if status.get("available"):
@@ -179,7 +179,7 @@ class ModelPicker(QWidget):
         item.setToolTip(COL_MODEL, f"{tip}\nprovider: {cfg.provider}" + (f"\n{cfg.api_base}" if cfg.api_base else ""))
         text, ok = key_text(status)
         item.setText(COL_KEY, text)
-        item.setToolTip(COL_KEY, status.get("detail") or "")
+        item.setToolTip(COL_KEY, status.get("detail") or ("No key needed" if text == "–" else ""))
         if not ok:
             item.setForeground(COL_KEY, QBrush(_MISSING))
         group.addChild(item)

@@ -54,6 +54,7 @@ class ProgressStrip(QWidget):
         self.bar.setMaximumWidth(260)
         self.bar.setMinimumWidth(160)
         self.label = QLabel()
+        self.label.setWordWrap(True)  # a long verdict (a small judge's warning) wraps, never widens the window
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 2, 8, 2)
         layout.addWidget(self.bar)

@@ -167,7 +167,7 @@ def footer_texts(board: Leaderboard | None, shown: int) -> tuple[str, str]:
     hidden = len(board.ratings) - shown
     text = (f"{plural(board.n_battles, 'pairwise vote')} on {plural(board.n_test_cases, 'test case')}"
             f" · Equal answers tie {nu / (2 + nu):.0%} of the time (ν {nu:.2f}) · {side}"
-            f" · Ranges are {board.confidence:.0%} sure" + (f" · {hidden} rows hidden by the model filter" if hidden else ""))
+            f" · {ranges_text(board)}" + (f" · {hidden} rows hidden by the model filter" if hidden else ""))
     nu_ci = board.tie_strength_ci or (nu, nu)
     tip = (f"{board.n_battles} battles (an N-way ranking counts as its pairs) · {board.n_test_cases} test cases"
            " (a vote without one counts as its own)\n"
@@ -177,6 +177,18 @@ def footer_texts(board: Leaderboard | None, shown: int) -> tuple[str, str]:
            " shown on the left is multiplied by this (1 = no bias)\n"
            f"{board.confidence:.0%} intervals, bootstrap over test cases, {board.rounds} rounds, seed {board.seed}")
     return text, tip
+
+
+FIRM_TEST_CASES = 8  # fewer clusters than this: the bootstrap has too few distinct resamples to trust
+
+
+def ranges_text(board: Leaderboard) -> str:
+    """How far the ranges can be trusted: intervals come from resampling test cases, and with
+    a handful of them the few possible resamples make ranges look narrower than they are."""
+    if 2 <= board.n_test_cases < FIRM_TEST_CASES:
+        return (f"Ranges are rough: only {board.n_test_cases} test cases (votes on more test cases make them "
+                "firmer)")
+    return f"Ranges are {board.confidence:.0%} sure"
 
 
 def plural(n: int, one: str) -> str:
