@@ -279,3 +279,14 @@ def test_detect_ollama_reads_tags(monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_catalog_variant_with_its_own_parameters_does_not_hide_the_local_model():
+    from promptbench.core.config import list_all_models, parse_settings
+
+    variant = parse_settings('[models.smollm2-seed7]\nmodel = "local/smollm2-135m-instruct"\nparams = { seed = 7 }\n')
+    names = [cfg.name for cfg in list_all_models(variant, detect_ollama=False)]
+    assert "smollm2-seed7" in names and "local/smollm2-135m-instruct" in names
+    alias = parse_settings('[models.smol]\nmodel = "local/smollm2-135m-instruct"\n')
+    names = [cfg.name for cfg in list_all_models(alias, detect_ollama=False)]
+    assert "smol" in names and "local/smollm2-135m-instruct" not in names   # the same model under another name

@@ -160,6 +160,8 @@ def test_one_run_shows_its_local_day_and_dollars(qtbot, berlin, services):
     # hover texts name the bucket in local time and the cost in dollars
     latency = view.cards["latency"]
     assert "Sat 6 Dec" in latency.hits.text(0) and "14:00–15:00" in latency.hits.text(0)
+    dots = latency.items["points"].data  # one bucket is no line: its p50 and p95 are drawn as dots
+    assert len(dots) == 2 and all(latency.plot.getViewBox().viewRect().contains(p["x"], p["y"]) for p in dots)
     cost = view.cards["cost"]
     assert any("$0.000015" in cost.hits.text(i) for i in range(len(cost.hits)))
     assert "alpha $0.000015" in cost.legend.text()

@@ -53,6 +53,23 @@ def test_the_welcome_steps_run_the_sample(qtbot, sample_ws, tmp_path, openai_ser
         assert not again.welcome.isVisible()  # closed once: Help → Getting started brings it back
         again.show_welcome()
         assert again.welcome.isVisible()
+        # the steps done before are still ticked at the next start
+        assert [again.welcome.marks[k].text() for k in ("open", "compare", "run")] == ["✓", "✓", "✓"]
+    finally:
+        close_window(again)
+
+
+def test_a_step_done_stays_ticked_at_the_next_start(qtbot, sample_ws, tmp_path):
+    win = open_window(qtbot, sample_ws, tmp_path / "q.ini")
+    try:
+        win.welcome.buttons["compare"].click()   # only one step: a list of one survives the ini file
+        assert win.welcome.marks["compare"].text() == "✓"
+    finally:
+        close_window(win)
+    again = open_window(qtbot, sample_ws, tmp_path / "q.ini")
+    try:
+        assert again.welcome.isVisible()
+        assert again.welcome.marks["compare"].text() == "✓" and again.welcome.marks["run"].text() != "✓"
     finally:
         close_window(again)
 

@@ -47,6 +47,14 @@ def test_every_tab_fits_and_nothing_is_clipped(qtbot, ws, tmp_path, size):
     # Something in the compare view (and so in Runs and the Dashboard) first.
     win.tabs.setCurrentIndex(TAB_COMPARE)
     qtbot.waitUntil(win.compare.picker.is_loaded, timeout=15000)
+    picker = win.compare.picker
+    rows = [picker.tree.topLevelItem(g).child(i) for g in range(picker.tree.topLevelItemCount())
+            for i in range(picker.tree.topLevelItem(g).childCount())]
+    local = [row for row in rows if row.text(0).startswith("local/")]
+    assert local, "the embedded local models are listed"
+    for row in local:  # the model list widens (up to half the tab) until names show whole
+        shown = picker.tree.visualItemRect(row).width() - picker.tree.indentation()
+        assert picker.tree.fontMetrics().horizontalAdvance(row.text(0)) + 24 <= min(shown, picker.tree.header().sectionSize(0)), row.text(0)
     win.compare.picker.set_selected(list(MODELS))
     win.compare.run()
     qtbot.waitUntil(lambda: len(win.compare.panes()) == 3 and not win.compare.is_running(), timeout=20000)

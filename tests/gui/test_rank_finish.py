@@ -141,6 +141,20 @@ def test_the_footer_says_ranges_are_rough_with_a_handful_of_test_cases(services)
         texts[name] = footer_texts(fit(votes.battles(tag=f"{name}.jsonl")), 2)[0]
     assert "Ranges are rough: only 3 test cases" in texts["few"] and "95% sure" not in texts["few"]
     assert "Ranges are 95% sure" in texts["many"] and "rough" not in texts["many"]
+    assert "Too few votes to tell a left/right bias" in texts["few"]
+
+
+def test_one_vote_claims_no_range_and_no_bias(services):
+    from promptbench.core.ranking import fit
+    from promptbench.gui.rank.leaderboard_data import footer_texts
+
+    a, b = Contestant(P, "v1", "model-alpha"), Contestant(P, "v1", "model-beta")
+    votes = VoteStore(services.runs())
+    votes.import_jsonl([json.dumps({"a": a.__dict__, "b": b.__dict__, "winner": "b", "test_case": "0",
+                                    "left": "a"})], source_name="one.jsonl")
+    text = footer_texts(fit(votes.battles(tag="one.jsonl")), 2)[0]
+    assert "Ranges are rough: only 1 vote (more votes make them firmer)" in text
+    assert "Too few votes to tell a left/right bias" in text and "wins" not in text
 
 
 def test_done_text_counts():

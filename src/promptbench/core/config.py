@@ -313,7 +313,9 @@ def detect_ollama_models(timeout_s: float = 0.3) -> list[ModelConfig]:
 def list_all_models(settings: Settings, detect_ollama: bool = True) -> list[ModelConfig]:
     """Catalog models, then the embedded local models, then detected Ollama models."""
     found: dict[str, ModelConfig] = dict(settings.models)
-    catalog_strings = {cfg.model for cfg in settings.models.values()}
+    # A catalog entry stands for the embedded or detected model it names, unless it is a
+    # variant with its own parameters (e.g. a fixed seed): then both are listed.
+    catalog_strings = {cfg.model for cfg in settings.models.values() if not cfg.params}
     extra = [resolve_model(settings, spec.id) for spec in list_local_models()]
     extra += detect_ollama_models() if detect_ollama else []
     for cfg in extra:

@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
         self.welcome.hide()
         self.welcome.step_requested.connect(self._on_welcome_step)
         self.welcome.closed.connect(lambda: self.qsettings.setValue("welcome/closed", True))
+        for key in self.qsettings.value("welcome/done", [], type=list) or []:
+            self.welcome.mark_done(str(key))
+        self.welcome.step_done.connect(lambda _key: self.qsettings.setValue("welcome/done", self.welcome.done_steps()))
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)

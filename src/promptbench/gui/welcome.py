@@ -29,6 +29,7 @@ class WelcomePanel(QFrame):
 
     step_requested = Signal(str)  # "open", "compare" or "run"
     closed = Signal()
+    step_done = Signal(str)   # a step ticked for the first time (remembered across starts)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,7 +66,12 @@ class WelcomePanel(QFrame):
         layout.addLayout(grid)
 
     def mark_done(self, key: str) -> None:
-        self.marks[key].setText("✓")
+        if key in self.marks and self.marks[key].text() != "✓":
+            self.marks[key].setText("✓")
+            self.step_done.emit(key)
+
+    def done_steps(self) -> list[str]:
+        return [key for key, mark in self.marks.items() if mark.text() == "✓"]
 
     def _on_close(self) -> None:
         self.hide()

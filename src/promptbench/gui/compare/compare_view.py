@@ -82,6 +82,8 @@ class CompareView(QWidget):
         split.setSizes([340, 1000])
         split.setChildrenCollapsible(False)
         self._sized = False
+        self._divider_moved = False
+        split.splitterMoved.connect(lambda *_: setattr(self, "_divider_moved", True))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 4)
@@ -97,6 +99,7 @@ class CompareView(QWidget):
         self.picker.selection_changed.connect(self.refresh_estimate)
         self.picker.local_mode_box.currentIndexChanged.connect(self.refresh_estimate)
         services.bridge.events_arrived.connect(self._on_events_arrived)
+        self.picker.models_loaded.connect(lambda: self._sized and self._fit_picker())
         self.picker.load()
         self._update_actions()
 
@@ -105,8 +108,17 @@ class CompareView(QWidget):
         if not self._sized and self.width() > 0:
             # The model list takes about a third, more on a wide window so long names fit.
             self._sized = True
-            picker = max(300, min(480, int(self.width() * 0.3)))
-            self.split.setSizes([picker, max(1, self.width() - picker)])
+            self._fit_picker()
+
+    def _fit_picker(self, for_panes: bool = False) -> None:
+        """Until a person moves the divider: before a run the model list takes about a third,
+        more (up to half) when its names need it; once answers stream, the panes get the room
+        (each pane shows its model's whole name)."""
+        if self._divider_moved or self.width() <= 0:
+            return
+        wanted = self.picker.wanted_width() if self.picker.is_loaded() and not for_panes else 0
+        picker = max(300, min(int(self.width() * 0.3), 480), min(wanted, self.width() // 2))
+        self.split.setSizes([picker, max(1, self.width() - picker)])
 
     # -- public API ----------------------------------------------------------------------
     def set_source(self, fn) -> None:
@@ -141,6 +153,7 @@ class CompareView(QWidget):
         panes = [self._new_pane(name) for name in names]
         self.grid.set_panes(panes)
         self.stack.setCurrentWidget(self.grid)
+        self._fit_picker(for_panes=True)
         self.summary.setText("Preparing the request…")
         self._launch(panes, partial(build_request, self.services, source, names, self.picker.local_mode()), full=True)
 

@@ -132,6 +132,17 @@ class ModelPicker(QWidget):
         layout.addWidget(self.status_label)
         services.settings_changed.connect(self._on_settings_changed)
 
+    def wanted_width(self) -> int:
+        """The width at which every listed name shows whole (the other columns at their size)."""
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        names = [metrics.horizontalAdvance(item.text(COL_MODEL)) for item in self._items()]
+        check = self.tree.style().pixelMetric(self.tree.style().PixelMetric.PM_IndicatorWidth) + 12
+        model = max(names, default=0) + check + self.tree.indentation() + 12
+        others = sum(header.sectionSize(col) for col in (COL_KEY, COL_INPUT, COL_COST))
+        scrollbar = self.tree.verticalScrollBar().sizeHint().width()
+        return model + others + scrollbar + 2 * self.tree.frameWidth()
+
     # -- loading -----------------------------------------------------------------------
     def load(self) -> None:
         services = self.services

@@ -181,8 +181,14 @@ def draw_band(plot, s, base: Filters, fg: str):
     items["band"] = pg.FillBetweenItem(items["p50"], items["p95"], brush=_brush(color(1), 45))
     items["spikes"] = pg.ScatterPlotItem(x[s.spikes], hi[s.spikes] + lift, symbol="t", size=11, brush=_brush(SPIKE),
                                          pen=None)  # fmt: skip
-    for item in (items["band"], items["p50"], items["p95"], items["spikes"]):
-        plot.addItem(item)
+    if len(x) <= 45:  # dots on the buckets, as the other time charts: a lone bucket is no line at all
+        finite = np.isfinite(lo) & np.isfinite(hi)
+        items["points"] = pg.ScatterPlotItem(
+            np.concatenate([x[finite], x[finite]]), np.concatenate([lo[finite], hi[finite]]), size=6, pen=None,
+            brush=[_brush(color(0))] * int(finite.sum()) + [_brush(color(1))] * int(finite.sum()))
+    for item in (items["band"], items["p50"], items["p95"], items.get("points"), items["spikes"]):
+        if item is not None:
+            plot.addItem(item)
 
     def describe(i: int):
         text = (f"<b>{bucket_label(s.keys[i], s.bucket)}</b> · {s.n[i]:,} finished runs<br>p50 {fmt_value(s.p50[i], 'ms')}"

@@ -91,6 +91,8 @@ class StructuredView(QWidget):
         for field, value in ((self.name, prompt.name), (self.description, prompt.description), (self.model, prompt.model)):
             if field.text() != (value or ""):
                 field.setText(value or "")
+                if not field.hasFocus():
+                    field.setCursorPosition(0)  # a long description reads from its start, not its tail
         self.messages.set_messages(prompt.messages)
         self.params.set_parameters(prompt.model_parameters)
         self.response.set_prompt(prompt)

@@ -82,6 +82,7 @@ class EvalView(QWidget):
         self.split.addWidget(right)
         self.split.setStretchFactor(1, 1)
         self.split.setSizes([290, 1000])
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split)
@@ -96,6 +97,14 @@ class EvalView(QWidget):
         services.settings_changed.connect(self._on_settings_changed)
         self._show_report(None)
         self._update_actions()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized and self.width() > 0:
+            # the setup takes about a quarter: wider windows show whole version subjects and test cases
+            self._sized = True
+            setup = max(290, min(460, self.width() // 4))
+            self.split.setSizes([setup, max(1, self.width() - setup)])
 
     # -- public API ----------------------------------------------------------------------
     def set_prompt(self, rel: str | None) -> None:

@@ -3,7 +3,7 @@ across refreshes and says which cell was clicked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -27,6 +27,7 @@ class ResultsGrid(QTableView):
         self.horizontalHeader().setMinimumSectionSize(90)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setMaximumWidth(320)
+        self.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)  # "…", not a cut word, at 320 px
         self.clicked.connect(self._on_clicked)
 
     def set_report(self, report: dict | None, case_labels: list[str]) -> tuple | None:

@@ -120,6 +120,8 @@ class ResultsModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.ToolTipRole:
                     return self._col_titles[section][1]
             return None
+        if role == Qt.ItemDataRole.ToolTipRole and section < len(self._rows):  # the whole label when elided
+            return self.case_label(self._rows[section])
         if role == Qt.ItemDataRole.DisplayRole:
             if section < len(self._rows):
                 return self.case_label(self._rows[section])

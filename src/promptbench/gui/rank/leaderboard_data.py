@@ -158,7 +158,9 @@ def footer_texts(board: Leaderboard | None, shown: int) -> tuple[str, str]:
         return ("No votes match these filters yet: vote in Rank mode, or import votes (promptbench votes import).", "")
     nu, gamma = board.tie_strength, board.left_advantage
     low, high = board.left_advantage_ci
-    if low <= 1.0 <= high:
+    if resampled_units(board)[0] < FIRM_TEST_CASES:
+        side = "Too few votes to tell a left/right bias"
+    elif low <= 1.0 <= high:
         side = f"No clear left/right bias (×{gamma:.2f})"
     else:
         winner = "left" if gamma > 1 else "right"
@@ -182,12 +184,21 @@ def footer_texts(board: Leaderboard | None, shown: int) -> tuple[str, str]:
 FIRM_TEST_CASES = 8  # fewer clusters than this: the bootstrap has too few distinct resamples to trust
 
 
+def resampled_units(board: Leaderboard) -> tuple[int, str]:
+    """What the bootstrap resamples: test cases, or single votes when there is only one test case."""
+    if board.n_test_cases >= 2:
+        return board.n_test_cases, "test case"
+    return board.n_battles, "vote"
+
+
 def ranges_text(board: Leaderboard) -> str:
-    """How far the ranges can be trusted: intervals come from resampling test cases, and with
-    a handful of them the few possible resamples make ranges look narrower than they are."""
-    if 2 <= board.n_test_cases < FIRM_TEST_CASES:
-        return (f"Ranges are rough: only {board.n_test_cases} test cases (votes on more test cases make them "
-                "firmer)")
+    """How far the ranges can be trusted: intervals come from resampling test cases (single
+    votes when there is one), and with a handful of them the few possible resamples make
+    ranges look narrower than they are (one vote: no range at all)."""
+    n, unit = resampled_units(board)
+    if n < FIRM_TEST_CASES:
+        more = "votes on more test cases" if unit == "test case" else "more votes"
+        return f"Ranges are rough: only {plural(n, unit)} ({more} make them firmer)"
     return f"Ranges are {board.confidence:.0%} sure"
 
 

@@ -7,6 +7,7 @@ decides what is valid.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QListWidget, QMessageBox, QPushButton,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -23,7 +24,16 @@ class SettingsDialog(QDialog):
         self.services = services
         self.setWindowTitle("Settings[*] — promptbench")
         self.setModal(False)
-        self.resize(980, 720)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        # 980 x 720, or less on a small screen (1024 x 700): the Close button stays on it
+        self.resize(min(980, room.width() - 40) if room else 980, min(720, room.height() - 60) if room else 720)
+        if parent is not None:  # over the window it belongs to, also without a window manager to place it
+            spot = parent.frameGeometry().center() - self.rect().center()
+            if room is not None:
+                spot.setX(max(room.left(), spot.x()))
+                spot.setY(max(room.top(), spot.y()))
+            self.move(spot)
 
         self.models_page = ModelsPage(services)
         self.local_page = LocalModelsPage(services)
