@@ -3,8 +3,14 @@
 Run: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 Starts Xvfb when no DISPLAY is set (apt-get install xvfb libxcb-icccm4 libxcb-keysyms1
 libxcb-cursor0), opens the app on a copy of the sample workspace with a few saved
-versions, and saves: editor.png, history.png (with a diff), compare.png (a finished
-3-model compare on the embedded local models) and settings.png.
+versions, and saves, at 1280x800, every tab and Settings: editor.png, history.png (with a
+diff), compare.png (a finished 3-model compare on the embedded local models), eval.png
+(an eval of the same models), runs.png (that comparison opened), rank.png (its outputs
+side by side, blind), leaderboard.png, dashboard.png and settings.png.
+
+The leaderboard and the dashboard are shown with a history: synthetic votes and runs are
+added to this throwaway workspace's database next to the real ones (nothing is written
+to the repository's own files).
 """
 
 from __future__ import annotations
@@ -52,6 +58,29 @@ def build_workspace(tmp: Path):
     store.save(rel, text2, "British spelling in the instructions")
     store.set_label(rel, "staging")
     return store
+
+
+def add_votes(services, rel: str, models: list[str], n: int = 60) -> None:
+    """Synthetic pairwise votes between the models on the current version (a stronger
+    model wins more often), so the leaderboard has intervals worth showing."""
+    import json
+    import random
+
+    from promptbench.core.votes import VoteStore
+
+    version = services.store.history(rel)[0].sha
+    rng = random.Random(7)
+    strength = {m: 1.0 + i for i, m in enumerate(reversed(models))}
+    lines = []
+    for i in range(n):
+        a, b = rng.sample(models, 2)
+        p_a = strength[a] / (strength[a] + strength[b])
+        roll = rng.random()
+        winner = "tie" if roll > 0.9 else ("a" if roll < p_a * 0.9 else "b")
+        side = {"prompt": rel, "version": version}
+        lines.append(json.dumps({"a": {**side, "model": a}, "b": {**side, "model": b}, "winner": winner,
+                                 "test_case": str(i % 3), "left": rng.choice("ab")}))
+    VoteStore(services.runs()).import_jsonl(lines, source_name="screenshots.jsonl")
 
 
 def wait(app, predicate, timeout_s: float, what: str) -> None:
@@ -105,7 +134,11 @@ def shoot(out: Path, tmp: Path) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from promptbench.gui.mainwindow import TAB_COMPARE, TAB_DASHBOARD, TAB_EDIT, TAB_HISTORY, MainWindow
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from promptbench.gui.mainwindow import (TAB_COMPARE, TAB_DASHBOARD, TAB_EDIT, TAB_EVAL, TAB_HISTORY,
+                                            TAB_LEADERBOARD, TAB_RUNS, MainWindow)
     from promptbench.gui.resources import app_icon
     from promptbench.gui.services import Services
     from promptbench.gui.settings import SettingsDialog
@@ -114,8 +147,10 @@ def shoot(out: Path, tmp: Path) -> int:
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
     store = build_workspace(tmp)
-    window = MainWindow(Services(store), QSettings(str(tmp / "qsettings.ini"), QSettings.Format.IniFormat))
-    window.resize(1480, 900)
+    qsettings = QSettings(str(tmp / "qsettings.ini"), QSettings.Format.IniFormat)
+    qsettings.setValue("welcome/closed", True)
+    window = MainWindow(Services(store), qsettings)
+    window.resize(1280, 800)
     window.show()
     rel = "summarize.prompt.yml"
     wait(app, lambda: rel in window.tree.paths(), 20, "the prompt list")
@@ -141,6 +176,40 @@ def shoot(out: Path, tmp: Path) -> int:
     wait(app, lambda: not window.compare.is_running(), 600, "the local models to finish")
     grab(app, window, out / "compare.png")
 
+    window.tabs.setCurrentIndex(TAB_EVAL)
+    wait(app, lambda: window.eval is not None and window.eval.is_loaded(), 60, "the eval setup")
+    window.eval.setup_panel.set_models(LOCAL_MODELS[:2])
+    window.eval.run()
+    wait(app, lambda: window.eval.is_running(), 30, "the eval to start")
+    wait(app, lambda: not window.eval.is_running(), 900, "the eval to finish")
+    grab(app, window, out / "eval.png")
+
+    window.tabs.setCurrentIndex(TAB_RUNS)
+    window.runs.refresh()
+    wait(app, lambda: window.runs.table.rowCount() > 0, 30, "the runs list")
+    table = window.runs.table
+    kind_column = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index("Kind")
+    comparison_row = next(r for r in range(table.rowCount()) if table.item(r, kind_column).text() == "Comparison")
+    table.selectRow(comparison_row)  # the 3-model compare (the eval's cells are listed too)
+    wait(app, lambda: bool(window.runs.grid.panes()) if hasattr(window.runs.grid, "panes") else True, 30, "the runs")
+    grab(app, window, out / "runs.png")
+
+    window.rank_last_comparison()
+    wait(app, lambda: window.rank.current is not None, 30, "the first pair")
+    grab(app, window, out / "rank.png")
+    keys = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3)
+    for press in range(30):  # vote as a person would: 1, 2, 3 (a pair, or an order), Enter submits an order
+        if window.rank.current is None:
+            break
+        QTest.keyClick(window.rank, keys[press % 3])
+        if press % 3 == 2 and window.rank.current is not None:
+            QTest.keyClick(window.rank, Qt.Key.Key_Return)
+    wait(app, lambda: window.rank.unsaved_votes() == 0, 30, "the votes to be written")
+    add_votes(window.services, rel, LOCAL_MODELS)
+    window.tabs.setCurrentIndex(TAB_LEADERBOARD)
+    wait(app, lambda: window.leaderboard is not None and window.leaderboard.board is not None, 60, "the leaderboard")
+    grab(app, window, out / "leaderboard.png")
+
     # The dashboard with a realistic history: synthetic runs (8 models, 4 providers, 60 days)
     # added to this throwaway workspace's database, plus the real runs above.
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -153,7 +222,7 @@ def shoot(out: Path, tmp: Path) -> int:
     grab(app, window, out / "dashboard.png")
 
     dialog = SettingsDialog(window.services, window)
-    dialog.resize(980, 680)
+    dialog.resize(1280, 800)
     dialog.show()
     grab(app, dialog, out / "settings.png")
     dialog.close()

@@ -141,7 +141,7 @@ def test_the_footer_says_ranges_are_rough_with_a_handful_of_test_cases(services)
         texts[name] = footer_texts(fit(votes.battles(tag=f"{name}.jsonl")), 2)[0]
     assert "Ranges are rough: only 3 test cases" in texts["few"] and "95% sure" not in texts["few"]
     assert "Ranges are 95% sure" in texts["many"] and "rough" not in texts["many"]
-    assert "Too few votes to tell a left/right bias" in texts["few"]
+    assert "Too few test cases to tell a left/right bias" in texts["few"]
 
 
 def test_one_vote_claims_no_range_and_no_bias(services):

@@ -158,8 +158,9 @@ def footer_texts(board: Leaderboard | None, shown: int) -> tuple[str, str]:
         return ("No votes match these filters yet: vote in Rank mode, or import votes (promptbench votes import).", "")
     nu, gamma = board.tie_strength, board.left_advantage
     low, high = board.left_advantage_ci
-    if resampled_units(board)[0] < FIRM_TEST_CASES:
-        side = "Too few votes to tell a left/right bias"
+    units, unit = resampled_units(board)
+    if units < FIRM_TEST_CASES:
+        side = f"Too few {unit}s to tell a left/right bias"
     elif low <= 1.0 <= high:
         side = f"No clear left/right bias (×{gamma:.2f})"
     else:
