@@ -84,6 +84,8 @@ def test_list(capsys, ws):
     (["rollback", P, "~9"], "goes back too far"),
     (["label", P, "bad name"], "label"),
     (["render", P, "--test", "7"], "test case"),
+    (["render", "summarize"], "summarize: no prompt of that name in"),   # a bare name that is not there
+    (["compare", "summarize", "-m", "local/smollm2-135m-instruct"], "'promptbench list' shows them"),
 ])
 def test_errors_are_one_line(capsys, ws, args, needle):
     code, out, err = run(capsys, ws, *args)

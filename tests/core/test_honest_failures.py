@@ -122,3 +122,15 @@ def test_stored_failed_runs_are_priced_like_the_event(openai_server, tmp_path):
         runs.flush()
         stored = runs.get_run(result.run_id)
     assert stored["cost_usd"] == 0.0 and stored["error_class"] == "server"
+
+
+@pytest.mark.parametrize("api_base", ["http://promptbench-test.invalid/v1", "http://127.0.0.1:9/v1"])
+def test_a_provider_that_cannot_be_reached_is_a_connection_error(tmp_path, api_base):
+    """Through litellm (an Anthropic model): no DNS answer, or nothing listening, is `connection`
+    (litellm wraps both in InternalServerError), costs nothing, and names the host."""
+    anthropic = dataclasses.replace(resolve_model(load_settings(tmp_path), "anthropic/claude-3-5-haiku-latest"),
+                                    api_base=api_base, input_cost_per_mtok=1.0, output_cost_per_mtok=2.0)
+    (result,), _, _ = run_comparison(settings_for(tmp_path, max_retries=0), [anthropic], timeout=60)
+    assert isinstance(result, ev.RunFailed) and result.error_class == "connection", (result.error_class, result.message)
+    assert result.metrics.cost_usd == 0.0
+    assert api_base.split("//")[1].split("/")[0].split(":")[0] in result.message

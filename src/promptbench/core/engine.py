@@ -140,6 +140,8 @@ class Engine:
             pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
+        if not self._thread.is_alive():  # closed now, not by the garbage collector at exit (which warns)
+            self._loop.close()
         if self.runs is not None:
             self.runs.flush()
 

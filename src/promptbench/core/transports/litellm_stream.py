@@ -20,6 +20,12 @@ _CREDENTIAL_WORDS = ("missing credentials", "api key", "api_key", "apikey", "una
                      "invalid x-api-key", "no auth", "credential")
 
 
+# litellm wraps a provider it never reached (no network, DNS, refused) in InternalServerError
+_UNREACHABLE_WORDS = ("cannot connect to host", "name or service not known", "temporary failure in name resolution",
+                      "nodename nor servname", "connection refused", "network is unreachable",
+                      "all connection attempts failed", "connecterror", "connection reset by peer")
+
+
 def classify_litellm_error(exc: Exception) -> ProviderError:
     litellm = import_litellm()
     status = getattr(exc, "status_code", None)
@@ -42,6 +48,8 @@ def classify_litellm_error(exc: Exception) -> ProviderError:
     if error_class in ("server", "unknown", "bad_request") and any(w in text for w in _CREDENTIAL_WORDS) \
             and not ("context" in text and "length" in text):
         error_class = "auth"  # e.g. litellm's InternalServerError "Missing credentials" for a missing key
+    elif error_class in ("server", "unknown") and any(w in text for w in _UNREACHABLE_WORDS):
+        error_class = "connection"  # e.g. InternalServerError "Cannot connect to host …" without a network
     retry_after = None
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
