@@ -111,3 +111,14 @@ def test_an_empty_workspace_offers_a_new_prompt(qtbot, workspace, tmp_path):
     assert not win.tree.empty.isVisible() and (workspace.root / "first.prompt.yml").exists()
     win.close()
     assert QApplication.activeModalWidget() is None
+
+
+def test_a_long_description_reads_from_its_start(qtbot, sample_ws, tmp_path):
+    win = open_window(qtbot, sample_ws, tmp_path / "q.ini", select="classify-ticket.prompt.yml")
+    try:
+        win.resize(1024, 700)
+        field = win.editor.structured.description
+        qtbot.waitUntil(lambda: field.text().startswith("Labels a support ticket"), timeout=10000)
+        assert field.cursorPosition() == 0    # QLineEdit would otherwise scroll to the text's tail
+    finally:
+        close_window(win)

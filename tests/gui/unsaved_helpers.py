@@ -67,7 +67,11 @@ def type_into(qtbot, widget, text: str) -> None:
     """Type *text* key by key (Enter for a line break), as a person at the keyboard."""
     from PySide6.QtCore import Qt
 
+    from PySide6.QtWidgets import QLineEdit
+
     widget.setFocus()
+    if isinstance(widget, QLineEdit):
+        widget.end(False)  # a person clicks after the last character (a field shows its text from the start)
     for char in text:
         if char == "\n":
             qtbot.keyClick(widget, Qt.Key.Key_Return)
