@@ -300,12 +300,21 @@ class ChartCard(QFrame):
             self._set_zoomed(True)
 
     def _fit_legend(self) -> None:
-        """Two lines, or as many as the legend needs at this width (narrow cards)."""
+        """Two lines, or as many as the legend needs at the card's width (narrow cards). The
+        height changes only when it must: a change re-lays out, and repaints, every card."""
+        if not self.isVisible():
+            return  # measured once shown, at its real width
+        height = self._legend_min
         if self.legend.isVisibleTo(self) and self.legend.text():
-            need = self.legend.heightForWidth(max(self.legend.width(), 50))
-            self.legend.setFixedHeight(max(self._legend_min, need))
-        else:
-            self.legend.setFixedHeight(self._legend_min)
+            margins = self.layout().contentsMargins()
+            width = max(self.width() - margins.left() - margins.right(), 50)
+            height = max(height, self.legend.heightForWidth(width))
+        if self.legend.minimumHeight() != height or self.legend.maximumHeight() != height:
+            self.legend.setFixedHeight(height)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._fit_legend()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
