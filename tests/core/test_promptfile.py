@@ -86,18 +86,22 @@ def test_good_file_exposes_plain_fields():
     assert p.test_data == [{"name": "Ada", "place": "London", "expected": "Hello Ada"}, {"name": "Linus", "place": 42}]
     assert p.evaluators[1] == {"name": "similar", "uses": "github/similarity"}
     assert type(p.evaluators[0]["string"]) is dict
-    assert p.variables == ["name", "place"]
-    assert p.warnings == []
+    # GitHub fills {{name}} only: {{ place }} (spaces) stays as written, and a warning says so at its line.
+    assert p.variables == ["name"]
+    assert [(w.line, w.field, w.message) for w in p.warnings] == [
+        (15, "messages[1].content", "GitHub will not substitute {{ place }}: write {{place}}")]
     assert p.to_plain()["messages"][0] == {"role": "system", "content": "You are friendly."}
     assert ROLES == ("system", "user", "assistant", "developer")
 
 
-def test_json_schema_as_map_or_json_string():
+def test_json_schema_is_a_json_string_not_a_mapping():
+    # GitHub Models refuses a YAML-mapping jsonSchema ("jsonSchema must be a JSON string").
     base = "messages: [{role: user, content: hi}]\nresponseFormat: json_schema\n"
-    as_map = parse_prompt(base + "jsonSchema:\n  name: x\n  schema: {type: object}\n", SRC)
+    as_map = one_problem(base + "jsonSchema:\n  name: x\n  schema: {type: object}\n")
+    assert (as_map.line, as_map.field) == (4, "jsonSchema") and "must be a JSON string" in as_map.message
     as_text = parse_prompt(base + 'jsonSchema: \'{"name": "x", "schema": {"type": "object"}}\'\n', SRC)
-    assert as_map.json_schema == as_text.json_schema == {"name": "x", "schema": {"type": "object"}}
-    assert as_map.response_format == "json_schema"
+    assert as_text.json_schema == {"name": "x", "schema": {"type": "object"}}
+    assert as_text.response_format == "json_schema"
 
 
 def test_unknown_fields_are_warnings_and_kept():
@@ -129,9 +133,6 @@ def test_empty_optional_sections_are_allowed():
         ("modelParameters:\n  topP: -0.1\nmessages: [{role: user, content: hi}]\n", 2, "modelParameters.topP", "between 0 and 1"),
         ("modelParameters:\n  stop: {a: 1}\nmessages: [{role: user, content: hi}]\n", 2, "modelParameters.stop", "expected text or a list"),
         ("modelParameters: hot\nmessages: [{role: user, content: hi}]\n", 1, "modelParameters", "expected a mapping"),
-        ("name: x\n", None, "messages", "no messages"),
-        ("name: x\nmessages: []\n", 2, "messages", "no messages"),
-        ("name: x\nmessages:\n", 2, "messages", "no messages"),
         ("messages: hello\n", 1, "messages", "expected a list, got 'hello'"),
         ("messages:\n  - just text\n", 2, "messages[0]", "expected a mapping with role and content"),
         ("messages:\n  - role: user\n    content: 5\n", 3, "messages[0].content", "expected text, got the number 5 (quote it: '5')"),
@@ -145,20 +146,21 @@ def test_empty_optional_sections_are_allowed():
         ("responseFormat: json_schema\nmessages: [{role: user, content: hi}]\n", 1, "jsonSchema", "no jsonSchema"),
         ("responseFormat: json_schema\njsonSchema: '{\"name\": 1,'\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema", "not valid JSON"),
         ("responseFormat: json_schema\njsonSchema: '[1]'\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema", "must be an object"),
-        ("responseFormat: json_schema\njsonSchema: {type: object}\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema", "needs 'name' and 'schema'"),
-        ("responseFormat: json_schema\njsonSchema: 5\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema", "expected a mapping or a JSON string"),
+        ("responseFormat: json_schema\njsonSchema: '{\"type\": \"object\"}'\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema",
+         "needs 'name' and 'schema'"),
+        ("responseFormat: json_schema\njsonSchema: {type: object}\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema",
+         "must be a JSON string, not a YAML mapping"),
+        ("responseFormat: json_schema\njsonSchema: 5\nmessages: [{role: user, content: hi}]\n", 2, "jsonSchema", "must be a JSON string, got the number 5"),
         ("messages: [{role: user, content: hi}]\ntestData: {a: 1}\n", 2, "testData", "expected a list"),
         ("messages: [{role: user, content: hi}]\ntestData:\n  - plain\n", 3, "testData[0]", "expected a mapping of variable values"),
-        ("messages: [{role: user, content: hi}]\ntestData:\n  - a: 1\n  - a: [1, 2]\n", 4, "testData[1].a", "expected text or a number, got a list"),
         ("messages: [{role: user, content: hi}]\ntestData:\n  - 1: x\n", 3, "testData[0]", "variable names must be text"),
         ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n", 3, "evaluators[0]", "evaluator 'e' has no kind"),
         ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    uses: github/fluency\n    string: {contains: a}\n", 3,
          "evaluators[0]", "has several kinds (string, uses): give exactly one"),
         ("messages: [{role: user, content: hi}]\nevaluators:\n  - uses: github/fluency\n", 3, "evaluators[0].name", "missing 'name'"),
-        ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string: {regex: a}\n", 4, "evaluators[0].string.regex", "unknown string check 'regex'"),
-        ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string: {contains: a, equals: b}\n", 4, "evaluators[0].string", "several checks"),
-        ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string: {}\n", 4, "evaluators[0].string", "no check"),
-        ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string:\n      equals: 42\n", 5, "evaluators[0].string.equals", "quote it"),
+        # (an unknown string check, several checks and no check are warnings now: see
+        # test_string_criteria_gh_models_reads_are_warnings; ``equals: 42`` reads as "42")
+        ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string:\n      equals: [4, 2]\n", 5, "evaluators[0].string.equals", "expected text"),
         ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string: yes\n", 4, "evaluators[0].string", "expected a mapping"),
         ("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    llm:\n      prompt: p\n      choices: [{choice: y, score: 1}]\n", 5,
          "evaluators[0].llm.modelId", "missing 'modelId'"),
@@ -179,6 +181,22 @@ def test_each_problem_names_file_line_and_field(text, line, field, message):
     assert found[0].line == line
     assert message in found[0].message
     assert f"{SRC}:{line}: {field}: " in str(found[0]) if line else str(found[0]).startswith(f"{SRC}: {field}: ")
+
+
+@pytest.mark.parametrize("spec, line, field, message", [
+    ("string: {regex: a}", 4, "evaluators[0].string.regex", "unknown string check 'regex' is ignored"),
+    ("string: {contains: a, equals: b}", 4, "evaluators[0].string", "several checks (equals, contains): only equals is used"),
+    ("string: {}", 4, "evaluators[0].string", "no string evaluation criteria specified"),
+    ("string: {contains: ''}", 4, "evaluators[0].string", "no string evaluation criteria specified"),
+])
+def test_string_criteria_gh_models_reads_are_warnings(spec, line, field, message):
+    # Changed with gh-models compatibility (these were problems): gh models eval loads such a
+    # file, ignores unknown fields and uses the first non-empty of equals/contains/startsWith/endsWith.
+    text = f"messages: [{{role: user, content: hi}}]\nevaluators:\n  - name: e\n    {spec}\n"
+    found = [w for w in parse_prompt(text, SRC).warnings if w.field == field]  # loads: no problem
+    assert found and found[0].line == line and message in found[0].message
+    assert parse_prompt("messages: [{role: user, content: hi}]\nevaluators:\n  - name: e\n    string: {equals: 42}\n",
+                        SRC).evaluators[0]["string"]["equals"] == 42
 
 
 def test_all_problems_are_reported_at_once_in_line_order():
@@ -274,8 +292,8 @@ def test_load_prompt_uses_file_name_as_source(tmp_path):
     path.write_bytes(GOOD.encode())
     assert load_prompt(path).source == "greet.prompt.yml"
     assert load_prompt(path, "prompts/greet.prompt.yml").source == "prompts/greet.prompt.yml"
-    path.write_text("messages: []\n")
-    with pytest.raises(PromptFileError, match=r"^greet\.prompt\.yml:1: messages: no messages"):
+    path.write_text("messages: hello\n")
+    with pytest.raises(PromptFileError, match=r"^greet\.prompt\.yml:1: messages: expected a list"):
         load_prompt(path)
     with pytest.raises(PromptFileError, match="cannot read the file"):
         load_prompt(tmp_path / "missing.prompt.yml")
@@ -303,8 +321,9 @@ def test_any_text_parses_or_raises_prompt_file_error(tokens):
 
 # -- variables and rendering -------------------------------------------------------
 def test_find_variables():
-    text = "{{a}} {{ b }} {{\tc\t}} {{a}} {{ d.e-f_1 }} {{}} {{ ''.__class__ }} {{1x}} {{ a b }} {x} {{{g}}}"
-    assert find_variables(text) == ["a", "b", "c", "d.e-f_1", "g"]
+    # As GitHub fills them: {{key}} written exactly; spaces inside the braces make it text.
+    text = "{{a}} {{ b }} {{\tc\t}} {{a}} {{ d.e-f_1 }} {{}} {{ ''.__class__ }} {{1x}} {{ a b }} {{a b}} {x} {{{g}}} {{d.e-f_1}}"
+    assert find_variables(text) == ["a", "1x", "a b", "g", "d.e-f_1"]
     assert find_variables("{{\na\n}}") == []
 
 
@@ -335,16 +354,18 @@ TWO_VARS = d("""
 
 def test_render_test_case_by_index():
     r = rendered(TWO_VARS, test_case=0)
-    assert r.messages == [{"role": "system", "content": "Hi Ada, Ada: {{ ''.__class__ }} {{}} Paris"}]
+    assert r.messages == [{"role": "system", "content": "Hi Ada, {{ name }}: {{ ''.__class__ }} {{}} Paris"}]
     assert r.missing == [] and r.values == {"name": "Ada", "place": "Paris"}
     assert r.unused == ["extra"]  # expected is reserved for evaluators
 
 
 def test_render_non_strings_and_none():
     r = rendered(TWO_VARS, test_case=1)
-    assert r.messages[0]["content"].startswith("Hi 7, 7:") and r.messages[0]["content"].endswith("{{}} ")
-    assert r.values == {"name": "7", "place": ""}
+    # Go's %v: null is <nil> (and a warning says so); {{ name }} stays as written.
+    assert r.messages[0]["content"] == "Hi 7, {{ name }}: {{ ''.__class__ }} {{}} <nil>"
+    assert r.values == {"name": "7", "place": "<nil>"}
     assert r.unused == ["flag"]
+    assert [w.message for w in r.warnings] == ["{{place}} is null: GitHub sends null as <nil>"]
 
 
 def test_render_values_override_and_missing():
@@ -359,7 +380,7 @@ def test_render_values_override_and_missing():
 def test_render_values_are_verbatim_and_never_rescanned():
     r = rendered(TWO_VARS, values={"name": "{{place}} \\1 $0 {{ ''.__class__ }}", "place": "{{name}}"})
     assert r.messages[0]["content"] == (
-        "Hi {{place}} \\1 $0 {{ ''.__class__ }}, {{place}} \\1 $0 {{ ''.__class__ }}: {{ ''.__class__ }} {{}} {{name}}"
+        "Hi {{place}} \\1 $0 {{ ''.__class__ }}, {{ name }}: {{ ''.__class__ }} {{}} {{name}}"
     )
 
 
@@ -639,7 +660,7 @@ def test_from_plain_builds_a_new_prompt():
     prompt = PromptFile.from_plain({"name": "New", "messages": [{"role": "user", "content": "line\n{{x}}\n"}]}, "new.prompt.yml")
     assert prompt.dumps() == "name: New\nmessages:\n  - role: user\n    content: |\n      line\n      {{x}}\n"
     with pytest.raises(PromptFileError):
-        PromptFile.from_plain({"name": "No messages"}, "new.prompt.yml")
+        PromptFile.from_plain({"name": "Bad role", "messages": [{"role": "bot", "content": "x"}]}, "new.prompt.yml")
 
 
 COMMENTED_LIST = "messages:\n  - role: user\n    content: hi\n  # note\n\n  - role: user\n    content: x\n"

@@ -197,7 +197,7 @@ def _assert_untouched(store, before_text, count):
 @pytest.mark.parametrize("bad, expect", [
     ("name: [unclosed\n", "invalid YAML"),
     (SIMPLE_PROMPT.replace("temperature: 0.2", "temperature: hot"), "temperature"),
-    ("name: x\nmessages: []\n", "messages"),
+    ("name: x\nmessages: hello\n", "messages"),  # a file with no messages loads, as in gh-models
     (SIMPLE_PROMPT.replace("role: system", "role: bot"), "role"),
 ])
 def test_invalid_prompt_is_refused_and_nothing_written(workspace, bad, expect):

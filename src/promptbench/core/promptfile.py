@@ -26,7 +26,7 @@ from . import yamlio
 from .yamledit import Patcher, Unpatchable, same
 from .yamledit.scalars import printable as _printable
 from .errors import Problem, PromptFileError
-from .promptschema import KNOWN_FIELDS, ROLES, check, json_schema_of, validate
+from .promptschema import GITHUB_IGNORED_PARAMETERS, KNOWN_FIELDS, ROLES, check, json_schema_of, validate
 from .templating import Rendered, find_variables, find_variables_in, render, require_complete
 
 __all__ = [
@@ -92,6 +92,13 @@ class PromptFile:
 
     @property
     def model_parameters(self) -> dict:
+        """The parameters sent: as written, less the keys GitHub ignores (max_tokens, top_p,
+        max_completion_tokens; a load warning names each)."""
+        return {k: v for k, v in self.model_parameters_in_file.items() if k not in GITHUB_IGNORED_PARAMETERS}
+
+    @property
+    def model_parameters_in_file(self) -> dict:
+        """Every parameter as written, those GitHub ignores included (for editing)."""
         params = self.data.get("modelParameters")
         return yamlio.to_plain(params) if isinstance(params, dict) else {}
 
@@ -108,8 +115,10 @@ class PromptFile:
 
     @property
     def messages(self) -> list[Message]:
+        """Roles in lower case (``System`` is ``system``, as gh-models reads it); the file
+        keeps what it says."""
         return [
-            Message(str(m.get("role")), str(m.get("content") or ""))
+            Message(_role(m.get("role")), str(m.get("content") or ""))
             for m in self.data.get("messages") or ()
             if isinstance(m, dict)
         ]
@@ -314,12 +323,17 @@ class PromptFile:
         return index
 
     def _checked_role(self, role: str) -> str:
-        if role not in ROLES:
+        if not isinstance(role, str) or role.lower() not in ROLES:
             raise PromptFileError([Problem(self.source, None, "role", f"unknown role {role!r}: expected one of {', '.join(ROLES)}")])
         return role
 
     def __repr__(self) -> str:
         return f"PromptFile({self.source!r}, name={self.name!r})"
+
+
+def _role(role: Any) -> str:
+    text = str(role)
+    return text.lower() if text.lower() in ROLES else text
 
 
 def _styled(old: Any, new: Any) -> Any:

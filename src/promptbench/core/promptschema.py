@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from .errors import Problem
+from .templating import spaced_hint, spaced_placeholders
 
 ROLES = ("system", "user", "assistant", "developer")
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
@@ -51,6 +52,8 @@ PARAMETERS: dict[str, tuple[str, float | None, float | None]] = {
     "seed": ("integer", None, None),
 }
 SCALARS = (str, int, float, bool, type(None), datetime.date)
+# Keys the GitHub Models UI writes that gh-models ignores (its names are camelCase): not sent.
+GITHUB_IGNORED_PARAMETERS = {"max_tokens": "maxTokens", "top_p": "topP", "max_completion_tokens": "maxTokens"}
 
 
 def describe(value: Any) -> str:
@@ -179,6 +182,9 @@ class _Checker:
         for key, value in params.items():
             field = f"modelParameters.{key}"
             line = _line_of(params, key)
+            if key in GITHUB_IGNORED_PARAMETERS:
+                self.warn(_key_line(params, key), field, f"GitHub ignores {key}: use {GITHUB_IGNORED_PARAMETERS[key]} (not sent)")
+                continue
             if key == "stop":
                 if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value))):
                     self.error(line, field, f"expected text or a list of texts, got {describe(value)}")
@@ -203,11 +209,16 @@ class _Checker:
             value = data["jsonSchema"]
             schema, why, json_line = json_schema_of(value)
             line = _line_of(data, "jsonSchema")
-            if why:
+            if not isinstance(value, str):
+                # gh-models: "jsonSchema must be a JSON string"; it refuses a YAML mapping.
+                what = ("not a YAML mapping (GitHub Models refuses one): write it as jsonSchema: |- {...}"
+                        if isinstance(value, dict) else f"got {describe(value)}")
+                self.error(line, "jsonSchema", f"must be a JSON string, {what}")
+            elif why:
                 # A block scalar's text starts on the line after its key.
                 block = isinstance(value, (LiteralScalarString, FoldedScalarString)) and line is not None
                 self.error(_key_line(data, "jsonSchema") + json_line if block else line, "jsonSchema", why)
-            elif not ("name" in schema and "schema" in schema):
+            elif fmt == "json_schema" and not ("name" in schema and "schema" in schema):
                 self.error(line, "jsonSchema", "needs 'name' and 'schema' keys (the json_schema shape: {name, strict, schema})")
             if fmt != "json_schema":
                 self.warn(line, "jsonSchema", "ignored unless responseFormat is json_schema")
@@ -216,10 +227,13 @@ class _Checker:
 
     def messages(self, data: dict) -> None:
         if "messages" not in data or data["messages"] in (None, []):
+            # gh-models loads such a file (and sends no messages).
             line = _line_of(data, "messages") if "messages" in data else None
-            self.error(line, "messages", "no messages: add at least one {role, content}")
+            self.warn(line, "messages", "no messages: add at least one {role, content}")
             return
         messages = self.expect_list(data, "messages")
+        cases = data.get("testData")
+        keys = {k for c in cases if isinstance(c, dict) for k in c} if isinstance(cases, list) else set()
         for i, message in enumerate(messages or ()):
             field = f"messages[{i}]"
             if not isinstance(message, dict):
@@ -228,9 +242,12 @@ class _Checker:
             role = message.get("role")
             if "role" not in message:
                 self.error(_node_line(message) or _line_of(messages, i), f"{field}.role", f"missing role: expected one of {', '.join(ROLES)}")
-            elif role not in ROLES:
+            elif not (isinstance(role, str) and role.lower() in ROLES):  # any case, as gh-models
                 self.error(_line_of(message, "role"), f"{field}.role", f"unknown role {describe(role)}: expected one of {', '.join(ROLES)}")
+            elif role.lower() == "developer":
+                self.warn(_line_of(message, "role"), f"{field}.role", "GitHub Models refuses role developer: use system")
             self.expect_text(message, "content", f"{field}.content", required=True)
+            self.spaced_placeholders(message, f"{field}.content", keys)
 
     def test_data(self, data: dict) -> None:
         cases = self.expect_list(data, "testData")
@@ -242,8 +259,21 @@ class _Checker:
             for key, value in case.items():
                 if not isinstance(key, str):
                     self.error(_key_line(case, key), field, f"variable names must be text, got {describe(key)}")
-                elif not isinstance(value, SCALARS):
-                    self.error(_line_of(case, key), f"{field}.{key}", f"expected text or a number, got {describe(value)}")
+                elif value is None:  # any other value loads, lists and mappings included, as in gh-models
+                    self.warn(_line_of(case, key), f"{field}.{key}", "GitHub sends null as <nil>: give a value or remove the key")
+
+    def spaced_placeholders(self, message: dict, field: str, keys: set) -> None:
+        """A warning at its line for each {{ name }} that GitHub leaves as written."""
+        content = message.get("content")
+        if not isinstance(content, str):
+            return
+        start = _line_of(message, "content")
+        if start is not None and isinstance(content, (LiteralScalarString, FoldedScalarString)):
+            start = _key_line(message, "content") + 1  # a block's text starts after its header
+        for offset, placeholder in spaced_placeholders(content):
+            if placeholder[2:-2] not in keys:  # a test-data key " name " would fill it
+                line = None if start is None else start + content.count("\n", 0, offset)
+                self.warn(line, field, spaced_hint(placeholder))
 
     def evaluators(self, data: dict) -> None:
         evaluators = self.expect_list(data, "evaluators")
@@ -287,17 +317,23 @@ class _Checker:
         if not isinstance(spec, dict):
             self.error(_line_of(ev, "string"), field, f"expected a mapping such as {{contains: ...}}, got {describe(spec)}")
             return
-        checks = [k for k in spec if k in STRING_CHECKS]
+        # As gh models eval: unknown fields are ignored and the first non-empty of equals,
+        # contains, startsWith, endsWith is used; none at all makes every result an error.
         for key in spec:
             if key not in STRING_CHECKS:
-                what = f"unknown string check {describe(key)}: expected one of {', '.join(STRING_CHECKS)}"
-                self.error(_key_line(spec, key), f"{field}.{key}", what)
-        if not checks and not spec:
-            self.error(_line_of(ev, "string"), field, f"no check: give one of {', '.join(STRING_CHECKS)}")
-        elif len(checks) > 1:
-            self.error(_line_of(ev, "string"), field, f"several checks ({', '.join(checks)}): give exactly one")
-        for key in checks:
-            self.expect_text(spec, key, f"{field}.{key}", required=True)
+                what = f"unknown string check {describe(key)} is ignored: use one of {', '.join(STRING_CHECKS)}"
+                self.warn(_key_line(spec, key), f"{field}.{key}", what)
+        for key in STRING_CHECKS:
+            value = spec.get(key)
+            if value is not None and not isinstance(value, str) and not (isinstance(value, int) and not isinstance(value, bool)):
+                self.expect_text(spec, key, f"{field}.{key}")
+        order = ("equals", "contains", "startsWith", "endsWith")
+        used = [k for k in order if spec.get(k) not in (None, "")]
+        if not used:
+            what = "no string evaluation criteria specified: give a non-empty one of " + ", ".join(order)
+            self.warn(_line_of(ev, "string"), field, what + " (every test case's result is an error)")
+        elif len(used) > 1:
+            self.warn(_line_of(ev, "string"), field, f"several checks ({', '.join(used)}): only {used[0]} is used")
 
     def llm_evaluator(self, ev: dict, field: str) -> None:
         spec = ev["llm"]

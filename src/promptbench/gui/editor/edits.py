@@ -29,7 +29,7 @@ def set_parameter(key: str, value: Any) -> Edit:
 
 def rename_parameter(old: str, new: str) -> Edit:
     def apply(prompt: PromptFile) -> None:
-        value = prompt.model_parameters.get(old)
+        value = prompt.model_parameters_in_file.get(old)
         prompt.set_model_parameter(old, None)
         prompt.set_model_parameter(new, value)
     return apply

@@ -94,7 +94,7 @@ class StructuredView(QWidget):
                 if not field.hasFocus():
                     field.setCursorPosition(0)  # a long description reads from its start, not its tail
         self.messages.set_messages(prompt.messages)
-        self.params.set_parameters(prompt.model_parameters)
+        self.params.set_parameters(prompt.model_parameters_in_file)
         self.response.set_prompt(prompt)
         self.test_data.set_prompt(prompt)
         self.evaluators.set_evaluators(prompt.evaluators)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget)
 
 from promptbench.core.promptfile import PromptFile
-from promptbench.core.templating import value_text
+from promptbench.core.templating import gh_text
 from promptbench.gui.editor.message_list import GrowingTextEdit
 
 CUSTOM = "Custom values"
@@ -14,7 +14,7 @@ _MISSING_STYLE = "color: #e53935; font-weight: bold;"
 
 
 def _case_title(index: int, case: dict) -> str:
-    summary = ", ".join(f"{k}={' '.join(value_text(v).split())}" for k, v in case.items())
+    summary = ", ".join(f"{k}={' '.join(gh_text(v).split())}" for k, v in case.items())
     if len(summary) > 48:
         summary = summary[:47] + "…"
     return f"Test case {index + 1}" + (f": {summary}" if summary else "")
@@ -102,7 +102,7 @@ class VariablesPanel(QWidget):
         case = self.selected_test_case()
         if case is not None:
             given = self.cases[case]
-            return {name: value_text(given[name]) for name in self.variables if name in given}
+            return {name: gh_text(given[name]) for name in self.variables if name in given}
         return {name: field.toPlainText() for name, field in self.fields.items() if field.toPlainText() != ""}
 
     def missing_variables(self) -> list[str]:
@@ -145,7 +145,7 @@ class VariablesPanel(QWidget):
         if case is not None:
             self._filling = True
             for name, field in self.fields.items():
-                value = value_text(self.cases[case][name]) if name in self.cases[case] else ""
+                value = gh_text(self.cases[case][name]) if name in self.cases[case] else ""
                 if field.toPlainText() != value:
                     field.setPlainText(value)
             self._filling = False

@@ -11,7 +11,7 @@ import re
 
 from PySide6.QtGui import QColor, QFont, QPalette, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-from promptbench.core.templating import PLACEHOLDER
+from promptbench.core.templating import VARIABLE
 
 _KEY = re.compile(r"""^(\s*(?:-\s+)*)("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"\-?:][^#]*?|-[^\s#][^#]*?)(\s*):(?=\s|$)""")
 _DASH = re.compile(r"^(\s*)((?:-(?:\s+|$))+)")
@@ -122,7 +122,7 @@ class YamlHighlighter(QSyntaxHighlighter):
 
     def _text_run(self, text: str, start: int, length: int, kind: str) -> None:
         self.setFormat(start, length, self.formats[kind])
-        for match in PLACEHOLDER.finditer(text, start, start + length):
+        for match in VARIABLE.finditer(text, start, start + length):
             self.setFormat(match.start(), match.end() - match.start(), self.formats["variable"])
 
 
@@ -156,5 +156,5 @@ class VariableHighlighter(QSyntaxHighlighter):
         self.fmt.setFontWeight(QFont.Weight.Bold)
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802
-        for match in PLACEHOLDER.finditer(text):
+        for match in VARIABLE.finditer(text):
             self.setFormat(match.start(), match.end() - match.start(), self.fmt)
