@@ -131,8 +131,13 @@ def test_a_failing_evaluator_exits_1_and_says_why(capsys, ws):
 
 
 def test_judge_errors_and_run_errors_exit_2_and_the_other_evaluators_are_still_reported(capsys, ws):
-    for judge, needle in (("gw-maybe", "judge answered 'maybe', expected one of 'good', 'bad'"),
-                          ("gw-down", "(server)"), ("gw-gone", "(connection)")):
+    # changed with gh-models compatibility: a judge reply naming no choice is a failure (exit 1), not an error
+    code, out, err = run(capsys, ws, "gate", "--test", "0", "--judge", "gw-maybe", "--json")
+    assert code == 1, err
+    judged = {r["name"]: r for r in json.loads(out)["cells"][0]["evaluators"]}["judged"]
+    assert judged["passed"] is False and judged["error"] is None and judged["judge_model"] == "gw-maybe"
+    assert "judge answered 'maybe', which names none of 'good', 'bad'" in judged["reason"]
+    for judge, needle in (("gw-down", "(server)"), ("gw-gone", "(connection)")):
         code, out, err = run(capsys, ws, "gate", "--test", "0", "--judge", judge, "--json")
         assert code == 2, err
         report = json.loads(out)

@@ -2,16 +2,17 @@
 
 ``EngineJudges.make(evaluator_name)`` returns the ``async judge(model_name, messages)``
 an ``llm`` / ``uses:`` evaluator calls. It starts a comparison of one model (prompt_path
-``"judge:<evaluator>"``, variables naming the eval and the judged run, ``temperature 0``,
-at most ``JUDGE_MAX_TOKENS`` tokens) and awaits its end, which the engine thread hands
-over from the fanout with one dict lookup. A failed run raises ProviderError with its
+``"judge:<evaluator>"``, variables naming the eval and the judged run; a remote judge
+is sent the messages with no parameters, as ``gh models eval`` sends them) and awaits
+its end, which the engine thread hands over from the fanout with one dict lookup. A failed run raises ProviderError with its
 error class (the evaluator reports an error, the others go on); a cancelled one raises
 ProviderError("cancelled"). Local judges therefore work offline, and judge runs are
 stored like any run (but are never batch cells).
 
-A local judge (an embedded llama.cpp model) is also sent a GBNF ``grammar`` that allows
-exactly one of the evaluator's choices: a 135M-parameter model asked for "one digit"
-otherwise tends to answer with prose (measured: SmolLM2 restates the summary it was
+A local judge (an embedded llama.cpp model) is sent ``temperature 0``, at most
+``JUDGE_MAX_TOKENS`` tokens and a GBNF ``grammar`` that allows exactly one of the
+evaluator's choices: a 135M-parameter model asked for "one digit" otherwise tends to
+answer with prose (measured: SmolLM2 restates the summary it was
 asked to grade). Which choice it picks is still the model's own. Remote judges are
 asked as written (providers reject unknown fields).
 
@@ -41,7 +42,7 @@ from promptbench.core.judge_prompts import DEFAULT_JUDGE_MODEL
 from promptbench.core.promptfile import PromptFile
 
 JUDGE_PREFIX = "judge:"      # prompt_path of judge runs: "judge:<evaluator name>"
-JUDGE_MAX_TOKENS = 32        # a judge answers with a choice, not an essay
+JUDGE_MAX_TOKENS = 32        # a local judge answers with a choice (its grammar allows nothing else)
 _END_TYPES = (ev.RunFinished, ev.RunFailed, ev.RunCancelled)
 
 
@@ -131,7 +132,9 @@ class EngineJudges:
             future = loop.create_future()
             self._waiters[comparison_id] = (loop, future)  # before compare(): its end cannot come first
             job.judging.add(comparison_id)
-            params = {"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS, **({"grammar": grammar} if cfg.is_local else {})}
+            # A remote judge gets what gh models eval sends: the messages, no parameters (a
+            # GitHub rubric asks for its reasoning before the score; a token cap would cut it).
+            params = {"temperature": 0, "max_tokens": JUDGE_MAX_TOKENS, "grammar": grammar} if cfg.is_local else {}
             request = ComparisonRequest(
                 messages=messages, models=[cfg], params=params,
                 prompt_path=f"{JUDGE_PREFIX}{evaluator_name}", test_case=info.test_case,

@@ -1,13 +1,15 @@
 """Evaluators: score one model output against a prompt file's ``evaluators`` list.
 
-GitHub Models kinds: ``string`` {contains|startsWith|endsWith|equals}, ``llm`` {modelId,
-prompt, choices, systemPrompt} and ``uses: github/{similarity,coherence,fluency,
-relevance,groundedness}``. Our extension kinds: ``regex`` {pattern, flags, mustMatch},
+GitHub Models kinds, judged as ``gh models eval`` judges them: ``string``
+{equals|contains|startsWith|endsWith}, ``llm`` {modelId, prompt, choices, systemPrompt}
+and ``uses: github/{similarity,coherence,fluency,relevance,groundedness}`` (an unknown
+``uses`` loads and fails every case). Our extension kinds: ``regex`` {pattern, flags, mustMatch},
 ``json`` {valid}, ``jsonSchema`` {schema | schemaRef: jsonSchema}, ``bleu`` {reference,
 threshold, tokenize}, ``rouge`` {reference, variant, threshold}, ``similarity``
 {reference, model, threshold}, ``latency`` {maxTtftMs, maxTotalMs}, ``cost`` {maxUsd}.
 
-``build_evaluators`` checks every spec before anything runs and raises one
+``build_evaluators`` checks every spec before anything runs (for the GitHub kinds, only
+what ``gh models eval`` could not read at all) and raises one
 ``PromptFileError`` listing every problem (file, ``evaluators[i].kind.field``,
 evaluator name, what to do). ``Evaluator.evaluate`` / ``aevaluate`` never raise: an
 evaluator that cannot run returns ``passed=None`` with ``error`` set.
@@ -24,7 +26,7 @@ from ..judge_prompts import DEFAULT_JUDGE_MODEL, RUBRICS
 from ..promptschema import describe
 from .base import EvalContext, EvalResult, Evaluator, Embed, Judge, SpecReader
 from .checks import CostEvaluator, JsonEvaluator, JsonSchemaEvaluator, LatencyEvaluator, RegexEvaluator, StringEvaluator
-from .judge import BuiltinJudge, JudgeEvaluator, match_choice
+from .judge import BuiltinJudge, JudgeEvaluator, MissingPlugin, match_choice
 from .overlap import BleuEvaluator, RougeEvaluator, SimilarityEvaluator, lexical_similarity, litellm_embed
 from .summary import judge_agreement, summarize
 
@@ -96,11 +98,12 @@ def build_evaluators(specs: list[dict], *, source: str, prompt: PromptFile | Non
         kind = kinds[0]
         if kind == "uses":
             uses = spec["uses"]
-            if not isinstance(uses, str) or uses not in RUBRICS:
-                problems.append(Problem(source, None, f"{field}.uses", f"evaluator {name!r}: unknown built-in evaluator "
-                                        f"{describe(uses)}: known are {', '.join(RUBRICS)}"))
+            if not isinstance(uses, str) or not uses:
+                problems.append(Problem(source, None, f"{field}.uses", f"evaluator {name!r}: expected the name of a "
+                                        f"built-in evaluator, got {describe(uses)}: known are {', '.join(RUBRICS)}"))
                 continue
-            built.append(BuiltinJudge.from_uses(uses, name, opts))
+            # An unknown name loads, and fails every case as on GitHub ("Plugin evaluator ... not found").
+            built.append(BuiltinJudge.from_uses(uses, name, opts) if uses in RUBRICS else MissingPlugin(name, uses))
             continue
         if kind not in _FACTORIES:
             problems.append(Problem(source, None, f"{field}.{kind}", f"evaluator {name!r}: unknown evaluator kind "

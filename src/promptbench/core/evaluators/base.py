@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
 from ..promptschema import describe, is_number
-from ..templating import PLACEHOLDER, value_text
+from ..templating import PLACEHOLDER, find_variables, gh_text, substitute, value_text
 
 if TYPE_CHECKING:
     from ..promptfile import PromptFile
@@ -142,6 +142,43 @@ def missing_message(missing: list[str], where: str) -> str:
     keys = ", ".join(repr(n) for n in missing)
     noun = "variable" if len(missing) == 1 else "variables"
     return f"the test case has no value for {noun} {names} used in {where}: add {keys} to the test case (testData) or remove it"
+
+
+# -- GitHub Models (gh models eval) text rules --------------------------------------------
+# Go's strings.TrimSpace trims Unicode White_Space; Python's str.strip also trims \x1c-\x1f.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
+
+
+def go_trim(text: str) -> str:
+    """``strings.TrimSpace``: how gh-models trims the model's reply and the judge's."""
+    return (text or "").strip(_GO_SPACE)
+
+
+def go_lower(text: str) -> str:
+    """``strings.ToLower``: per-character simple lower case (Python's ``lower`` maps a
+    final Σ to ς and İ to two characters; Go does neither)."""
+    text = text or ""
+    if text.isascii():
+        return text.lower()
+    return "".join("i" if c == "\u0130" else c.lower() for c in text)
+
+
+def gh_template(text: str, data: Mapping[str, object]) -> tuple[str, list[str]]:
+    """gh-models' ``TemplateString``: every ``{{key}}`` (exactly, no spaces) of a key in
+    *data* replaced by its value written as Go's ``%v`` (core/templating's ``substitute``
+    and ``gh_text``); other placeholders stay as written. Returns (the text, the names of
+    the ``{{name}}`` placeholders left unfilled)."""
+    values = {str(k): gh_text(v) for k, v in (data or {}).items()}
+    return substitute(text, values), [name for name in find_variables(text) if name not in values]
+
+
+def gh_data(ctx: EvalContext) -> dict[str, object]:
+    """What gh-models fills an evaluator's text with: the test case, plus ``completion``
+    (the trimmed output) for judge prompts."""
+    data = {str(k): v for k, v in (ctx.test_case or {}).items()}
+    data["completion"] = go_trim(ctx.output)
+    return data
 
 
 # -- spec reading ----------------------------------------------------------------------

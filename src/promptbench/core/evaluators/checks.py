@@ -10,8 +10,8 @@ from typing import Any
 import regex
 from jsonschema import Draft202012Validator, SchemaError, validators
 
-from ..promptschema import STRING_CHECKS, json_schema_of
-from .base import EvalContext, EvalResult, Evaluator, SpecReader
+from ..promptschema import describe, json_schema_of
+from .base import EvalContext, EvalResult, Evaluator, SpecReader, gh_template, go_lower, go_trim
 
 REGEX_TIMEOUT_S = 2.0
 REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
@@ -23,39 +23,56 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 # -- string (GitHub Models semantics) -----------------------------------------------------
+# gh-models cmd/eval/eval.go runStringEvaluator: the first non-empty criterion in this order.
+GH_STRING_ORDER = ("equals", "contains", "startsWith", "endsWith")
+NO_STRING_CRITERIA = "no string evaluation criteria specified"
+
+
 class StringEvaluator(Evaluator):
-    """``contains`` / ``startsWith`` / ``endsWith`` ignore case; ``equals`` is exact. As in
-    GitHub's runner the output is stripped of surrounding whitespace first, and the
-    expected text is literal: ``{{vars}}`` are not filled in string checks."""
+    """As ``gh models eval``: the first non-empty of equals, contains, startsWith, endsWith
+    is used (the others, and unknown fields, are ignored). Its text is filled with the test
+    case (``{{expected}}``) and compared with the output trimmed of surrounding white
+    space: ``equals`` exactly, the others ignoring case. With no non-empty criterion every
+    result is an error "no string evaluation criteria specified"."""
 
     kind = "string"
 
-    def __init__(self, name: str, check: str, value: str):
+    def __init__(self, name: str, criteria: dict[str, str]):
         super().__init__(name)
-        self.check, self.value = check, value
+        self.criteria = criteria
+        self.check = next((k for k in GH_STRING_ORDER if criteria.get(k)), None)
+        self.value = criteria.get(self.check, "") if self.check else ""
 
     @classmethod
     def from_spec(cls, r: SpecReader, _opts: Any) -> StringEvaluator | None:
-        r.allow(*STRING_CHECKS)
-        checks = [k for k in STRING_CHECKS if k in r.body]
-        if len(checks) != 1:
-            what = "no check" if not checks else f"several checks ({', '.join(checks)})"
-            r.problem(None, f"{what}: give exactly one of {', '.join(STRING_CHECKS)}")
-            return None
-        value = r.text(checks[0], required=True)
-        return None if value is None else cls(r.name, checks[0], value)
+        criteria: dict[str, str] = {}
+        for key in GH_STRING_ORDER:
+            value = r.body.get(key)
+            if value is None:  # absent or null: empty, as Go reads it
+                continue
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # ``equals: 42``: Go's YAML reads the number's text
+            if not isinstance(value, str):
+                r.problem(key, f"expected text for {key!r}, got {describe(value)}")
+                continue
+            criteria[key] = value
+        return None if r.failed else cls(r.name, criteria)
 
     def _evaluate(self, ctx: EvalContext) -> EvalResult:
-        out = (ctx.output or "").strip()
+        if self.check is None:
+            return self.error(NO_STRING_CRITERIA)
+        expected, unfilled = gh_template(self.value, ctx.test_case or {})
+        out = go_trim(ctx.output)
         if self.check == "equals":
-            passed = out == self.value
+            passed = out == expected
         else:
-            hay, needle = out.lower(), self.value.lower()
+            hay, needle = go_lower(out), go_lower(expected)
             passed = {"contains": needle in hay, "startsWith": hay.startswith(needle),
                       "endsWith": hay.endswith(needle)}[self.check]
         yes, no = _STRING_VERBS[self.check]
         case = "" if self.check == "equals" else " (ignoring case)"
-        return self.verdict(passed, f"output {yes if passed else no}{case} {_short(self.value)}")
+        details = {"check": self.check, "expected": expected, **({"unfilled": unfilled} if unfilled else {})}
+        return self.verdict(passed, f"output {yes if passed else no}{case} {_short(expected)}", **details)
 
 
 _STRING_VERBS = {"contains": ("contains", "does not contain"), "startsWith": ("starts with", "does not start with"),
@@ -189,7 +206,8 @@ class JsonSchemaEvaluator(Evaluator):
             key = "schemaRef"
         else:
             raw, key = r.body["schema"], "schema"
-        schema, why, _ = json_schema_of(raw)
+        # An inline schema is our own kind's field: a YAML mapping is fine there.
+        schema, why, _ = (raw, None, 1) if isinstance(raw, dict) else json_schema_of(raw)
         if schema is None:
             r.problem(key, f"the schema is {why}")
             return None

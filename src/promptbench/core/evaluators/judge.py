@@ -1,51 +1,41 @@
 """LLM judges: ``llm`` evaluators written in the prompt file and the ``uses: github/...``
-built-ins (rubrics in :mod:`promptbench.core.judge_prompts`).
+built-ins (rubrics in :mod:`promptbench.core.judge_prompts`), judged as ``gh models eval``
+judges them (github/gh-models cmd/eval/eval.go, runLLMEvaluator / runPluginEvaluator).
 
 The judge model is called through an injected ``judge(model_name, messages) -> str``
 coroutine (the batch runner builds it on the engine), so nothing here talks to a provider.
 
-Reading the answer: a reply equal to a choice (ignoring case, surrounding spaces,
-quotes, ``*`` and final punctuation) picks it; otherwise the choice mentioned first as a
-whole word does. Any other reply, a judge that raises (ProviderError or anything else)
-and a prompt variable the test case lacks give ``passed=None`` with ``error`` set.
+The prompt is filled with the test case plus ``{{completion}}`` (the model's output,
+whitespace-trimmed); a ``{{name}}`` the test case lacks is sent as written, as GitHub
+sends it (the result lists it in ``details["unfilled"]``). The system prompt is sent as
+written. Reading the answer: the reply is trimmed and lower-cased; the choices are tried
+in list order and the first whose lower-cased text occurs anywhere in it is taken (so
+with choices "1".."5" the reply "5 (certainly not 1)" picks "1"). A reply naming no
+choice scores 0 and fails. A judge that raises (ProviderError or anything else) gives
+``passed=None`` with ``error`` set.
 
-Scores and passing: an ``llm`` evaluator scores its choice's ``score`` as written and, as
-on GitHub, passes when that score is > 0, unless it gives ``threshold`` (our extension):
-then it passes when score >= threshold. Built-ins score 0-1 and pass at >= 0.6 (a 4 or 5).
+Scores and passing: the choice's ``score`` as written; it passes when that score is > 0,
+unless the ``llm`` evaluator gives ``threshold`` (our extension): then when score >=
+threshold. An unknown ``uses:`` is a failed result ("Plugin evaluator ... not found").
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..judge_prompts import PASS_THRESHOLD, RUBRICS, SCALE_CHOICES
+from ..judge_prompts import BUILTIN_PREFIX, RUBRICS, SCALE_CHOICES
 from ..promptschema import is_number
-from .base import (
-    EvalContext, EvalResult, Evaluator, SpecReader, conversation_text, fill, missing_message, template_values,
-)
-
-_EDGE = " \t\r\n\"'`*_.,;:!?()[]"
+from .base import EvalContext, EvalResult, Evaluator, SpecReader, gh_data, gh_template, go_lower, go_trim
 
 
 def match_choice(answer: str, choices: list[str]) -> str | None:
-    """The choice *answer* names, or None."""
-    core = (answer or "").strip().strip(_EDGE)
+    """The choice gh-models takes from *answer*: the first of *choices* whose lower-cased
+    text is in the trimmed, lower-cased answer; None when there is none."""
+    reply = go_trim(go_lower(answer or ""))
     for choice in choices:
-        if core == choice:
+        if go_lower(choice) in reply:
             return choice
-    folded = core.casefold()
-    for choice in choices:
-        if folded == choice.casefold():
-            return choice
-    best: tuple[int, int, str] | None = None
-    for choice in choices:
-        if not choice.strip():
-            continue
-        found = re.search(rf"(?<!\w){re.escape(choice)}(?!\w)", answer or "", re.IGNORECASE)
-        if found and (best is None or (found.start(), -len(choice)) < best[:2]):
-            best = (found.start(), -len(choice), choice)
-    return best[2] if best else None
+    return None
 
 
 def _quote(text: str, limit: int = 80) -> str:
@@ -62,22 +52,16 @@ class JudgeEvaluator(Evaluator):
         self.kind, self.model, self.prompt, self.system_prompt = kind, model, prompt, system_prompt
         self.choices, self.threshold, self.judge = choices, threshold, judge
 
-    def values(self, ctx: EvalContext) -> dict[str, str]:
-        return template_values(ctx)
-
-    def messages(self, ctx: EvalContext) -> tuple[list[dict] | None, list[str]]:
-        values = self.values(ctx)
-        user, missing = fill(self.prompt, values)
-        if missing:
-            return None, missing
+    def messages(self, ctx: EvalContext) -> tuple[list[dict], list[str]]:
+        """(what the judge is sent, the placeholders left unfilled)."""
+        user, unfilled = gh_template(self.prompt, gh_data(ctx))
         # As on GitHub, the system prompt is sent as written (not a template).
         messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        return messages + [{"role": "user", "content": user}], []
+        return messages + [{"role": "user", "content": user}], unfilled
 
     async def _aevaluate(self, ctx: EvalContext) -> EvalResult:
-        messages, missing = self.messages(ctx)
-        if messages is None:
-            return self.error(missing_message(missing, f"the judge prompt of {self.name!r}"), missing=missing)
+        messages, unfilled = self.messages(ctx)
+        extra = {"unfilled": unfilled} if unfilled else {}
         if self.judge is None:
             return self.error("no judge is configured to run LLM evaluators: pick a judge model in settings")
         try:
@@ -90,15 +74,18 @@ class JudgeEvaluator(Evaluator):
             return self.error(f"judge model {self.model!r} returned {type(answer).__name__}, not text", judge_model=self.model)
         names = [c for c, _ in self.choices]
         picked = match_choice(answer, names)
+        shown = ", ".join("{{" + n + "}}" for n in unfilled)
+        note = f" (sent with {shown} as written: the test case has no such key)" if unfilled else ""
         if picked is None:
             expected = ", ".join(repr(c) for c in names)
-            return self.error(f"judge answered {_quote(answer)}, expected one of {expected}",
-                              judge_answer=answer, judge_model=self.model)
-        score = dict(self.choices)[picked]
+            return self.verdict(False, f"judge answered {_quote(go_trim(go_lower(answer)))}, which names none of "
+                                       f"{expected}: score 0{note}", 0.0,
+                                judge_answer=answer, choice=None, judge_model=self.model, **extra)
+        score = next(s for c, s in self.choices if c == picked)
         passed = score > 0 if self.threshold is None else score >= self.threshold
         rule = "> 0" if self.threshold is None else f">= {self.threshold:g}"
-        return self.verdict(passed, f"judge chose {picked!r} (score {score:g}, passes when {rule})", float(score),
-                            judge_answer=answer, choice=picked, judge_model=self.model)
+        return self.verdict(passed, f"judge chose {picked!r} (score {score:g}, passes when {rule}){note}", float(score),
+                            judge_answer=answer, choice=picked, judge_model=self.model, **extra)
 
     @classmethod
     def from_llm_spec(cls, r: SpecReader, opts: Any) -> JudgeEvaluator | None:
@@ -126,18 +113,25 @@ class JudgeEvaluator(Evaluator):
 
 
 class BuiltinJudge(JudgeEvaluator):
-    """``uses: github/<rubric>``: a 1-5 rubric judged by the workspace's judge model."""
-
-    def values(self, ctx: EvalContext) -> dict[str, str]:
-        values = template_values(ctx)
-        if "context" not in values:
-            found = conversation_text(ctx.messages)
-            if found is not None:
-                values["context"] = found
-        return values
+    """``uses: github/<rubric>``: GitHub's 1-5 rubric, judged by ``openai/gpt-4o`` (or the
+    workspace's judge model)."""
 
     @classmethod
     def from_uses(cls, uses: str, name: str, opts: Any) -> BuiltinJudge:
         rubric = RUBRICS[uses]
         choices = [(c["choice"], float(c["score"])) for c in SCALE_CHOICES]
-        return cls(name, uses, opts.judge_model, rubric.prompt, rubric.system_prompt, choices, PASS_THRESHOLD, opts.judge)
+        return cls(name, uses, opts.judge_model, rubric.prompt, rubric.system_prompt, choices, None, opts.judge)
+
+
+class MissingPlugin(Evaluator):
+    """``uses:`` naming no built-in: as on GitHub, every result fails with score 0 (not
+    an error, and the file still loads)."""
+
+    def __init__(self, name: str, uses: str):
+        super().__init__(name)
+        self.kind, self.uses = uses, uses
+
+    def _evaluate(self, ctx: EvalContext) -> EvalResult:
+        known = ", ".join(RUBRICS)
+        hint = "" if self.uses.startswith(BUILTIN_PREFIX) else f" (built-ins start with {BUILTIN_PREFIX!r})"
+        return self.verdict(False, f"Plugin evaluator '{self.uses}' not found{hint}: known are {known}", 0.0)
