@@ -68,9 +68,14 @@ def test_render_with_test_case_and_vars(capsys, ws):
     assert data["messages"][1]["content"] == "Say hello to Grace." and data["unused"] == ["extra"]
 
 
-def test_render_missing_variable_fails(capsys, ws):
+def test_render_leaves_a_missing_variable_as_written_and_warns(capsys, ws):
+    # gh-models pkg/prompt/prompt.go TemplateString: a key without a value stays "{{name}}"
     code, out, err = run(capsys, ws, "render", P)
-    assert code == 2 and "name" in err and err.count("\n") == 1
+    assert code == 0 and "{{name}}" in out
+    assert "# warning:" in err and "{{name}}" in err and "GitHub sends it as written" in err
+    code, out, _ = run(capsys, ws, "render", P, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["missing"] == ["name"] and any("{{name}}" in w for w in data["warnings"])
 
 
 def test_list(capsys, ws):
@@ -106,3 +111,14 @@ def test_init_with_samples(capsys, tmp_path):
     out, _ = capsys.readouterr()
     assert code == 0 and "workspace ready" in out
     assert (tmp_path / "new" / ".gitignore").read_text().splitlines() == [".promptbench/"]
+
+
+def test_any_yaml_file_named_explicitly_is_a_prompt_but_only_prompt_yml_is_listed(capsys, ws):
+    (ws.root / "greeter_prompt.yml").write_text(SIMPLE_PROMPT)   # gh-models' own examples are named like this
+    code, out, err = run(capsys, ws, "render", "greeter_prompt.yml", "--test", "0")
+    assert code == 0, err
+    assert "Ada" in out
+    code, out, _ = run(capsys, ws, "list")
+    assert code == 0 and "greeter_prompt.yml" not in out and P in out
+    code, _, err = run(capsys, ws, "render", "missing_prompt.yml")   # a name that is no file stays refused
+    assert code == 2 and "missing_prompt.yml: no prompt of that name" in err

@@ -37,7 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", metavar="MODEL",
                    help="judge every llm/uses evaluator with MODEL (overrides [eval] judge_model and each modelId)")
     p.add_argument("--concurrency", type=int, metavar="N", help="cells in flight at once (default: [eval] concurrency, 4)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (promptbench's own, richer format; "
+                                                        "= --format json)")
+    p.add_argument("--format", choices=("text", "json", "gh-json"), default=None,
+                   help="text (default), json, or gh-json: exactly the JSON 'gh models eval --json' prints (one "
+                        "object; an array with several models or versions) and nothing else on stdout. Exit codes "
+                        "stay 0 / 1 (some failed) / 2 (could not run or decide); gh uses 1 for both")
     p.add_argument("--resume", metavar="EVAL_ID", help="finish an eval that was cancelled or interrupted")
     p.set_defaults(handler=cmd_eval)
 
@@ -100,6 +105,8 @@ def cmd_eval(args) -> int:
             runner.wait(eval_id, 60)
         progress.close()
         report = None if interrupted else runner.report(eval_id, baseline=args.baseline)
+        if report is not None and _format(args) == "gh-json":
+            report["prompt_file"] = _prompt_file(store, report["prompt"])
     finally:
         try:
             runner.close()
@@ -112,12 +119,36 @@ def cmd_eval(args) -> int:
     if interrupted:
         print(f"eval {eval_id} cancelled. Resume it with: promptbench eval --resume {eval_id}", file=sys.stderr)
         return 130
-    if args.json:
+    fmt = _format(args)
+    if fmt == "gh-json":
+        from promptbench.core.gh_json import dumps_like_go, gh_summaries
+
+        prompt = report.pop("prompt_file")
+        summaries = gh_summaries(report, getattr(prompt, "name", None), getattr(prompt, "description", None),
+                                 getattr(prompt, "test_data", None))
+        sys.stdout.write(dumps_like_go(summaries[0] if len(summaries) == 1 else summaries) + "\n")
+        for note in report_notes(report):
+            print(f"note: {note}", file=sys.stderr)
+    elif fmt == "json":
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_report(report))
     return exit_code(report)
+
+
+def _format(args) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise PromptbenchError(f"--json and --format {args.format} disagree: give one of them")
+    return "json" if args.json else args.format or "text"
+
+
+def _prompt_file(store, rel: str):
+    """The prompt file's name, description and test data for gh's JSON (None if it does not parse now)."""
+    try:
+        return store.read(rel)
+    except PromptbenchError:
+        return None
 
 
 def exit_code(report: dict) -> int:
@@ -250,12 +281,16 @@ def format_report(report: dict) -> str:
         out += ["judges: " + "; ".join(f"{j['evaluator']} ({j['judge_model']}) "
                                        f"{_judge_calls_text(j['calls'], j['cost_usd'], j['unknown_cost'], 'call')}"
                                        for j in by)]  # fmt: skip
+    out += [line for note in report_notes(report) for line in ("", "note: " + note)]
+    return "\n".join(out) + "\n"
+
+
+def report_notes(report: dict) -> list[str]:
+    """What the reader should know about how the verdicts came about (a small local judge)."""
     from promptbench.core.eval_judge import small_judge_warning
 
     warning = small_judge_warning(report.get("judge_model"))
-    if warning:
-        out += ["", "note: " + warning]
-    return "\n".join(out) + "\n"
+    return [warning] if warning else []
 
 
 def _case(test_case: int | None) -> str:

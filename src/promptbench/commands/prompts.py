@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.promptfile import render, require_complete
+from promptbench.core.promptfile import render
 from promptbench.core.store import PromptStore
 from promptbench.core.workspace import init_workspace
 
@@ -199,14 +199,18 @@ def cmd_render(args) -> int:
     else:
         prompt = store.read(rel)
     rendered = render(prompt, args.test, values)
+    # As `gh models eval` sends it: a variable without a value stays as written. What GitHub
+    # would do that may surprise is said on stderr (and in "warnings" with --json).
+    warnings = [str(w) for w in [*prompt.warnings, *rendered.warnings]]
     if args.json:
         _print_json({"path": rel, "messages": rendered.messages, "missing": rendered.missing,
-                     "unused": rendered.unused, "values": rendered.values})
-        return 2 if rendered.missing else 0
+                     "unused": rendered.unused, "values": rendered.values, "warnings": warnings})
+        return 0
     for message in rendered.messages:
         print(f"--- {message['role']}")
         print(message["content"])
     if rendered.unused:
         print(f"# unused values: {', '.join(rendered.unused)}", file=sys.stderr)
-    require_complete(rendered, rel)
+    for warning in warnings:
+        print(f"# warning: {warning}", file=sys.stderr)
     return 0

@@ -39,6 +39,13 @@ def check_component(part: str, shown: str) -> None:
         raise StoreError(f"{shown}: a path part is longer than 255 bytes; choose a shorter name")
 
 
+def _existing_yaml(root: Path, parts: tuple[str, ...]) -> bool:
+    """A YAML file that exists, named explicitly: `gh models eval FILE` takes any name
+    (its own examples are *_prompt.yml), so promptbench opens it too; it is not listed
+    with the workspace's prompts, and new prompts still get a .prompt.yml name."""
+    return parts[-1].endswith((".yml", ".yaml")) and (root.joinpath(*parts)).is_file()
+
+
 def normalize_prompt_path(root: Path, path: str | os.PathLike[str]) -> str:
     """Return the workspace-relative posix path for ``path`` or raise StoreError.
 
@@ -66,7 +73,7 @@ def normalize_prompt_path(root: Path, path: str | os.PathLike[str]) -> str:
     private = next((p for p in parts[:-1] if p.casefold() in PRIVATE_DIRS), None)
     if private is not None:  # at any depth, and .Git is .git on macOS and Windows
         raise StoreError(f"{shown}: {private}/ is private to git/promptbench; put prompts elsewhere in the workspace")
-    if not is_prompt_name(parts[-1]):
+    if not is_prompt_name(parts[-1]) and not _existing_yaml(root, parts):
         raise StoreError(f"{shown}: prompt files must end in .prompt.yml or .prompt.yaml")
     rel = "/".join(parts)
     _refuse_escaping_symlinks(root, rel, shown)
