@@ -85,6 +85,9 @@ def test_a_gh_shaped_file_gives_ghs_verdicts_as_ghs_json(capsys, ws):
     assert verdicts[1] == [("mentions the word", False, 0), ("opens politely", True, 1), ("exact reply", True, 1),
                            ("close to expected", True, 0.5)]
     assert summary["summary"] == {"totalTests": 2, "passedTests": 1, "failedTests": 1, "passRate": 50}
+    # the file's built-in would run on openai/gpt-4o in GitHub: the report says who judged instead
+    assert "note: judged by grader instead of the file's openai/gpt-4o (1 evaluator; gh models eval would use " \
+           "the file's)" in err
     assert all(list(e)[:3] == ["evaluatorName", "score", "passed"] for r in (first, second)
                for e in r["evaluationResults"])
 
@@ -115,3 +118,25 @@ def test_written_as_go_writes_it():
     case = dumps_like_go({"testCase": GoMap({"zeta": 1.0, "alpha": {"y": 2, "x": 0.5}})})
     assert json.loads(case) == {"testCase": {"alpha": {"x": 0.5, "y": 2}, "zeta": 1}}
     assert case.index('"alpha"') < case.index('"zeta"') and case.index('"x"') < case.index('"y"')
+
+
+def test_reports_name_a_judge_that_replaced_the_files():
+    from promptbench.core.eval_report import judge_overrides, overrides_text
+    from promptbench.gui.evalview.texts import report_status
+
+    spec = {"judge_model": "local/smollm2-135m-instruct", "evaluators": [
+        {"name": "s", "string": {"contains": "x"}},
+        {"name": "sim", "uses": "github/similarity"},
+        {"name": "mine", "llm": {"modelId": "openai/gpt-4o-mini", "prompt": "p", "choices": []}},
+        {"name": "same", "llm": {"modelId": "local/smollm2-135m-instruct", "prompt": "p", "choices": []}}]}
+    overrides = judge_overrides(spec)
+    assert [(o["evaluator"], o["file_model"]) for o in overrides] == [("sim", "openai/gpt-4o"),
+                                                                     ("mine", "openai/gpt-4o-mini")]
+    report = {"judge_model": spec["judge_model"], "judge_overrides": overrides, "status": "finished",
+              "summary": {"passed": 1, "failed": 0, "pass_rate": 1.0, "cost_usd": 0.0}}
+    text = overrides_text(report)
+    assert text == ("judged by local/smollm2-135m-instruct instead of the file's openai/gpt-4o, openai/gpt-4o-mini "
+                    "(2 evaluators; gh models eval would use the file's)")
+    status = report_status(report)
+    assert text in status and "local/smollm2-135m-instruct is a small local model" in status
+    assert judge_overrides({**spec, "judge_model": None}) == []

@@ -286,11 +286,12 @@ def format_report(report: dict) -> str:
 
 
 def report_notes(report: dict) -> list[str]:
-    """What the reader should know about how the verdicts came about (a small local judge)."""
+    """What the reader should know about how the verdicts came about: a judge model override
+    (the file names other judges), a small local judge."""
     from promptbench.core.eval_judge import small_judge_warning
+    from promptbench.core.eval_report import overrides_text
 
-    warning = small_judge_warning(report.get("judge_model"))
-    return [warning] if warning else []
+    return [note for note in (overrides_text(report), small_judge_warning(report.get("judge_model"))) if note]
 
 
 def _case(test_case: int | None) -> str:

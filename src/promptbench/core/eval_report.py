@@ -69,7 +69,7 @@ def _report(runner, batch: dict) -> dict:
     )
     return {
         "eval_id": eval_id, "prompt": batch["prompt_path"], "status": batch["status"], "created_at": batch["created_at"],
-        "judge_model": spec.get("judge_model"), "versions": versions, "models": models, "evaluators": evaluators,
+        "judge_model": spec.get("judge_model"), "judge_overrides": judge_overrides(spec), "versions": versions, "models": models, "evaluators": evaluators,
         "test_cases": config["test_cases"], "repeats": config["repeats"],
         "cells": cells, "rows": _rows(cells, evaluators), "columns": columns, "summary": summary, "judges": judges,
     }
@@ -82,6 +82,37 @@ _JUDGE_CALLS = """
     WHERE c.kind = 'judge' AND json_extract(c.variables, '$.eval_id') = ? AND r.kind = 'judge'
     GROUP BY 1, 2 ORDER BY 1, 2"""  # comparisons first (CROSS JOIN keeps the order), found by m008's partial index
 # idx_comparisons_judged_eval (it needs the literal 'judge'), then their runs by idx_runs_comparison
+
+
+GITHUB_BUILTIN_JUDGE = "openai/gpt-4o"  # what gh models eval runs every github/* built-in on
+
+
+def judge_overrides(spec: dict) -> list[dict]:
+    """The file's judges that a judge model override replaced: [{"evaluator", "file_model",
+    "judged_by"}], so a report can say "judged by X instead of the file's modelId"."""
+    judge = spec.get("judge_model")
+    out = []
+    for e in spec.get("evaluators") or []:
+        if not isinstance(e, dict) or not judge:
+            continue
+        llm = e.get("llm") if isinstance(e.get("llm"), dict) else None
+        uses = e.get("uses")
+        file_model = llm.get("modelId") if llm else GITHUB_BUILTIN_JUDGE if isinstance(uses, str) \
+            and uses.startswith("github/") else None
+        if file_model and file_model != judge:
+            out.append({"evaluator": str(e.get("name", "?")), "file_model": file_model, "judged_by": judge})
+    return out
+
+
+def overrides_text(report: dict) -> str | None:
+    """ "judged by local/x instead of the file's openai/gpt-4o (2 evaluators)", or None."""
+    overrides = report.get("judge_overrides") or []
+    if not overrides:
+        return None
+    models = sorted({o["file_model"] for o in overrides})
+    n = len(overrides)
+    return (f"judged by {overrides[0]['judged_by']} instead of the file's {', '.join(models)} "
+            f"({n} evaluator{'s' if n != 1 else ''}; gh models eval would use the file's)")
 
 
 def judge_calls(runs, eval_id: str) -> dict:

@@ -84,6 +84,12 @@ class JudgeEvaluator(Evaluator):
         score = next(s for c, s in self.choices if c == picked)
         passed = score > 0 if self.threshold is None else score >= self.threshold
         rule = "> 0" if self.threshold is None else f">= {self.threshold:g}"
+        reply = go_trim(go_lower(answer))
+        also = [c for c in names if c != picked and go_lower(c) in reply]
+        if also:  # e.g. "5 (certainly not 1)" with choices 1..5: GitHub's rule takes "1"
+            note += (f" (the reply also names {', '.join(repr(c) for c in also)}: GitHub takes the first listed "
+                     f"choice the reply contains)")
+            extra["also_named"] = also
         return self.verdict(passed, f"judge chose {picked!r} (score {score:g}, passes when {rule}){note}", float(score),
                             judge_answer=answer, choice=picked, judge_model=self.model, **extra)
 

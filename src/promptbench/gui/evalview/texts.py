@@ -42,6 +42,12 @@ def report_status(report: dict) -> str:
         parts.append(f"{s['not_evaluated']} not evaluated")
     judges = f" + judges {fmt_cost(s['judge_cost_usd'])}" if s.get("judge_cost_usd") else ""
     parts.append(f"runs cost {fmt_cost(s.get('cost_usd'))}{judges}")
+    from promptbench.core.eval_report import overrides_text
+
+    override = overrides_text(report)
+    if override:
+        parts.append(override)
     if small_judge_warning(report.get("judge_model")):
-        parts.append(f"judged by {report['judge_model']}, a small local model: a smoke test, see Judge agreement")
+        who = f"{report['judge_model']} is" if override else f"judged by {report['judge_model']},"
+        parts.append(f"{who} a small local model: a smoke test, see Judge agreement")
     return " · ".join(parts)
