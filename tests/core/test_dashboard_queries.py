@@ -301,8 +301,8 @@ def test_hourly_buckets_when_runs_span_a_day(store, db_path):
     assert load(open_readonly(db_path), one_day).bucket == "hour"
 
 
-def test_no_eval_table_yet_answers_without_pass_rates(tmp_path):
-    path = tmp_path / "old.db"  # an m001 + m002 database, as before the eval migration
+def old_database(path):
+    """An m001 + m002 database (before evals and kinds) with one finished run of alpha."""
     conn = sqlite3.connect(path)
     dbmod.migrate(sqlite_utils.Database(conn), [migrations.m001_initial, migrations.m002_votes])
     conn.execute("INSERT INTO runs (id, model_name, provider, status, started_at, ended_at, total_ms, ttft_ms)"
@@ -310,6 +310,11 @@ def test_no_eval_table_yet_answers_without_pass_rates(tmp_path):
                  " 1000, 100)")  # fmt: skip
     conn.commit()
     conn.close()
+    return path
+
+
+def test_no_eval_table_yet_answers_without_pass_rates(tmp_path):
+    path = old_database(tmp_path / "old.db")
     data = load(open_readonly(path))
     assert not data.evals_available and data.evals == {} and data.total_runs() == 1
     assert S.rates(data, "evals").lines == {}

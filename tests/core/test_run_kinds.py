@@ -6,18 +6,14 @@ the eval they belong to."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
-import sqlite_utils
 
 from promptbench import cli
 from promptbench.commands.export import KIND_CHOICES
-from promptbench.core import db as dbmod
-from promptbench.core import migrations
 from promptbench.core.dashboard_queries import BOX_QS, load, open_readonly, run_ids, update
 from promptbench.core.dashboard_sql import PROPOSED_INDEXES, Filters
 from promptbench.core.errors import PromptbenchError
@@ -187,15 +183,9 @@ def test_the_first_judge_call_is_left_out_of_a_dashboard_read_before_any_existed
 
 
 def test_the_dashboard_reads_a_database_from_before_kinds(tmp_path):
-    path = tmp_path / "old.db"  # m001 + m002: no kind column; every run was a comparison
-    conn = sqlite3.connect(path)
-    dbmod.migrate(sqlite_utils.Database(conn), [migrations.m001_initial, migrations.m002_votes])
-    conn.execute("INSERT INTO runs (id, model_name, provider, status, started_at, ended_at, total_ms, ttft_ms)"
-                 " VALUES ('r1', 'alpha', 'p1', 'finished', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z',"
-                 " 1000, 100)")  # fmt: skip
-    conn.commit()
-    conn.close()
-    ro = open_readonly(path)
+    from tests.core.test_dashboard_queries import old_database
+
+    ro = open_readonly(old_database(tmp_path / "old.db"))  # no kind column: every run was a comparison
     assert load(ro).total_runs() == 1 == load(ro, Filters(kinds="all")).total_runs()
     nothing = load(ro, Filters(kinds=["judge"]))
     assert nothing.total_runs() == 0 and nothing.ttft == {} and run_ids(ro, Filters(kinds=["judge"])) == []

@@ -11,24 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QLineEdit
 
 from promptbench.core.config import ModelConfig, save_model
-from promptbench.gui.settings import SettingsDialog
 from promptbench.gui.settings.model_form import ModelForm
-from tests.gui.test_settings import MemoryKeyring, services, use_keyring  # noqa: F401  (fixtures)
+from tests.gui.test_settings import MemoryKeyring, _idle, dialog, services, use_keyring  # noqa: F401  (fixtures)
 
 
-@pytest.fixture
-def dialog(qtbot, services, monkeypatch):
+@pytest.fixture(autouse=True)
+def no_openai_key(monkeypatch):
+    """Before the dialog (autouse fixtures come first): the provider's default variable unset."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    dialog = SettingsDialog(services)
-    qtbot.addWidget(dialog, before_close_func=lambda d: d.discard_changes())
-    dialog.show()
-    yield dialog
-    dialog.close()
-    services.tasks.wait(10000)
-
-
-def _idle(qtbot, services):
-    qtbot.waitUntil(lambda: not services.tasks.is_busy(), timeout=10000)
 
 
 def _model(services, page, **fields):

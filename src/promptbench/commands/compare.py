@@ -10,7 +10,7 @@ import time
 
 from promptbench.core import events as ev
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
+from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, plural
 from promptbench.core.live_run import LiveRun
 
 REDRAW_S = 0.1
@@ -65,7 +65,7 @@ def cmd_compare(args) -> int:
     events: queue.Queue = queue.Queue()
     live = LiveTable(models, enabled=sys.stderr.isatty() and not args.json)
     case = f"  ·  Test case {args.test + 1}" if args.test is not None else ""
-    print(f"{rel} @ {request.prompt_version[:12]}{case}  ·  {len(models)} model{'' if len(models) == 1 else 's'}  ·  local models: {request.local_mode}",
+    print(f"{rel} @ {request.prompt_version[:12]}{case}  ·  {plural(len(models), 'model')}  ·  local models: {request.local_mode}",
           file=sys.stderr)
     for row in estimate(request):
         cost = "unknown price" if row["max_cost_usd"] is None else "free" if row["max_cost_usd"] == 0 \

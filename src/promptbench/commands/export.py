@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.figures import plural
 
 DB_NAME = "promptbench.db"
 # core.runs.RUN_KINDS and "all", spelled out so that parsing needs no sqlite_utils import
@@ -61,10 +62,6 @@ def _prompt(value: str | None) -> str | None:
     return None if value is None else value.removeprefix("./")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _guard(conn, path: Path, fn):
     """Run ``fn``; a damaged or foreign database file becomes one actionable message."""
     import sqlite3
@@ -91,7 +88,7 @@ def cmd_runs(args) -> int:
     out = Path(args.output).expanduser() if args.output else sys.stdout
     n = _guard(conn, path, lambda: write_runs(conn, out, args.format, **filters))
     if args.output:
-        print(f"exported {_plural(n, 'run')} to {out} ({kinds_label(filters['kinds'])})", file=sys.stderr)
+        print(f"exported {plural(n, 'run')} to {out} ({kinds_label(filters['kinds'])})", file=sys.stderr)
     return 0
 
 
@@ -103,6 +100,6 @@ def cmd_preferences(args) -> int:
     report = _guard(conn, path, lambda: write_preferences(conn, out, prompt=_prompt(args.prompt)))
     skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
     where = f" to {out}" if args.output else ""
-    print(f"exported {_plural(report.written, 'preference pair')}{where}" + (f" (left out: {skipped})" if skipped else ""),
+    print(f"exported {plural(report.written, 'preference pair')}{where}" + (f" (left out: {skipped})" if skipped else ""),
           file=sys.stderr)  # fmt: skip
     return 0

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.figures import plural
 
 DB_NAME = "promptbench.db"
 
@@ -86,15 +87,11 @@ def cmd_leaderboard(args) -> int:
     else:
         print(format_table(rows))
         low, high = board.left_advantage_ci
-        print(f"\n{_plural(board.n_battles, 'battle')} (an N-way ranking counts as its pairs), "
-              f"{_plural(board.n_test_cases, 'test case')} (a vote without one counts as its own)")
+        print(f"\n{plural(board.n_battles, 'battle')} (an N-way ranking counts as its pairs), "
+              f"{plural(board.n_test_cases, 'test case')} (a vote without one counts as its own)")
         print(f"{board.confidence:.0%} intervals: bootstrap over test cases, {board.rounds} rounds, seed {board.seed}; "
               f"left-position advantage x{board.left_advantage:.2f} [{low:.2f}, {high:.2f}]")  # fmt: skip
     return 0
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _num(x) -> str:
@@ -146,9 +143,9 @@ def cmd_import(args) -> int:
         json.dump({"file": str(path), **report.to_json()}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        print(f"imported {_plural(report.imported, 'vote')} from {path}")
+        print(f"imported {plural(report.imported, 'vote')} from {path}")
         if report.skipped:
-            print(f"skipped {_plural(len(report.skipped), 'line')} (nothing of them was imported):")
+            print(f"skipped {plural(len(report.skipped), 'line')} (nothing of them was imported):")
             for line_no, reason in report.skipped:
                 print(f"  line {line_no}: {reason}")
     return 1 if report.skipped else 0
@@ -166,5 +163,5 @@ def cmd_export(args) -> int:
 
     path = Path(args.file).expanduser()
     atomic_write(path, buffer.getvalue().encode("utf-8"), str(path))
-    print(f"exported {_plural(n, 'vote')} to {path}")
+    print(f"exported {plural(n, 'vote')} to {path}")
     return 0

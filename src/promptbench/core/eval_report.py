@@ -29,6 +29,7 @@ import statistics
 from collections import defaultdict
 
 from promptbench.core.evaluators import judge_agreement as agreement_of
+from promptbench.core.figures import plural
 
 SCORE_EPS = 1e-9
 
@@ -110,9 +111,8 @@ def overrides_text(report: dict) -> str | None:
     if not overrides:
         return None
     models = sorted({o["file_model"] for o in overrides})
-    n = len(overrides)
     return (f"judged by {overrides[0]['judged_by']} instead of the file's {', '.join(models)} "
-            f"({n} evaluator{'s' if n != 1 else ''}; gh models eval would use the file's)")
+            f"({plural(len(overrides), 'evaluator')}; gh models eval would use the file's)")
 
 
 def judge_calls(runs, eval_id: str) -> dict:

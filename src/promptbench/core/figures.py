@@ -49,6 +49,11 @@ def fmt_elapsed(seconds: float | None, live: bool = False) -> str:
     return f"{tenths / 10:.1f} s"
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """ "1 vote", "3 votes" ("2 replies" with ``many``)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def test_case_label(index) -> str:
     """How people number test cases: the stored index 0 is "Test case 1" everywhere on screen
     (a test case stored under a name that is not a number keeps its name)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable
 from difflib import SequenceMatcher
 from typing import Any
 
+from .figures import plural
 from .promptfile import PromptFile
 from .promptschema import KNOWN_FIELDS
 
@@ -187,10 +188,6 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= 30 else text[:29] + "…"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _by_change(entries: list[dict]) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {"changed": [], "added": [], "removed": []}
     for entry in entries:
@@ -210,7 +207,7 @@ def _summary(diff: dict) -> str:
     for section, noun in (("messages", "message"), ("testData", "test case"), ("evaluators", "evaluator")):
         for change, entries in _by_change(diff[section]).items():
             if entries:
-                parts.append(f"{_count(len(entries), noun)} {change}")
+                parts.append(f"{plural(len(entries), noun)} {change}")
     for entry in diff["modelParameters"]:
         parts.append(f"{entry['key']} {_fmt(entry['old'])}→{_fmt(entry['new'])}")
     parts.extend(f"{entry['field']} {entry['change']}" for entry in diff["other"])

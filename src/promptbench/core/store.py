@@ -21,6 +21,7 @@ from promptbench.core.crash_leftovers import remove_stale_temp_files
 from promptbench.core.errors import PromptFileError, StoreError, WorkspaceError
 from promptbench.core.gitrepo import GitRepo, atomic_write
 from promptbench.core.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
+from promptbench.core.figures import plural
 from promptbench.core.paths import is_prompt_name, iter_prompt_files, normalize_prompt_path
 from promptbench.core.private_dir import PRIVATE_DIR, ensure_private_dir, ignore_private_dir
 from promptbench.core.promptdiff import describe_change, structured_diff
@@ -138,9 +139,8 @@ class PromptStore:
         if len(matches) > 1:
             raise StoreError(f"{name}: ambiguous, matches {', '.join(matches)}; give the path")
         if not is_prompt_name(stem):
-            known = len(self.list_prompts())
-            raise StoreError(f"{name}: no prompt of that name in {self.root} ({known} prompt"
-                             f"{'' if known == 1 else 's'}; 'promptbench list' shows them)")
+            raise StoreError(f"{name}: no prompt of that name in {self.root} "
+                             f"({plural(len(self.list_prompts()), 'prompt')}; 'promptbench list' shows them)")
         return normalize_prompt_path(self.root, name)  # raises for bad names; else a new path
 
     def _known_in_history(self, rel: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from promptbench.core.figures import plural
 from promptbench.core.ranking import Battle, Contestant, Leaderboard, Rating, fit
 from promptbench.core.ranking_versions import VersionInfo, describe_contestants
 from promptbench.gui.compare.formatting import short_version
@@ -203,5 +204,3 @@ def ranges_text(board: Leaderboard) -> str:
     return f"Ranges are {board.confidence:.0%} sure"
 
 
-def plural(n: int, one: str) -> str:
-    return f"{n} {one}{'' if n == 1 else 's'}"

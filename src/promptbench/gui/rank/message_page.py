@@ -10,11 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from promptbench.core.figures import plural
+
 NEXT_STEP = "Judge more pairs in a ranking session, or see how the votes add up on the leaderboard."
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def done_text(total: int, cast: int, skipped: int) -> str:
