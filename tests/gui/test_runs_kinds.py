@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from promptbench.core.dashboard_sql import Filters
-from promptbench.gui.compare.formatting import fmt_cost
+from promptbench.core.figures import fmt_cost
 from promptbench.gui.dashboard import DashboardView
 from promptbench.gui.runs_view import COLUMNS, RunsView
 from tests.core.test_run_kinds import MIXED, SHOWN, cost_of, store_run

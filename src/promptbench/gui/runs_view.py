@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
                                QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core import events as ev
-from promptbench.core.figures import test_case_label
 from promptbench.core.run_kinds import NAMES, count_text, kinds_label
 from promptbench.core.runs import DEFAULT_KINDS
-from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms, local_mode_label, local_time, short_version
+from promptbench.core.figures import (DASH, fmt_cost, fmt_ms, local_mode_label, local_time, short_version,
+                                      test_case_label)
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.run_pane import RunPane
 from promptbench.gui.compare.run_summary import Filters, summarize

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
 from promptbench.gui.compare.estimates import Estimator, build_request
-from promptbench.gui.compare.formatting import local_mode_label, short_version
+from promptbench.core.figures import local_mode_label, short_version
 from promptbench.gui.compare.model_picker import ModelPicker
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.routing import EventRouter, Launch

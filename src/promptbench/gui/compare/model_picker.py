@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from promptbench.gui.compare.formatting import fmt_cost, local_mode_label
+from promptbench.core.figures import fmt_cost, local_mode_label
 
 GROUPS = (("catalog", "Catalog"), ("local", "Local (embedded)"), ("ollama", "Detected (Ollama)"), ("ad-hoc", "Ad hoc"))
 NAME_ROLE = Qt.ItemDataRole.UserRole

@@ -12,10 +12,10 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
-from promptbench.gui.compare.formatting import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
+from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
+from promptbench.core.live_run import LiveRun
 from promptbench.gui.compare.markdown import OutputView
 from promptbench.gui.elided import ElidedLabel
-from promptbench.gui.compare.run_state import RunState
 
 STATUS_COLORS = {"queued": "#616161", "waiting": "#546e7a", "streaming": "#1565c0", "retrying": "#ef6c00",
                  "done": "#2e7d32", "error": "#c62828", "cancelled": "#6d4c41", "interrupted": "#6d4c41"}
@@ -52,7 +52,7 @@ class RunPane(QFrame):
         self.request = None        # the ComparisonRequest this run belongs to (for re-run)
         self.binding = None        # token of the launch that owns this pane (compare view)
         self.waiting_note = ""     # e.g. "starting local model" while queued/waiting (set by the compare view)
-        self.state = RunState(model_name)
+        self.state = LiveRun(model_name)
         self._rendered_status = None
         self._badges: list[str] = []
         base_pt = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0
@@ -182,7 +182,7 @@ class RunPane(QFrame):
 
     def reset(self) -> None:
         """Empty the pane for a new run of the same model (re-run)."""
-        self.state = RunState(self.state.model_name)
+        self.state = LiveRun(self.state.model_name)
         self.waiting_note = ""
         self.output.clear_output()
         self.set_badges([])
@@ -223,7 +223,7 @@ class RunPane(QFrame):
 
     # -- stored runs (runs view) -------------------------------------------------------
     def show_record(self, run: dict) -> None:
-        self.state = RunState(run.get("model_name") or self.state.model_name)
+        self.state = LiveRun(run.get("model_name") or self.state.model_name)
         self.state.load_record(run)
         self.output.clear_output()
         self.output.complete(self.state.final_output or "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from promptbench.gui.compare.formatting import DASH
+from promptbench.core.figures import DASH
 
 COLUMNS = ("Evaluator", "Judge model", "Votes", "Agreement", "Cohen's κ")
 _EMPTY = ("No judge to compare yet. When an llm or github/… evaluator has scored two outputs that you also "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from promptbench.gui.compare.formatting import short_version
+from promptbench.core.figures import short_version
 
 PASS, FAIL, MIXED, ERROR, PENDING = "pass", "fail", "mixed", "error", "pending"
 BINARY_KINDS = frozenset({"string", "regex", "json", "jsonSchema", "latency", "cost"})  # scores are 1 or 0

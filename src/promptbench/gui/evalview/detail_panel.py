@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QHeaderView, QLabel, QSizePolicy, QSplitter, QTabBar, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms
+from promptbench.core.figures import DASH, fmt_cost, fmt_ms
 from promptbench.gui.compare.markdown import OutputView
 from promptbench.gui.evalview.cells import BINARY_KINDS, CellView, change_text, repeat_verdict
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolBar, QWidget
 
-from promptbench.gui.compare.formatting import fmt_cost, local_time
+from promptbench.core.figures import fmt_cost, local_time
 
 STATUS_WORDS = {"running": "running", "finished": "finished", "cancelled": "cancelled", "interrupted": "interrupted"}
 

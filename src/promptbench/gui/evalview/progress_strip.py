@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from promptbench.gui.compare.formatting import fmt_cost, fmt_elapsed
+from promptbench.core.figures import fmt_cost, fmt_elapsed
 
 
 class ProgressBox:

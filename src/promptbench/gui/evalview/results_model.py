@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from promptbench.gui.compare.formatting import DASH, fmt_cost, fmt_ms, short_version
+from promptbench.core.figures import DASH, fmt_cost, fmt_ms, short_version
 from promptbench.gui.evalview.cells import (ERROR, FAIL, MIXED, PASS, CellView, baseline_marks, cell_view, change_text,
                                             version_title)
 from promptbench.gui.evalview.jobs import case_title

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from promptbench.core.eval_judge import small_judge_warning
-from promptbench.gui.compare.formatting import DASH, fmt_cost
+from promptbench.core.figures import DASH, fmt_cost
 
 
 def estimate_text(est: dict, has_judges: bool) -> str:

@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 
 from promptbench.core.ranking import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
 from promptbench.core.ranking_versions import VersionInfo
-from promptbench.gui.compare.formatting import short_version
+from promptbench.core.figures import short_version
 
 log = logging.getLogger(__name__)
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

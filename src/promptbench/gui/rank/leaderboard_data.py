@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from promptbench.core.figures import plural
+from promptbench.core.figures import plural, short_version
 from promptbench.core.ranking import Battle, Contestant, Leaderboard, Rating, fit
 from promptbench.core.ranking_versions import VersionInfo, describe_contestants
-from promptbench.gui.compare.formatting import short_version
 
 ALL_PROMPTS, ALL_VERSIONS = "(all prompts)", "(all versions)"
 

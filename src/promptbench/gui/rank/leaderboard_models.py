@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QStyledItemDelegate
 
 from promptbench.core.ranking import Rating
-from promptbench.gui.compare.formatting import DASH
+from promptbench.core.figures import DASH
 from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, contestant_label, elide, version_label, version_tooltip,
                                                    win_rate)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 
 from promptbench.core.ranking import Contestant
 from promptbench.core.votes import VoteStore
-from promptbench.gui.compare.formatting import DASH
+from promptbench.core.figures import DASH
 from promptbench.gui.rank.leaderboard_data import (ALL_PROMPTS, BoardQuery, BoardResult, contestant_label, elide,
                                                    footer_texts, load_board, short_label, version_label,
                                                    version_tooltip, visible_ratings)
