@@ -103,10 +103,11 @@ def test_several_models_make_an_array_one_object_each(capsys, ws, openai_server)
     assert all(s["summary"]["passRate"] == 0 for s in summaries)
 
 
-def test_json_and_gh_json_cannot_both_be_asked(capsys, ws):
+def test_json_and_gh_json_cannot_both_be_asked(capsys, ws, openai_server):
     code = cli.main(["--workspace", str(ws.root), "eval", FILE, "--json", "--format", "gh-json"])
     _, err = capsys.readouterr()
     assert code == 2 and "--json and --format gh-json disagree" in err
+    assert openai_server.log() == []   # refused before anything ran
 
 
 def test_written_as_go_writes_it():

@@ -69,6 +69,7 @@ def cmd_eval(args) -> int:
     from promptbench.core.events import EventFanout
 
     _check_args(args)
+    fmt = _format(args)   # a contradiction in the flags fails before anything runs
     store = open_store(args)
     settings = load_settings(store.root)
     fanout = EventFanout()
@@ -76,6 +77,7 @@ def cmd_eval(args) -> int:
     runner = EvalRunner(session.engine, session.runs, store, settings, fanout)
     progress = ProgressLine(sys.stderr)
     eval_id = None
+    prompt = None   # the file's name, description and test data, for gh's JSON
     interrupted = False
     try:
         runner.mark_interrupted()
@@ -105,8 +107,8 @@ def cmd_eval(args) -> int:
             runner.wait(eval_id, 60)
         progress.close()
         report = None if interrupted else runner.report(eval_id, baseline=args.baseline)
-        if report is not None and _format(args) == "gh-json":
-            report["prompt_file"] = _prompt_file(store, report["prompt"])
+        if report is not None and fmt == "gh-json":
+            prompt = _prompt_file(store, report["prompt"])
     finally:
         try:
             runner.close()
@@ -119,11 +121,9 @@ def cmd_eval(args) -> int:
     if interrupted:
         print(f"eval {eval_id} cancelled. Resume it with: promptbench eval --resume {eval_id}", file=sys.stderr)
         return 130
-    fmt = _format(args)
     if fmt == "gh-json":
         from promptbench.core.gh_json import dumps_like_go, gh_summaries
 
-        prompt = report.pop("prompt_file")
         summaries = gh_summaries(report, getattr(prompt, "name", None), getattr(prompt, "description", None),
                                  getattr(prompt, "test_data", None))
         sys.stdout.write(dumps_like_go(summaries[0] if len(summaries) == 1 else summaries) + "\n")
