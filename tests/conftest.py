@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -77,3 +78,72 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "xserver" in item.keywords:
             item.add_marker(skip)
+
+
+# -- gh-models compatibility: citations are markers, counted at the end of the run -----------------
+# @pytest.mark.gh_case("cmd/eval/eval_test.go:94") replays a test case of github/gh-models (the line
+# where its t.Run or table entry starts); @pytest.mark.gh_rule("pkg/prompt/prompt.go:189") checks a
+# rule of its code; @pytest.mark.gh_difference("why") says promptbench deliberately differs there.
+# tests/core/test_gh_compat_suite.py lists every case and checks that none is lost.
+_GH_CASE = re.compile(r"[\w./-]+_test\.go:\d+")
+_GH_RULE = re.compile(r"[\w./-]+\.go:\d+(-\d+)?")
+
+
+def pytest_itemcollected(item):
+    props = []
+    for kind, pattern in (("gh_case", _GH_CASE), ("gh_rule", _GH_RULE)):
+        for mark in item.iter_markers(kind):
+            for citation in mark.args:
+                if not (isinstance(citation, str) and pattern.fullmatch(citation)):
+                    raise pytest.UsageError(f"{item.nodeid}: {kind}({citation!r}) is not a gh-models file:line citation")
+                props.append((kind, citation))
+    for mark in item.iter_markers("gh_difference"):
+        if len(mark.args) != 1 or not isinstance(mark.args[0], str) or not mark.args[0].strip():
+            raise pytest.UsageError(f"{item.nodeid}: gh_difference needs one line saying why")
+        props.append(("gh_difference", mark.args[0]))
+    item.user_properties.extend(props)  # reports carry them to pytest_terminal_summary
+
+
+def gh_compat_line(stats: dict) -> str | None:
+    """'gh-models compatibility: N gh-models test cases replayed (...)' from the run's reports."""
+    rank = {"passed": 0, "skipped": 1, "xfailed": 2, "failed": 3}
+    tests: dict[str, tuple[list, str]] = {}
+    for reports in stats.values():
+        for report in reports:
+            if not isinstance(report, pytest.TestReport) or not report.user_properties:
+                continue
+            outcome = ("failed" if report.failed else "xfailed" if report.skipped and hasattr(report, "wasxfail")
+                       else "skipped" if report.skipped else "passed")
+            props, before = tests.get(report.nodeid, (report.user_properties, "passed"))
+            tests[report.nodeid] = (props, max(before, outcome, key=rank.__getitem__))
+    cases: dict[str, set] = {}
+    differing: set[str] = set()
+    rules: set[str] = set()
+    reasons: set[str] = set()
+    for props, outcome in tests.values():
+        if outcome == "skipped":
+            continue
+        cited = [v for k, v in props if k == "gh_case"]
+        for citation in cited:
+            cases.setdefault(citation, set()).add(outcome)
+        why = {v for k, v in props if k == "gh_difference"}
+        if why:
+            differing.update(cited)
+            reasons |= why
+        rules.update(v for k, v in props if k == "gh_rule")
+    if not cases and not rules and not reasons:
+        return None
+    failed = sum("failed" in o for o in cases.values())
+    xfailed = sum("xfailed" in o and "failed" not in o for o in cases.values())
+    parts = [f"{len(cases) - failed - xfailed} passed"]
+    parts += [f"{xfailed} xfail: known disagreements"] if xfailed else []
+    parts += [f"{failed} FAILED"] if failed else []
+    return (f"gh-models compatibility: {len(cases)} gh-models test cases replayed ({', '.join(parts)}), "
+            f"{len(differing)} of them deliberate differences; {len(rules)} rules of gh-models code checked; "
+            f"{len(reasons)} deliberate differences marked in all")
+
+
+def pytest_terminal_summary(terminalreporter):
+    line = gh_compat_line(terminalreporter.stats)
+    if line:
+        terminalreporter.write_line(line)

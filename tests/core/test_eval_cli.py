@@ -20,7 +20,7 @@ from promptbench.testing.fakeclient import free_port
 
 PROMPT = """\
 name: Gate
-model: openai/gpt-4o-mini
+model: gw-good   # a catalog name: the file's model is what eval runs without -m
 modelParameters:
   maxTokens: 16
 messages:

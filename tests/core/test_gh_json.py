@@ -5,7 +5,8 @@ not end in .prompt.yml), with fixed completions from the loopback server.
 The expected verdicts follow gh-models' rules (cmd/eval/eval.go): the reply is trimmed;
 string checks template the expected text with the test case, ``equals`` is exact, the
 others compare lower-cased; a built-in judge's "1".."5" scores 0..1 and passes above 0; a
-test passes when all its evaluators pass; passRate = passed / total x 100.
+test passes when all its evaluators pass; passRate = passed / total x 100. gh-models' own
+``--json`` test cases run through the CLI in test_gh_compat_eval_output.py.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def ws(workspace, openai_server, monkeypatch):
     return workspace
 
 
+@pytest.mark.gh_rule("cmd/eval/eval.go:28-58", "cmd/eval/eval.go:207-211", "cmd/eval/eval.go:419",
+                     "cmd/eval/eval.go:462-490")
+@pytest.mark.gh_difference("'model' is the model run (-m) and --judge replaced the file's judge: gh models eval "
+                           "has neither flag and prints the file's model (issue 13 item 5)")
 def test_a_gh_shaped_file_gives_ghs_verdicts_as_ghs_json(capsys, ws):
     code = cli.main(["--workspace", str(ws.root), "eval", FILE, "-m", "replier", "--judge", "grader",
                      "--format", "gh-json"])
@@ -92,6 +97,8 @@ def test_a_gh_shaped_file_gives_ghs_verdicts_as_ghs_json(capsys, ws):
                for e in r["evaluationResults"])
 
 
+@pytest.mark.gh_difference("gh models eval runs one model; promptbench prints a JSON array, one gh object per "
+                           "model x version (README)")
 def test_several_models_make_an_array_one_object_each(capsys, ws, openai_server):
     openai_server.set_scenario("grader", chunks=["1"])   # similarity 1 -> 0: fails
     code = cli.main(["--workspace", str(ws.root), "eval", FILE, "-m", "replier", "-m", "grader", "--judge", "grader",
@@ -110,7 +117,9 @@ def test_json_and_gh_json_cannot_both_be_asked(capsys, ws, openai_server):
     assert openai_server.log() == []   # refused before anything ran
 
 
+@pytest.mark.gh_rule("cmd/eval/eval.go:228", "cmd/eval/eval.go:57")
 def test_written_as_go_writes_it():
+    # json.MarshalIndent(summary, "", "  "); details is omitempty
     value = {"name": "a<b & c>", "description": "", "model": "m", "testResults": None,
              "summary": {"totalTests": 0, "passedTests": 0, "failedTests": 0, "passRate": 100.0}}
     text = dumps_like_go(value)

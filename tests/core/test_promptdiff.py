@@ -144,12 +144,26 @@ def test_evaluators_matched_by_name():
     ])
     diff = structured_diff(BASE, new)
     assert diff["evaluators"] == [
-        {"name": "similar", "change": "added", "old": None, "new": {"name": "similar", "uses": "github/similarity"}},
-        {"name": "mentions", "change": "changed", "old": BASE["evaluators"][0], "new": new["evaluators"][1]},
+        {"name": "similar", "change": "added", "old": None, "new": {"name": "similar", "uses": "github/similarity"},
+         "section": "evaluators", "old_section": "evaluators"},
+        {"name": "mentions", "change": "changed", "old": BASE["evaluators"][0], "new": new["evaluators"][1],
+         "section": "evaluators", "old_section": "evaluators"},
     ]
     assert describe_change(BASE, new) == "Edit evaluator mentions; Add evaluator similar"
     gone = structured_diff(BASE, edited(evaluators=None))["evaluators"]
-    assert gone == [{"name": "mentions", "change": "removed", "old": BASE["evaluators"][0], "new": None}]
+    assert gone == [{"name": "mentions", "change": "removed", "old": BASE["evaluators"][0], "new": None,
+                     "section": "evaluators", "old_section": "evaluators"}]
+
+
+def test_an_evaluator_moved_to_promptbench_evaluators_is_a_change_named_as_a_move():
+    regex = {"name": "digits", "regex": {"pattern": "[0-9]+"}}
+    before = edited(evaluators=[*BASE["evaluators"], regex])
+    after = edited(evaluators=BASE["evaluators"], promptbenchEvaluators=[regex])
+    diff = structured_diff(before, after)
+    assert diff["evaluators"] == [{"name": "digits", "change": "changed", "old": regex, "new": regex,
+                                   "section": "promptbenchEvaluators", "old_section": "evaluators"}]
+    assert diff["other"] == []  # a known field, not an unknown one
+    assert describe_change(before, after) == "Move evaluator digits to promptbenchEvaluators"
 
 
 def test_unknown_fields_go_to_other():

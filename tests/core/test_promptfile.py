@@ -89,7 +89,16 @@ def test_good_file_exposes_plain_fields():
     # GitHub fills {{name}} only: {{ place }} (spaces) stays as written, and a warning says so at its line.
     assert p.variables == ["name"]
     assert [(w.line, w.field, w.message) for w in p.warnings] == [
-        (15, "messages[1].content", "GitHub will not substitute {{ place }}: write {{place}}")]
+        (9, "modelParameters.stop", "gh models eval does not send stop (only maxTokens, temperature and topP): "
+                                    "promptbench does, so results can differ"),
+        (10, "modelParameters.seed", "gh models eval does not send seed (only maxTokens, temperature and topP): "
+                                     "promptbench does, so results can differ"),
+        (15, "messages[1].content", "GitHub will not substitute {{ place }}: write {{place}}"),
+        (27, "evaluators[1].uses", "github/similarity reads {{input}} from the test data, but no test case gives it: "
+                                   "GitHub sends {{input}} as written"),
+        (27, "evaluators[1].uses", "github/similarity reads {{expected}} from the test data, but test case 2 lacks it: "
+                                   "GitHub sends {{expected}} as written")]
+    assert [w.fix for w in p.warnings] == [None, None, "unspace-placeholder", None, None]
     assert p.to_plain()["messages"][0] == {"role": "system", "content": "You are friendly."}
     assert ROLES == ("system", "user", "assistant", "developer")
 
@@ -98,7 +107,7 @@ def test_json_schema_is_a_json_string_not_a_mapping():
     # GitHub Models refuses a YAML-mapping jsonSchema ("jsonSchema must be a JSON string").
     base = "messages: [{role: user, content: hi}]\nresponseFormat: json_schema\n"
     as_map = one_problem(base + "jsonSchema:\n  name: x\n  schema: {type: object}\n")
-    assert (as_map.line, as_map.field) == (4, "jsonSchema") and "must be a JSON string" in as_map.message
+    assert (as_map.line, as_map.field) == (3, "jsonSchema") and "must be a JSON string" in as_map.message  # its key
     as_text = parse_prompt(base + 'jsonSchema: \'{"name": "x", "schema": {"type": "object"}}\'\n', SRC)
     assert as_text.json_schema == {"name": "x", "schema": {"type": "object"}}
     assert as_text.response_format == "json_schema"

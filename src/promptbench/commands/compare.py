@@ -55,7 +55,7 @@ def cmd_compare(args) -> int:
     from promptbench.core.compare import build_request, estimate, resolve_models
     from promptbench.core.config import load_settings
 
-    store = open_store(args)
+    store = open_store(args, args.prompt, anywhere=True)
     rel = store.resolve(args.prompt)
     prompt = store.read(rel)
     settings = load_settings(store.root)

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "(exit 0 all passed, 1 some failed, 2 errors)")
     p.add_argument("prompt", nargs="?", help="the prompt file (optional with --resume)")
     p.add_argument("-m", "--model", action="append", dest="models", metavar="MODEL",
-                   help="catalog name, local/<id>, or any litellm model string (repeatable; default: the workspace's default_models)")
+                   help="catalog name, local/<id>, or any litellm model string (repeatable; default: the file's model, as gh models eval, else the workspace's default_models)")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="run every cell N times (default 1)")
     p.add_argument("--test", type=int, action="append", dest="tests", metavar="INDEX",
                    help="only the test case at INDEX, counted from 0: the app's Test case 1 is --test 0 "
@@ -70,7 +70,7 @@ def cmd_eval(args) -> int:
 
     _check_args(args)
     fmt = _format(args)   # a contradiction in the flags fails before anything runs
-    store = open_store(args)
+    store = open_store(args, args.prompt, anywhere=True)  # any FILE, also outside a workspace (read-only)
     settings = load_settings(store.root)
     fanout = EventFanout()
     session = Session(store, settings, fanout)
@@ -92,9 +92,13 @@ def cmd_eval(args) -> int:
                   f"{batch['total_cells']} cells already finished (they are not run again)", file=sys.stderr)
             eval_id = runner.resume(args.resume, on_progress=progress, concurrency=args.concurrency)
         else:
-            prepared = runner.prepare(args.prompt, models=resolve_models(settings, args.models), versions=args.versions,
+            models = resolve_models(settings, args.models) if args.models else None   # None: the file's model
+            prepared = runner.prepare(args.prompt, models=models, versions=args.versions,
                                       test_cases=args.tests, repeats=args.repeat, judge_model=args.judge)
+            _refuse_missing_keys(prepared)
             print(estimate_line(prepared), file=sys.stderr)
+            for warning in getattr(prepared.prompt, "warnings", ()):   # where GitHub would read the file differently
+                print(f"warning: {warning}", file=sys.stderr)
             eval_id = runner.launch(prepared, concurrency=args.concurrency, on_progress=progress)
         try:
             while not runner.wait(eval_id, POLL_S):
@@ -122,19 +126,36 @@ def cmd_eval(args) -> int:
         print(f"eval {eval_id} cancelled. Resume it with: promptbench eval --resume {eval_id}", file=sys.stderr)
         return 130
     if fmt == "gh-json":
-        from promptbench.core.gh_json import dumps_like_go, gh_summaries
+        from promptbench.core.gh_json import dumps_like_go, gh_summaries, left_out
 
         summaries = gh_summaries(report, getattr(prompt, "name", None), getattr(prompt, "description", None),
                                  getattr(prompt, "test_data", None))
         sys.stdout.write(dumps_like_go(summaries[0] if len(summaries) == 1 else summaries) + "\n")
-        for note in report_notes(report):
-            print(f"note: {note}", file=sys.stderr)
+        for note in [*report_notes(report), left_out(report)]:
+            if note:
+                print(f"note: {note}", file=sys.stderr)
+        # The verdict printed is the verdict returned: gh's evaluators only (2: could not run).
+        return 2 if report["summary"]["errors"] else 1 if any(s["summary"]["failedTests"] for s in summaries) else 0
     elif fmt == "json":
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
+        for note in report_notes(report):
+            print(f"note: {note}", file=sys.stderr)
     else:
         sys.stdout.write(format_report(report))
     return exit_code(report)
+
+
+def _refuse_missing_keys(prepared) -> None:
+    """A model whose key is known to be missing would fail every cell: say so before anything runs."""
+    from promptbench.core.secrets import missing_key
+
+    for model in prepared.plan.models:
+        missing = missing_key(model)
+        if missing:
+            raise PromptbenchError(f"{model.name}: no key: {missing}. Set it (or store a key in the app's Settings → "
+                                   "Models), or run another model with -m, e.g. -m local/smollm2-135m-instruct "
+                                   "offline; nothing was run")
 
 
 def _format(args) -> str:
@@ -218,7 +239,21 @@ _CHECK_KINDS = {"string", "regex", "json", "jsonSchema", "latency", "cost"}  # p
 
 
 def _mark(e: dict) -> str:
-    """One evaluator over a cell's repeats: ✓ / ✗ / ! (could not decide), with score and spread."""
+    """One evaluator over a cell's repeats: ✓ / ✗ / ! (could not decide), with score and spread;
+    where the judges' other reading disagrees, what it gives too ("0.00 ✗ (strict: 1.00 ✓)")."""
+    from promptbench.core.judging import SHORT_NAMES
+
+    text = _verdicts(e)
+    other = e.get("other_reading")
+    if other:
+        decided = e["passed"] + e["failed"]
+        seen = {**e, "passed": other["passed"], "failed": decided - other["passed"], "score_mean": other["score_mean"],
+                "score_sd": None}
+        text += f" ({SHORT_NAMES[other['mode']]}: {_verdicts(seen)})"
+    return text
+
+
+def _verdicts(e: dict) -> str:
     decided = e["passed"] + e["failed"]
     show_score = e["kind"] not in _CHECK_KINDS and e["score_mean"] is not None
     if e["n"] == 1:
@@ -269,6 +304,7 @@ def format_report(report: dict) -> str:
            "", _line(["", *heads], widths), _rule(widths)]
     out += [_rule(widths) if r is None else _line(r, widths) for r in table]
     out += _problems(report)
+    out += _disagreements(report)
     out += _baseline(report.get("baseline"))
     s = report["summary"]
     rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.0%}"
@@ -281,6 +317,7 @@ def format_report(report: dict) -> str:
         out += ["judges: " + "; ".join(f"{j['evaluator']} ({j['judge_model']}) "
                                        f"{_judge_calls_text(j['calls'], j['cost_usd'], j['unknown_cost'], 'call')}"
                                        for j in by)]  # fmt: skip
+    out += _judging_lines(report)
     out += [line for note in report_notes(report) for line in ("", "note: " + note)]
     return "\n".join(out) + "\n"
 
@@ -291,7 +328,37 @@ def report_notes(report: dict) -> list[str]:
     from promptbench.core.eval_judge import small_judge_warning
     from promptbench.core.eval_report import overrides_text
 
-    return [note for note in (overrides_text(report), small_judge_warning(report.get("judge_model"))) if note]
+    notes = [note for note in (overrides_text(report), small_judge_warning(report.get("judge_model"))) if note]
+    return notes + [w["text"] for w in report.get("judge_warnings") or ()]
+
+
+def _judging_lines(report: dict) -> list[str]:
+    """Under the verdict counts, for an eval with LLM judges: how their replies were read."""
+    from promptbench.core.judging import GITHUB, has_judges, judging_text
+
+    return [judging_text(report.get("judging") or {"mode": GITHUB})] if has_judges(report) else []
+
+
+def _disagreements(report: dict) -> list[str]:
+    """Every judge verdict the reading not used would give differently, with both readings."""
+    from promptbench.core.judging import GITHUB, disagreements, reading_text
+
+    used = (report.get("judging") or {}).get("mode") or GITHUB
+    lines = []
+    for c, r in disagreements(report):
+        repeat = f" #{c['repeat']}" if report["repeats"] > 1 else ""
+        mine = reading_text({"mode": used, "choice": r.get("choice"), "score": r["score"], "passed": r["passed"]})
+        lines.append(f"  {_case(c['test_case'])}{repeat} · {c['model']} · {r['name']}: {mine}; "
+                     f"{reading_text(r['other_reading'])}")
+    return _section("where the two readings of a judge's reply disagree:", lines)
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """A titled list of at most MAX_PROBLEM_LINES lines (nothing when empty)."""
+    if not lines:
+        return []
+    more = [f"  ... and {len(lines) - MAX_PROBLEM_LINES} more (see --json)"] if len(lines) > MAX_PROBLEM_LINES else []
+    return ["", title, *lines[:MAX_PROBLEM_LINES], *more]
 
 
 def _case(test_case: int | None) -> str:
@@ -321,10 +388,7 @@ def _problems(report: dict) -> list[str]:
                 what = "failed" if r["passed"] is False else "error"
                 repeat = f" #{c['repeat']}" if report["repeats"] > 1 else ""
                 lines.append(f"  {_case(c['test_case'])}{repeat} · {c['model']} · {r['name']} ({what}): {r['reason']}")
-    if not lines:
-        return []
-    more = [f"  ... and {len(lines) - MAX_PROBLEM_LINES} more (see --json)"] if len(lines) > MAX_PROBLEM_LINES else []
-    return ["", "failures and errors:", *lines[:MAX_PROBLEM_LINES], *more]
+    return _section("failures and errors:", lines)
 
 
 def _baseline(base: dict | None) -> list[str]:

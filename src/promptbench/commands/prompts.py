@@ -66,20 +66,52 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_vars(items: list[str]) -> dict:
-    """``--var NAME=VALUE`` options as a dict."""
-    values = {}
+    """``--var NAME=VALUE`` options as a dict, read as gh models reads its ``--var``
+    (pkg/util ParseTemplateVariables): an empty option is skipped, the name is trimmed (the
+    value is not), and an empty or repeated name is refused."""
+    values: dict[str, str] = {}
     for item in items:
+        if not item.strip():
+            continue
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep:
             raise PromptbenchError(f"--var {item!r}: expected NAME=VALUE")
+        key = key.strip()
+        if not key:
+            raise PromptbenchError(f"--var {item!r}: the variable's name is empty; write NAME=VALUE")
+        if key in values:
+            raise PromptbenchError(f"--var {item!r}: {key!r} is given twice; give each variable once")
         values[key] = value
     return values
 
 
-def open_store(args: argparse.Namespace) -> PromptStore:
-    from promptbench.cli import workspace_dir
+def open_store(args: argparse.Namespace, prompt: str | None = None, *, anywhere: bool = False,
+               runs: bool = True) -> PromptStore:
+    """The workspace: --workspace DIR, else the current directory.
 
-    return PromptStore(workspace_dir(args))
+    ``anywhere`` is for the commands that take any file, as ``gh models eval FILE`` does (render,
+    eval, compare): a current directory that is no git repository means the per-user workspace
+    (core/workspace.py), and ``prompt``, when it is an existing file outside the workspace, is
+    opened read-only (core/outside.py), which stderr says."""
+    from promptbench.cli import workspace_dir
+    from promptbench.core.workspace import open_workspace
+
+    if not anywhere:
+        return PromptStore(workspace_dir(args))
+    store, fell_back = open_workspace(workspace_dir(args), explicit=bool(args.workspace))
+    try:
+        rel = store.outside.open(prompt) if prompt else None
+        if fell_back and prompt and rel is None:  # no workspace to find a prompt name in
+            raise PromptbenchError(f"{prompt}: no such file ({workspace_dir(args)} is no workspace, so prompts cannot "
+                                   "be found by name; give a file's path, or --workspace DIR)")
+    except PromptbenchError:
+        store.close()
+        raise
+    if rel is not None:
+        where = "any workspace" if fell_back else "the workspace"
+        stored = f", runs stored as {rel} in {'the per-user workspace ' if fell_back else ''}{store.root}" if runs else ""
+        print(f"note: {prompt} is outside {where}: read-only{stored}", file=sys.stderr)
+    return store
 
 
 def _print_json(data) -> None:
@@ -97,7 +129,10 @@ def cmd_init(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from promptbench.core.config import read_prompt_globs
+
     store = open_store(args)
+    read_prompt_globs(store.root)  # a bad [workspace] prompt_globs is an error here (the app lists *.prompt.yml meanwhile)
     if args.deleted:
         items = [{"path": d.path, "deleted_in": d.sha} for d in store.deleted_prompts()]
     else:
@@ -189,7 +224,7 @@ def cmd_restore(args) -> int:
 
 
 def cmd_render(args) -> int:
-    store = open_store(args)
+    store = open_store(args, args.prompt, anywhere=True, runs=False)
     rel = store.resolve(args.prompt)
     values = parse_vars(args.var)
     if args.rev:

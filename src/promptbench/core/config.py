@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.judging import DEFAULT_PASS_THRESHOLD, GITHUB, JUDGING_MODES
 from promptbench.core.litellm_setup import provider_for
 from promptbench.core.local_gguf import MODES as LOCAL_MODEL_MODES, AddedModel, name_problem, use_workspace_models
 from promptbench.core.local_models import PREFIX as LOCAL_PREFIX, GEMMA3_ID, SMOLLM2_ID, list_local_models
+from promptbench.core.paths import glob_problem
 from promptbench.core.secrets import looks_like_key
 
 FILE_NAME = "promptbench.toml"
@@ -69,7 +71,10 @@ class Settings:
     eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
     eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
     eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
+    eval_judging: str = GITHUB  # [eval] judging: "github" or "strict" (core/judging.py)
+    eval_pass_threshold: float = DEFAULT_PASS_THRESHOLD  # [eval] pass_threshold: the strict reading passes at score >=
     local_models: dict[str, AddedModel] = field(default_factory=dict)  # [local.models.<name>]: added GGUF files
+    prompt_globs: tuple[str, ...] = ()  # [workspace] prompt_globs: more files listed as prompts (core/paths.py)
 
 
 # -- loading ------------------------------------------------------------------
@@ -81,29 +86,41 @@ def config_path(workspace_root: Path) -> Path:
 def load_settings(workspace_root: Path) -> Settings:
     """The workspace's settings; defaults if promptbench.toml is missing. Registers its
     added GGUF files as ``local/<name>`` (core/local_gguf.py)."""
-    path = config_path(workspace_root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{FILE_NAME}: cannot read it ({exc}); check the file's permissions and encoding (UTF-8)") from None
-    settings = parse_settings(text)
+    settings = parse_settings(_read_text(workspace_root))
     use_workspace_models(settings.local_models, workspace_root)
     return settings
 
 
-def parse_settings(text: str) -> Settings:
+def read_prompt_globs(workspace_root: Path) -> tuple[str, ...]:
+    """``[workspace] prompt_globs`` alone (all that listing prompts needs), checked as load_settings checks it."""
+    text = _read_text(workspace_root)
+    return _prompt_globs(_load_toml(text), text)
+
+
+def _read_text(workspace_root: Path) -> str:
     try:
-        data = tomllib.loads(text)
+        return config_path(workspace_root).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{FILE_NAME}: cannot read it ({exc}); check the file's permissions and encoding (UTF-8)") from None
+
+
+def parse_settings(text: str) -> Settings:
+    data = _load_toml(text)
+    _refuse_secrets(data, (), text)
+    return _build_settings(data, text)
+
+
+def _load_toml(text: str) -> dict:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         where = f"{FILE_NAME}:{m.group(1)}" if m else FILE_NAME
         raise ConfigError(f"{where}: invalid TOML: {exc}; fix the syntax (strings need quotes, tables [name])") from None
     except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested thousands deep
         raise ConfigError(f"{FILE_NAME}: a value is too large or nested too deeply to read; fix the file") from None
-    _refuse_secrets(data, (), text)
-    return _build_settings(data, text)
 
 
 def _fail(text: str, path: tuple[str, ...], message: str) -> ConfigError:
@@ -171,7 +188,7 @@ def _build_settings(data: dict, text: str) -> Settings:
     timeouts, retries, evals = _table(data, "timeouts", text), _table(data, "retries", text), _table(data, "eval", text)
     for name, table, known in (("local", local, {"mode", "models"}), ("compare", compare, {"default_models"}),
                                ("timeouts", timeouts, {"connect_s", "first_token_s", "idle_s"}), ("retries", retries, {"max"}),
-                               ("eval", evals, {"judge_model", "embedding_model", "concurrency"})):
+                               ("eval", evals, {"judge_model", "embedding_model", "concurrency", "judging", "pass_threshold"})):
         for key in table:
             if key not in known:
                 raise _fail(text, (name, key), f"unknown field; known: {', '.join(sorted(known))}")
@@ -190,6 +207,9 @@ def _build_settings(data: dict, text: str) -> Settings:
     models = {name: _model_from_table(name, table, text) for name, table in _table(data, "models", text).items()}
     added = {name: _added_model(name, table, text) for name, table in _typed(local, "models", dict, ("local",), text, {}).items()}
     num, t, e = (int, float), ("timeouts",), ("eval",)
+    judging = _typed(evals, "judging", str, e, text, GITHUB)
+    if judging not in JUDGING_MODES:
+        raise _fail(text, ("eval", "judging"), f"expected \"github\" or \"strict\", got {judging!r}")
     return Settings(
         local_mode=mode, default_models=list(defaults), models=models, provider_concurrency=providers,
         connect_timeout_s=float(_typed(timeouts, "connect_s", num, t, text, 10.0, above=0)),
@@ -198,8 +218,24 @@ def _build_settings(data: dict, text: str) -> Settings:
         max_retries=_typed(retries, "max", int, ("retries",), text, 3, at_least=0),
         eval_judge_model=_typed(evals, "judge_model", str, e, text) or None,  # "" = unset, like a deleted line
         eval_embedding_model=_typed(evals, "embedding_model", str, e, text) or None,
-        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0), local_models=added,
+        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0), local_models=added, eval_judging=judging,
+        eval_pass_threshold=float(_typed(evals, "pass_threshold", num, e, text, DEFAULT_PASS_THRESHOLD)),
+        prompt_globs=_prompt_globs(data, text),
     )
+
+
+def _prompt_globs(data: dict, text: str) -> tuple[str, ...]:
+    """``[workspace] prompt_globs = ["**/*_prompt.yml"]``: patterns from the workspace root, never out of it."""
+    table = _table(data, "workspace", text)
+    for key in table:
+        if key != "prompt_globs":
+            raise _fail(text, ("workspace", key), "unknown field; known: prompt_globs")
+    globs = _typed(table, "prompt_globs", list, ("workspace",), text, [])
+    for pattern in globs:
+        problem = "expected a list of glob patterns (strings)" if not isinstance(pattern, str) else glob_problem(pattern)
+        if problem:
+            raise _fail(text, ("workspace", "prompt_globs"), problem)
+    return tuple(globs)
 
 
 def _added_model(name: str, table: Any, text: str) -> AddedModel:

@@ -21,6 +21,8 @@ class Problem:
     line: int | None  # 1-based; None when the position is unknown
     field: str  # dotted path such as "messages[1].role"; "" for the whole file
     message: str
+    # A one-click repair core/promptfixes can apply ("move-evaluator", "rename-parameter"...).
+    fix: str | None = None
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

@@ -62,13 +62,15 @@ def build_eval_evaluators(prompt: PromptFile, source: str, specs: list[dict] | N
                           make_judge: Callable[[JudgeEvaluator], Callable] | None = None) -> list[Evaluator]:
     """The evaluators of *specs* (default: the prompt's), with *judge_model* (when set)
     judging every llm/uses evaluator. Raises PromptbenchError naming the file and field."""
-    specs = prompt.evaluators if specs is None else specs
+    fields = None
+    if specs is None:
+        fields, specs = [f for f, _ in prompt.evaluator_entries], prompt.evaluators
     if not specs:
         raise PromptbenchError(
             f"{source}: no evaluators to run: add an `evaluators:` list to the prompt file, e.g. "
             "`evaluators: [{name: mentions it, string: {contains: \"...\"}}]` (see the sample prompts)")
     evaluators = build_evaluators(specs, source=source, prompt=prompt, judge_model=judge_model or DEFAULT_JUDGE_MODEL,
-                                  embedding_model=embedding_model)
+                                  embedding_model=embedding_model, fields=fields)
     for e in evaluators:
         if isinstance(e, JudgeEvaluator):
             if judge_model:

@@ -11,6 +11,11 @@ a missing variable) AND every evaluator of a cell that has no verdicts: its run 
 it never ran (cancelled), or it finished but was not evaluated yet (resume the eval).
 ``pass_rate`` is passed / (passed + failed).
 
+Judges: ``judging`` says how their replies were read (core/judging.py: GitHub's reading or
+the strict one); a judge's result carries its ``choice`` and, where the other reading gives
+another verdict or score, ``other_reading``; ``judge_warnings`` counts replies that named
+several choices or none.
+
 Judge calls: every run of kind "judge" whose comparison names the eval in its variables
 (core/eval_judge.py stores {"eval_id", "run_id", "evaluator"}) - retried, failed and
 resumed ones included - is counted in ``report["judges"]`` (calls and cost, in all and
@@ -30,6 +35,7 @@ from collections import defaultdict
 
 from promptbench.core.evaluators import judge_agreement as agreement_of
 from promptbench.core.figures import plural
+from promptbench.core.judging import judge_fields, judging_of, reply_warnings
 
 SCORE_EPS = 1e-9
 
@@ -68,12 +74,15 @@ def _report(runner, batch: dict) -> dict:
         cost_usd=cell_cost, judge_cost_usd=judge_cost, total_cost_usd=cell_cost + judge_cost,
         judge_calls=judges["calls"], judge_unknown_cost=judges["unknown_cost"],
     )
-    return {
+    report = {
         "eval_id": eval_id, "prompt": batch["prompt_path"], "status": batch["status"], "created_at": batch["created_at"],
-        "judge_model": spec.get("judge_model"), "judge_overrides": judge_overrides(spec), "versions": versions, "models": models, "evaluators": evaluators,
+        "judge_model": spec.get("judge_model"), "judge_overrides": judge_overrides(spec), "judging": judging_of(spec),
+        "versions": versions, "models": models, "evaluators": evaluators,
         "test_cases": config["test_cases"], "repeats": config["repeats"],
         "cells": cells, "rows": _rows(cells, evaluators), "columns": columns, "summary": summary, "judges": judges,
     }
+    report["judge_warnings"] = reply_warnings(report)
+    return report
 
 
 _JUDGE_CALLS = """
@@ -132,14 +141,16 @@ def _cell(c: dict, evaluators: list[dict], latest: dict, eval_id: str) -> dict:
     status = c["status"]
     verdicts = [latest.get((c["run_id"], e["name"])) for e in evaluators] if c["run_id"] else [None] * len(evaluators)
     evaluated = status == "finished" and any(v is not None for v in verdicts)
-    why = {"error": f"not evaluated: the run failed ({c['error_class'] or 'unknown'})",
+    failure = f": {c['error']}" if c.get("error") else ""
+    why = {"error": f"not evaluated: the run failed ({c['error_class'] or 'unknown'}){failure}",
            "finished": f"not evaluated yet: resume the eval (promptbench eval --resume {eval_id})"}.get(
         status, f"not evaluated: the cell did not run ({status}); resume the eval (promptbench eval --resume {eval_id})")
     results = []
     for e, v in zip(evaluators, verdicts):
         if v is not None and status == "finished":
             results.append({"name": e["name"], "kind": e["kind"], "passed": v["passed"], "score": v["score"],
-                            "reason": v["reason"], "error": v["error"], "judge_model": v["judge_model"]})
+                            "reason": v["reason"], "error": v["error"], "judge_model": v["judge_model"],
+                            **judge_fields(v["details"])})
         else:
             results.append({"name": e["name"], "kind": e["kind"], "passed": None, "score": None, "reason": why,
                             "error": why, "judge_model": None})
@@ -184,13 +195,20 @@ def _spread(results: list[dict]) -> dict:
     decided = [r for r in results if r["passed"] is not None]
     passed = sum(1 for r in decided if r["passed"])
     scores = [r["score"] for r in decided if r["score"] is not None]
-    return {
+    spread = {
         "n": len(results), "passed": passed, "failed": len(decided) - passed, "errors": len(results) - len(decided),
         "pass_rate": passed / len(decided) if decided else None,
         "score_mean": statistics.fmean(scores) if scores else None,
         "score_sd": statistics.stdev(scores) if len(scores) >= 2 else None,
         "reasons": list(dict.fromkeys(r["reason"] for r in results if r["passed"] is not True and r["reason"])),
     }
+    others = [r["other_reading"] for r in decided if r.get("other_reading")]
+    if others:  # the same results as the reading not used sees them
+        alt = [r.get("other_reading") or r for r in decided]
+        alt_scores = [r["score"] for r in alt if r["score"] is not None]
+        spread["other_reading"] = {"mode": others[0]["mode"], "passed": sum(1 for r in alt if r["passed"]),
+                                   "score_mean": statistics.fmean(alt_scores) if alt_scores else None}
+    return spread
 
 
 def _rows(cells: list[dict], evaluators: list[dict]) -> list[dict]:

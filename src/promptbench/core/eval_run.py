@@ -20,6 +20,9 @@ thread but one dict lookup per run end (to settle judge runs).
 Judges run THROUGH THE ENGINE (core/eval_judge.py), so local judges work offline;
 judge runs are stored runs but never cells.
 
+How judges' replies are read (``[eval] judging`` / ``pass_threshold``, core/judging.py) is
+stored with the eval, so a resume reads them alike and a report says which reading decided.
+
 Judge model: ``start(judge_model=)``, else ``[eval] judge_model`` from the settings; when
 set it judges every ``llm`` and ``uses:`` evaluator, overriding their ``modelId``. When
 neither is set, ``llm`` evaluators use their ``modelId`` and ``uses:`` built-ins
@@ -50,7 +53,8 @@ from promptbench.core.eval_judge import CellInfo, EngineJudges, build_eval_evalu
 from promptbench.core.eval_plan import EvalPlan, PreparedEval
 from promptbench.core.eval_store import EvalStore, metrics_of
 from promptbench.core.evaluators import EvalContext, Evaluator, evaluate_all
-from promptbench.core.evaluators.judge import JudgeEvaluator
+from promptbench.core.evaluators.judge import JudgeEvaluator, read_judges_as
+from promptbench.core.judging import judging_of
 from promptbench.core.promptfile import PromptFile, parse_prompt_bytes
 from promptbench.core.runs import RunStore
 from promptbench.core.store import PromptStore
@@ -135,10 +139,18 @@ class EvalRunner:
         evaluators = build_eval_evaluators(prompt, rel, judge_model=judge, embedding_model=embedding,
                                            make_judge=self.judges.make)
         check_judge_models(self.settings, rel, evaluators)
+        if not models:  # as gh models eval: the file's model; else the workspace's default models
+            models = [prompt.model] if prompt.model else list(self.settings.default_models)
+            if not models:
+                raise PromptbenchError(f"{rel}: no model to run: the file names none (model:) and the workspace has "
+                                       "no [compare] default_models; give -m MODEL")
         configs = [m if isinstance(m, ModelConfig) else resolve_model(self.settings, m) for m in models]
         plan = self.batch.plan(rel, versions=versions, test_cases=test_cases, models=configs, repeats=repeats)
+        judging = {"mode": self.settings.eval_judging, "pass_threshold": self.settings.eval_pass_threshold}
+        read_judges_as(evaluators, judging)
         eval_config = {"evaluators": prompt.evaluators, "judge_model": judge, "embedding_model": embedding,
-                       "evaluator_kinds": [[e.name, e.kind] for e in evaluators], "source_content": raw.decode("utf-8")}
+                       "evaluator_kinds": [[e.name, e.kind] for e in evaluators], "source_content": raw.decode("utf-8"),
+                       "judging": judging}
         return PreparedEval(EvalPlan.wrap(plan, eval_config), evaluators, prompt)
 
     def launch(self, prepared: PreparedEval, *, concurrency: int | None = None,
@@ -212,6 +224,7 @@ class EvalRunner:
         prompt = parse_prompt_bytes(spec["source_content"].encode("utf-8"), rel)
         evaluators = build_eval_evaluators(prompt, rel, spec["evaluators"], judge_model=spec.get("judge_model"),
                                            embedding_model=spec.get("embedding_model"), make_judge=self.judges.make)
+        read_judges_as(evaluators, judging_of(spec))
         return evaluators, prompt
 
     # --- control -----------------------------------------------------------------------------

@@ -9,6 +9,9 @@ Written as Go's ``json.MarshalIndent(v, "", "  ")`` writes it: map keys (a test 
 sorted order, whole floats without ".0", ``<``, ``>`` and ``&`` escaped, ``details``
 left out when empty, ``testResults`` null when there are none.
 
+promptbench's own evaluators (regex, json, bleu..., written under ``promptbenchEvaluators``)
+are left out, as gh ignores them: ``left_out`` says which, for a note.
+
 One object per (version, model) of the eval; several make a JSON array. Where promptbench
 runs more than gh does, it says so in the same shape: each repeat is a test result of its
 own, and a cell whose run failed (gh stops the whole eval there) is a failed test whose
@@ -20,6 +23,9 @@ from __future__ import annotations
 import json
 import math
 
+from .figures import plural
+from .promptschema import EXTENSION_KINDS, EXTENSION_SECTION
+
 
 def gh_summaries(report: dict, name: str | None, description: str | None, test_data: list | None) -> list[dict]:
     """One gh ``EvaluationSummary`` per (version, model) column of ``report`` (eval_report);
@@ -28,7 +34,7 @@ def gh_summaries(report: dict, name: str | None, description: str | None, test_d
     for column in report["columns"]:
         cells = [c for c in report["cells"] if (c["version"], c["model"]) == (column["version"], column["model"])]
         cells.sort(key=lambda c: (c["test_case"] if c["test_case"] is not None else -1, c["repeat"]))
-        results = [_test_result(c, test_data or []) for c in cells]
+        results = [_test_result(c, test_data or [], _gh_evaluated(report)) for c in cells]
         passed = sum(all(e["passed"] for e in r["evaluationResults"]) for r in results)
         total = len(results)
         out.append({
@@ -40,11 +46,30 @@ def gh_summaries(report: dict, name: str | None, description: str | None, test_d
     return out
 
 
-def _test_result(cell: dict, test_data: list) -> dict:
+def _gh_evaluated(report: dict) -> list[bool]:
+    """Per evaluator of the report: is it one gh runs (string, llm, uses)?"""
+    return [e.get("kind") not in EXTENSION_KINDS for e in report.get("evaluators") or ()]
+
+
+def left_out(report: dict) -> str | None:
+    """A note naming promptbench's own evaluators that gh's JSON leaves out, and how they did."""
+    keep = _gh_evaluated(report)
+    names = [e["name"] for e, k in zip(report.get("evaluators") or (), keep) if not k]
+    if not names:
+        return None
+    failed = sum(1 for c in report["cells"] for r, k in zip(c.get("evaluators") or (), keep) if not k and r["passed"] is False)
+    how = f"{plural(failed, 'result')} of them failed" if failed else "none of their results failed"
+    return (f"{plural(len(names), 'promptbench evaluator')} ({', '.join(names)}) ran but {'is' if len(names) == 1 else 'are'} "
+            f"left out, as gh models eval ignores {EXTENSION_SECTION}: {how} (--format text or json include them)")
+
+
+def _test_result(cell: dict, test_data: list, keep: list[bool]) -> dict:
     index = cell["test_case"]
     case = test_data[index] if index is not None and 0 <= index < len(test_data) else None
     evaluations = []
-    for e in cell["evaluators"]:
+    for e, gh_runs_it in zip(cell["evaluators"], keep + [True] * len(cell["evaluators"])):
+        if not gh_runs_it:
+            continue
         decided = e["passed"] is not None
         details = e["reason"] if decided else (e["error"] or e["reason"] or "not evaluated")
         result = {"evaluatorName": e["name"], "score": float(e["score"] or 0.0) if decided else 0.0,

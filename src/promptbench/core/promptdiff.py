@@ -15,10 +15,9 @@ from typing import Any
 
 from .figures import plural
 from .promptfile import PromptFile
-from .promptschema import KNOWN_FIELDS
+from .promptschema import EVALUATOR_SECTIONS, GITHUB_IGNORED_PARAMETERS, KNOWN_FIELDS
 
 SCALAR_FIELDS = ("name", "description", "model", "responseFormat", "jsonSchema")
-_LIST_FIELDS = ("modelParameters", "messages", "testData", "evaluators")
 _MAX_SUBJECT = 72
 
 
@@ -124,12 +123,15 @@ def _diff_test_data(old: list, new: list) -> list[dict]:
     return entries
 
 
-def _diff_evaluators(old: list, new: list) -> list[dict]:
-    def by_name(items: list) -> dict[str, Any]:
-        named: dict[str, Any] = {}
-        for i, ev in enumerate(items):
-            name = _as_dict(ev).get("name")
-            named.setdefault(name if isinstance(name, str) else f"#{i}", ev)
+def _diff_evaluators(old: dict, new: dict) -> list[dict]:
+    """Evaluators by name across both sections (GitHub's ``evaluators`` and promptbench's
+    own): one moved between them is ``changed``, with ``old_section`` and ``section``."""
+    def by_name(data: dict) -> dict[str, tuple[str, Any]]:
+        named: dict[str, tuple[str, Any]] = {}
+        for section in EVALUATOR_SECTIONS:
+            for i, ev in enumerate(_as_list(data.get(section))):
+                name = _as_dict(ev).get("name")
+                named.setdefault(name if isinstance(name, str) else f"#{i}", (section, ev))
         return named
 
     before, after = by_name(old), by_name(new)
@@ -143,7 +145,10 @@ def _diff_evaluators(old: list, new: list) -> list[dict]:
             change = "changed"
         else:
             continue
-        entries.append({"name": name, "change": change, "old": before.get(name), "new": after.get(name)})
+        old_section, old_ev = before.get(name, (None, None))
+        section, new_ev = after.get(name, (old_section, None))
+        entries.append({"name": name, "change": change, "old": old_ev, "new": new_ev,
+                        "section": section, "old_section": old_section or section})
     return entries
 
 
@@ -170,7 +175,7 @@ def structured_diff(old: PromptFile | dict | None, new: PromptFile | dict | None
         "modelParameters": _diff_keys(_as_dict(before.get("modelParameters")), _as_dict(after.get("modelParameters")), "key"),
         "messages": _diff_messages(_as_list(before.get("messages")), _as_list(after.get("messages"))),
         "testData": _diff_test_data(_as_list(before.get("testData")), _as_list(after.get("testData"))),
-        "evaluators": _diff_evaluators(_as_list(before.get("evaluators")), _as_list(after.get("evaluators"))),
+        "evaluators": _diff_evaluators(before, after),
         "other": _diff_keys({k: before[k] for k in unknown if k in before}, {k: after[k] for k in unknown if k in after}, "field"),
     }
     diff["summary"] = _summary(diff)
@@ -263,6 +268,12 @@ def describe_change(old: PromptFile | dict | None, new: PromptFile | dict | None
             phrases.append({"description": "Edit description", "jsonSchema": "Edit JSON schema"}[name])
     phrases += _message_phrases(diff, _as_list((_plain(new) or {}).get("messages")))
     params = diff["modelParameters"]
+    for old, new_key in GITHUB_IGNORED_PARAMETERS.items():  # e.g. the editor's fix max_tokens -> maxTokens
+        gone = next((e for e in params if e["key"] == old and e["change"] == "removed"), None)
+        came = next((e for e in params if e["key"] == new_key and e["change"] == "added"), None)
+        if gone and came and gone["old"] == came["new"]:
+            phrases.append(f"Rename {old} to {new_key}")
+            params = [e for e in params if e is not gone and e is not came]
     if len(params) > 3:
         phrases.append(f"Change {len(params)} model parameters")
     for entry in params if len(params) <= 3 else ():
@@ -278,7 +289,9 @@ def describe_change(old: PromptFile | dict | None, new: PromptFile | dict | None
             phrases.append(f"{verbs[change]} test case{where}")
         elif entries:
             phrases.append(f"{verbs[change]} {len(entries)} test cases")
-    for change, entries in _by_change(diff["evaluators"]).items():
+    moved = [e for e in diff["evaluators"] if e["change"] == "changed" and e["old"] == e["new"]]
+    phrases += [f"Move evaluator {_fmt(e['name'])} to {e['section']}" for e in moved]
+    for change, entries in _by_change([e for e in diff["evaluators"] if e not in moved]).items():
         if len(entries) == 1:
             phrases.append(f"{verbs[change]} evaluator {_fmt(entries[0]['name'])}")
         elif entries:

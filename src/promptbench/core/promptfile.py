@@ -26,7 +26,7 @@ from . import yamlio
 from .yamledit import Patcher, Unpatchable, same
 from .yamledit.scalars import printable as _printable
 from .errors import Problem, PromptFileError
-from .promptschema import GITHUB_IGNORED_PARAMETERS, KNOWN_FIELDS, ROLES, check, json_schema_of, validate
+from .promptschema import EVALUATOR_SECTIONS, GITHUB_IGNORED_PARAMETERS, KNOWN_FIELDS, ROLES, check, json_schema_of, validate
 from .templating import Rendered, find_variables, find_variables_in, render, require_complete
 
 __all__ = [
@@ -129,7 +129,19 @@ class PromptFile:
 
     @property
     def evaluators(self) -> list[dict]:
-        return [yamlio.to_plain(e) for e in self.data.get("evaluators") or () if isinstance(e, dict)]
+        """Every evaluator: GitHub's ``evaluators`` list, then promptbench's own section."""
+        return [spec for _, spec in self.evaluator_entries]
+
+    @property
+    def evaluator_entries(self) -> list[tuple[str, dict]]:
+        """(field path such as ``promptbenchEvaluators[0]``, evaluator) for every evaluator."""
+        entries = []
+        for section in EVALUATOR_SECTIONS:
+            items = self.data.get(section)
+            for i, spec in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(spec, dict):
+                    entries.append((f"{section}[{i}]", yamlio.to_plain(spec)))
+        return entries
 
     @property
     def variables(self) -> list[str]:

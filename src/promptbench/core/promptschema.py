@@ -15,21 +15,22 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from .errors import Problem
-from .templating import spaced_hint, spaced_placeholders
+from .judge_prompts import RUBRICS
+from .templating import find_variables, spaced_hint, spaced_placeholders
 
 ROLES = ("system", "user", "assistant", "developer")
 RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 STRING_CHECKS = ("contains", "startsWith", "endsWith", "equals")
 EVALUATOR_KINDS = ("string", "llm", "uses")
-# promptbench's own kinds (core/evaluators validates their fields); GitHub Models ignores them.
+# promptbench's own kinds (core/evaluators validates their fields). `gh models eval` stops at
+# an evaluator with none of its kinds, so these belong under EXTENSION_SECTION, which it ignores.
 EXTENSION_KINDS = ("regex", "json", "jsonSchema", "bleu", "rouge", "similarity", "latency", "cost")
-BUILTIN_EVALUATORS = (
-    "github/similarity",
-    "github/coherence",
-    "github/fluency",
-    "github/relevance",
-    "github/groundedness",
-)
+EXTENSION_SECTION = "promptbenchEvaluators"
+EVALUATOR_SECTIONS = ("evaluators", EXTENSION_SECTION)
+# Each built-in and the test-data keys its judge prompt reads ({{completion}} is the reply).
+BUILTIN_VARIABLES = {uses: tuple(v for v in find_variables(rubric.prompt) if v != "completion")
+                     for uses, rubric in RUBRICS.items()}
+BUILTIN_EVALUATORS = tuple(BUILTIN_VARIABLES)
 # Canonical order: also where a missing field is inserted when one is added.
 KNOWN_FIELDS = (
     "name",
@@ -41,6 +42,7 @@ KNOWN_FIELDS = (
     "messages",
     "testData",
     "evaluators",
+    EXTENSION_SECTION,
 )
 # name -> (kind, minimum, maximum); other parameters are passed through unchecked.
 PARAMETERS: dict[str, tuple[str, float | None, float | None]] = {
@@ -53,6 +55,8 @@ PARAMETERS: dict[str, tuple[str, float | None, float | None]] = {
 }
 SCALARS = (str, int, float, bool, type(None), datetime.date)
 # Keys the GitHub Models UI writes that gh-models ignores (its names are camelCase): not sent.
+# The only parameters gh models eval sends (pkg/prompt ModelParameters).
+GITHUB_PARAMETERS = ("maxTokens", "temperature", "topP")
 GITHUB_IGNORED_PARAMETERS = {"max_tokens": "maxTokens", "top_p": "topP", "max_completion_tokens": "maxTokens"}
 
 
@@ -126,11 +130,11 @@ class _Checker:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
-    def error(self, line: int | None, field: str, message: str) -> None:
-        self.problems.append(Problem(self.source, line, field, message))
+    def error(self, line: int | None, field: str, message: str, fix: str | None = None) -> None:
+        self.problems.append(Problem(self.source, line, field, message, fix))
 
-    def warn(self, line: int | None, field: str, message: str) -> None:
-        self.warnings.append(Problem(self.source, line, field, message))
+    def warn(self, line: int | None, field: str, message: str, fix: str | None = None) -> None:
+        self.warnings.append(Problem(self.source, line, field, message, fix))
 
     def expect_text(self, parent: Any, key: Any, field: str, required: bool = False) -> None:
         if not isinstance(parent, dict) or key not in parent:
@@ -143,7 +147,8 @@ class _Checker:
         if value is None and not required:
             return
         hint = f" (quote it: '{value}')" if is_number(value) else ""
-        self.error(_line_of(parent, key), field, f"expected text, got {describe(value)}{hint}")
+        self.error(_line_of(parent, key), field, f"expected text, got {describe(value)}{hint}",
+                   "quote-value" if is_number(value) else None)
 
     def expect_list(self, parent: dict, key: str) -> list | None:
         value = parent.get(key)
@@ -166,7 +171,9 @@ class _Checker:
         self.response_format(data)
         self.messages(data)
         self.test_data(data)
-        self.evaluators(data)
+        seen: dict[str, int | None] = {}
+        for section in EVALUATOR_SECTIONS:
+            self.evaluators(data, section, seen)
         for key in data:
             if key not in KNOWN_FIELDS:
                 self.warn(_key_line(data, key), str(key), "unknown field: kept as is, but promptbench does not use it")
@@ -183,8 +190,12 @@ class _Checker:
             field = f"modelParameters.{key}"
             line = _line_of(params, key)
             if key in GITHUB_IGNORED_PARAMETERS:
-                self.warn(_key_line(params, key), field, f"GitHub ignores {key}: use {GITHUB_IGNORED_PARAMETERS[key]} (not sent)")
+                self.warn(_key_line(params, key), field, f"GitHub ignores {key}: use {GITHUB_IGNORED_PARAMETERS[key]} (not sent)",
+                          "rename-parameter")
                 continue
+            if key not in GITHUB_PARAMETERS:
+                self.warn(_key_line(params, key), field, f"gh models eval does not send {key} (only maxTokens, "
+                                                         "temperature and topP): promptbench does, so results can differ")
             if key == "stop":
                 if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value))):
                     self.error(line, field, f"expected text or a list of texts, got {describe(value)}")
@@ -213,7 +224,9 @@ class _Checker:
                 # gh-models: "jsonSchema must be a JSON string"; it refuses a YAML mapping.
                 what = ("not a YAML mapping (GitHub Models refuses one): write it as jsonSchema: |- {...}"
                         if isinstance(value, dict) else f"got {describe(value)}")
-                self.error(line, "jsonSchema", f"must be a JSON string, {what}")
+                mapping = isinstance(value, dict)
+                self.error(_key_line(data, "jsonSchema") if mapping else line, "jsonSchema",
+                           f"must be a JSON string, {what}", "jsonschema-to-string" if mapping else None)
             elif why:
                 # A block scalar's text starts on the line after its key.
                 block = isinstance(value, (LiteralScalarString, FoldedScalarString)) and line is not None
@@ -273,13 +286,14 @@ class _Checker:
         for offset, placeholder in spaced_placeholders(content):
             if placeholder[2:-2] not in keys:  # a test-data key " name " would fill it
                 line = None if start is None else start + content.count("\n", 0, offset)
-                self.warn(line, field, spaced_hint(placeholder))
+                self.warn(line, field, spaced_hint(placeholder), "unspace-placeholder")
 
-    def evaluators(self, data: dict) -> None:
-        evaluators = self.expect_list(data, "evaluators")
-        seen: dict[str, int | None] = {}
+    def evaluators(self, data: dict, section: str, seen: dict[str, int | None]) -> None:
+        """One evaluator list: GitHub's ``evaluators`` or promptbench's own section. Names
+        are unique across both."""
+        evaluators = self.expect_list(data, section)
         for i, ev in enumerate(evaluators or ()):
-            field = f"evaluators[{i}]"
+            field = f"{section}[{i}]"
             if not isinstance(ev, dict):
                 what = f"expected a mapping with name and one of {', '.join(EVALUATOR_KINDS)}, got {describe(ev)}"
                 self.error(_line_of(evaluators, i), field, what)
@@ -295,7 +309,9 @@ class _Checker:
             label = f"evaluator {name!r}" if isinstance(name, str) else "evaluator"
             kinds = [k for k in EVALUATOR_KINDS + EXTENSION_KINDS if k in ev]
             if not kinds:
-                self.error(line, field, f"{label} has no kind: give one of {', '.join(EVALUATOR_KINDS + EXTENSION_KINDS)}")
+                ours = f" (promptbench's own: {', '.join(EXTENSION_KINDS)}, under {EXTENSION_SECTION})"
+                self.error(line, field, f"{label} has no kind: give one of {', '.join(EVALUATOR_KINDS)}"
+                                        f"{ours if section == 'evaluators' else ', ' + ', '.join(EXTENSION_KINDS)}")
             elif len(kinds) > 1:
                 self.error(line, field, f"{label} has several kinds ({', '.join(kinds)}): give exactly one")
             elif kinds[0] == "string":
@@ -303,13 +319,34 @@ class _Checker:
             elif kinds[0] == "llm":
                 self.llm_evaluator(ev, field)
             elif kinds[0] in EXTENSION_KINDS:
-                pass  # checked in detail by core/evaluators when the evaluators are built
+                # Fields are checked by core/evaluators when the evaluators are built.
+                if section == "evaluators":
+                    what = (f"`gh models eval` will stop at this evaluator: {kinds[0]} is promptbench's own kind; "
+                            f"move it to {EXTENSION_SECTION}, which GitHub ignores")
+                    self.warn(line, field, what, "move-evaluator")
             else:
                 self.expect_text(ev, "uses", f"{field}.uses", required=True)
                 uses = ev["uses"]
                 if isinstance(uses, str) and uses not in BUILTIN_EVALUATORS:
                     what = f"unknown built-in evaluator {uses!r}: known are {', '.join(BUILTIN_EVALUATORS)}"
                     self.warn(_line_of(ev, "uses"), f"{field}.uses", what)
+                elif isinstance(uses, str):
+                    self.builtin_variables(data, ev, uses, f"{field}.uses")
+
+    def builtin_variables(self, data: dict, ev: dict, uses: str, field: str) -> None:
+        """A warning when test cases lack what a github/ built-in reads: GitHub sends the
+        placeholder as written and the judge rates the text '{{expected}}'."""
+        needed = BUILTIN_VARIABLES.get(uses, ())
+        cases = [c for c in data.get("testData") or () if isinstance(c, dict)] if isinstance(data.get("testData"), list) else []
+        for variable in needed:
+            lacking = [i + 1 for i, case in enumerate(cases) if variable not in case]
+            if cases and not lacking:
+                continue
+            role = " (its context)" if uses == "github/groundedness" and variable == "expected" else ""
+            which = "no test case gives it" if not cases or len(lacking) == len(cases) else (
+                f"test case{'s' if len(lacking) > 1 else ''} {', '.join(map(str, lacking))} lack{'' if len(lacking) > 1 else 's'} it")
+            what = f"{uses} reads {{{{{variable}}}}}{role} from the test data, but {which}: GitHub sends {{{{{variable}}}}} as written"
+            self.warn(_line_of(ev, "uses"), field, what)
 
     def string_evaluator(self, ev: dict, field: str) -> None:
         spec = ev["string"]
@@ -344,6 +381,9 @@ class _Checker:
         self.expect_text(spec, "modelId", f"{field}.modelId", required=True)
         self.expect_text(spec, "prompt", f"{field}.prompt", required=True)
         self.expect_text(spec, "systemPrompt", f"{field}.systemPrompt")
+        if "threshold" in spec:  # promptbench's extension
+            self.warn(_key_line(spec, "threshold"), f"{field}.threshold", "gh models eval ignores threshold and passes "
+                                                                        "any choice scored above 0: verdicts can differ")
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
             line = _line_of(spec, "choices") if "choices" in spec else _node_line(spec)

@@ -1,5 +1,6 @@
 """Writing the workspace-wide settings of ``promptbench.toml``: local mode, default
-compare models, timeouts and retries, and the added GGUF files (``[local.models.<name>]``,
+compare models, timeouts and retries, how LLM judges' replies are read (``[eval] judging``,
+``pass_threshold``), and the added GGUF files (``[local.models.<name>]``,
 :func:`add_local_model` / :func:`remove_local_model`).
 
 :mod:`promptbench.core.config` writes the model catalog (``[models.*]``); this module
@@ -26,7 +27,8 @@ from promptbench.core.config import (FILE_NAME, ConfigError, _header_path, _tabl
 _SUFFIX = re.compile(r"[ \t]*(#[^\r\n]*)?(\r\n|\n|\r)?")  # what may follow a value on its last line
 _ATTRS = {("local", "mode"): "local_mode", ("compare", "default_models"): "default_models",
           ("timeouts", "connect_s"): "connect_timeout_s", ("timeouts", "first_token_s"): "first_token_timeout_s",
-          ("timeouts", "idle_s"): "idle_timeout_s", ("retries", "max"): "max_retries"}
+          ("timeouts", "idle_s"): "idle_timeout_s", ("retries", "max"): "max_retries",
+          ("eval", "judging"): "eval_judging", ("eval", "pass_threshold"): "eval_pass_threshold"}
 WRITABLE: frozenset[tuple[str, str]] = frozenset(_ATTRS)
 _HAND = "edit it by hand"
 _MISSING = object()
@@ -39,11 +41,13 @@ def set_local_mode(workspace_root: Path, mode: str) -> Path:
 
 def set_general(workspace_root: Path, *, default_models: list[str] | None = None, connect_timeout_s: float | None = None,
                 first_token_timeout_s: float | None = None, idle_timeout_s: float | None = None,
-                max_retries: int | None = None) -> Path:
-    """The compare defaults, timeouts and retries; None leaves a value as it is."""
+                max_retries: int | None = None, judging: str | None = None, pass_threshold: float | None = None) -> Path:
+    """The compare defaults, timeouts, retries and the judges' reading ("github" or "strict",
+    and the strict reading's pass threshold); None leaves a value as it is."""
     values = {("compare", "default_models"): None if default_models is None else list(default_models),
               ("timeouts", "connect_s"): connect_timeout_s, ("timeouts", "first_token_s"): first_token_timeout_s,
-              ("timeouts", "idle_s"): idle_timeout_s, ("retries", "max"): max_retries}
+              ("timeouts", "idle_s"): idle_timeout_s, ("retries", "max"): max_retries,
+              ("eval", "judging"): judging, ("eval", "pass_threshold"): pass_threshold}
     return set_values(workspace_root, {k: v for k, v in values.items() if v is not None})
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from promptbench.core import labels as labelrefs
 from promptbench.core.crash_leftovers import remove_stale_temp_files
-from promptbench.core.errors import PromptFileError, StoreError, WorkspaceError
+from promptbench.core.errors import PromptbenchError, PromptFileError, StoreError, WorkspaceError
 from promptbench.core.gitrepo import GitRepo, atomic_write
 from promptbench.core.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
 from promptbench.core.figures import plural
+from promptbench.core.outside import OutsideFiles, is_outside
 from promptbench.core.paths import is_prompt_name, iter_prompt_files, normalize_prompt_path
 from promptbench.core.private_dir import PRIVATE_DIR, ensure_private_dir, ignore_private_dir
 from promptbench.core.promptdiff import describe_change, structured_diff
@@ -84,6 +85,7 @@ class PromptStore:
         if not self.root.is_dir():
             raise StoreError(f"{self.root}: workspace folder does not exist; create it or choose another")
         self.repo = GitRepo(self.root)
+        self.outside = OutsideFiles(self.root)  # files named explicitly from outside: read-only
         with contextlib.suppress(OSError):
             remove_stale_temp_files(self.root)  # debris of a save that was killed mid-write
         if self.data_dir.is_dir():  # made by an earlier version, maybe without its .gitignore
@@ -113,13 +115,24 @@ class PromptStore:
             raise WorkspaceError(f"cannot create {self.data_dir}: {exc.strerror}; check that the workspace folder is writable") from None
 
     def list_prompts(self) -> list[str]:
-        return iter_prompt_files(self.root)
+        """*.prompt.yml|yaml, and the files of ``[workspace] prompt_globs`` while promptbench.toml is valid."""
+        from promptbench.core.config import read_prompt_globs
+
+        try:
+            globs = read_prompt_globs(self.root)
+        except PromptbenchError:  # said where settings load, and by `promptbench list`
+            globs = ()
+        return iter_prompt_files(self.root, globs)
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
     def resolve(self, name: str) -> str:
-        """Accept a workspace-relative path, a path from the current directory, or a bare name."""
+        """Accept a workspace-relative path, a path from the current directory, a bare name, or
+        a file outside opened with ``self.outside.open`` (core/outside.py)."""
+        outside = self.outside.lookup(name)
+        if outside is not None:
+            return outside
         candidates = [name]
         if not os.path.isabs(name):
             cwd_path = Path.cwd() / name
@@ -132,14 +145,20 @@ class PromptStore:
                 continue
             if self.path(rel).exists() or self._known_in_history(rel):
                 return rel
+        if is_outside(self.root, name) and is_outside(self.root, self.root / name):
+            raise StoreError(f"{name}: no such file")  # a path out of the workspace: no matching by name
         stem = Path(name).name
-        matches = [p for p in self.list_prompts() if Path(p).name in (stem, stem + ".prompt.yml", stem + ".prompt.yaml")]
+        names = (stem, *(stem + suffix for suffix in (".prompt.yml", ".prompt.yaml", ".yml", ".yaml")))
+        matches = [p for p in self.list_prompts() if Path(p).name in names]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
             raise StoreError(f"{name}: ambiguous, matches {', '.join(matches)}; give the path")
+        if (Path.cwd() / name).is_dir() or (self.root / name).is_dir():
+            raise StoreError(f"{name}: is a folder, not a prompt file")
         if not is_prompt_name(stem):
-            raise StoreError(f"{name}: no prompt of that name in {self.root} "
+            raise StoreError(f"{name}: no such file" if "/" in name.replace(os.sep, "/") else
+                             f"{name}: no prompt of that name in {self.root} "
                              f"({plural(len(self.list_prompts()), 'prompt')}; 'promptbench list' shows them)")
         return normalize_prompt_path(self.root, name)  # raises for bad names; else a new path
 
@@ -148,19 +167,21 @@ class PromptStore:
         return bool(proc.stdout.strip())
 
     def read_bytes(self, rel: str) -> bytes:
+        if rel in self.outside:
+            return self.outside.read_bytes(rel)
         rel = normalize_prompt_path(self.root, rel)
         try:
             return self.path(rel).read_bytes()
         except FileNotFoundError:
             hint = " (it was deleted outside promptbench; restore it from history)" if self._known_in_history(rel) else ""
-            raise StoreError(f"{rel}: file not found{hint}") from None
+            raise StoreError(f"{rel}: no such file{hint}") from None
         except IsADirectoryError:
             raise StoreError(f"{rel}: is a folder, not a prompt file") from None
         except PermissionError:
             raise StoreError(f"{rel}: permission denied reading the file") from None
 
     def read(self, rel: str) -> PromptFile:
-        rel = normalize_prompt_path(self.root, rel)
+        rel = rel if rel in self.outside else normalize_prompt_path(self.root, rel)
         return parse_prompt_bytes(self.read_bytes(rel), rel)
 
     def fingerprint(self, rel: str) -> Fingerprint | None:
@@ -278,11 +299,15 @@ class PromptStore:
 
     # -- history ------------------------------------------------------------------------
     def history(self, rel: str, follow: bool = True) -> list[Version]:
+        if rel in self.outside:
+            raise self.outside.refuse(rel, "it has no versions here")
         rel = normalize_prompt_path(self.root, rel)
         return file_history(self.repo, rel, follow=follow, labels=labelrefs.labels_of(self.repo, rel))
 
     def resolve_version(self, rel: str, rev: str) -> tuple[str, str]:
         """(commit sha, path at that version) for ``rev``: a label, a sha, ``HEAD~n``, or ``~n`` versions back."""
+        if rel in self.outside:
+            raise self.outside.refuse(rel, f"it has no version {rev!r}; run the file as it is on disk")
         rel = normalize_prompt_path(self.root, rel)
         rev = rev.strip()
         if _FULL_SHA.fullmatch(rev) and self.repo.blob_at(rev, rel) is not None:

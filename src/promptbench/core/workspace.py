@@ -103,6 +103,36 @@ def _commit_initial(root: Path, paths: list[str], message: str) -> None:
     run_git(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=env, what=str(root))
 
 
+def user_workspace_dir() -> Path:
+    """Where runs of files outside any workspace go: ``$XDG_DATA_HOME/promptbench``
+    (``~/.local/share/promptbench`` when unset; a relative XDG path is ignored, as the spec says)."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share") / "promptbench"
+
+
+def ensure_user_workspace() -> PromptStore:
+    """The per-user workspace, made on first use: a git repository of its own with no prompts,
+    whose private folder holds the run database. No settings are written (defaults apply, so
+    judges are the files' own modelIds, as in GitHub); a promptbench.toml put there is read."""
+    root = user_workspace_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"{root}: cannot create the per-user workspace: {exc.strerror}; set XDG_DATA_HOME "
+                             "to a writable folder, or give --workspace DIR") from None
+    if not (root / ".git").exists():
+        run_git(root, "init", "--quiet", "--initial-branch=main", what=str(root))
+    return PromptStore(root)
+
+
+def open_workspace(root: Path, *, explicit: bool) -> tuple[PromptStore, bool]:
+    """The workspace at ``root``; when ``root`` was not ``explicit`` (the current directory) and is
+    no git repository, the per-user workspace instead. Returns (store, fell back)."""
+    if not explicit and Path(root).is_dir() and run_git(Path(root), "rev-parse", "--git-dir", check=False).returncode != 0:
+        return ensure_user_workspace(), True
+    return PromptStore(root), False
+
+
 def ensure_sample_workspace(root: Path | None = None) -> PromptStore:
     """The workspace a first start opens: the samples copied to a git repo in the home folder."""
     root = root or default_workspace_dir()

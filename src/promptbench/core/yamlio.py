@@ -80,7 +80,10 @@ def guess_indent(data: Any, text: str) -> tuple[int, int, int]:
             if line > key_line and col > key_col:
                 found.setdefault("mapping", col - key_col)
         elif isinstance(value, CommentedSeq) and value and not value.fa.flow_style():
-            line, col = value.lc.item(0)
+            position = value.lc.item(0)  # None for a null item under a tag ("!a\n  - ")
+            if position is None:
+                return
+            line, col = position
             if line > key_line and line < len(lines):
                 dash = lines[line].rfind("-", 0, col)
                 if dash >= key_col and not lines[line][dash + 1 : col].strip():

@@ -65,21 +65,22 @@ class _Options:
 
 def build_evaluators(specs: list[dict], *, source: str, prompt: PromptFile | None = None, judge: Judge | None = None,
                      judge_model: str = DEFAULT_JUDGE_MODEL, embed: Embed | None = None,
-                     embedding_model: str | None = None) -> list[Evaluator]:
+                     embedding_model: str | None = None, fields: list[str] | None = None) -> list[Evaluator]:
     """Evaluators for *specs* (``PromptFile.evaluators``), in order.
 
     *judge*: ``async (model_name, messages) -> reply`` for ``llm`` and ``uses``
     evaluators; *judge_model* runs the ``uses:`` built-ins. *embed*: ``async
     (model_name, texts) -> vectors`` for ``similarity`` (default: litellm);
     *embedding_model* is its default model (None: the lexical fallback).
-    *prompt* supplies ``jsonSchema`` for ``schemaRef``.
+    *prompt* supplies ``jsonSchema`` for ``schemaRef``. *fields* names each spec's place
+    in the file for messages (default ``evaluators[i]``; see ``PromptFile.evaluator_entries``).
     """
     opts = _Options(prompt, judge, judge_model, embed, embedding_model)
     problems: list[Problem] = []
     built: list[Evaluator] = []
     seen: set[str] = set()
     for i, spec in enumerate(specs or ()):
-        field = f"evaluators[{i}]"
+        field = fields[i] if fields is not None and i < len(fields) else f"evaluators[{i}]"
         if not isinstance(spec, Mapping):
             problems.append(Problem(source, None, field, f"expected a mapping with name and one kind, got {describe(spec)}"))
             continue
@@ -110,7 +111,7 @@ def build_evaluators(specs: list[dict], *, source: str, prompt: PromptFile | Non
                                     f"{describe(kind)}: use one of {', '.join(KINDS)}"))
             continue
         body = spec[kind]
-        reader = SpecReader(source, i, name, kind, body, problems)
+        reader = SpecReader(source, field, name, kind, body, problems)
         if kind == "json" and body is True:  # ``json: true`` as a shorthand for {valid: true}
             reader.body = {}
         elif not isinstance(body, Mapping):

@@ -186,14 +186,14 @@ class SpecReader:
     """Reads one evaluator's kind mapping, collecting problems (never raising) that name
     the file, the evaluator and the field."""
 
-    def __init__(self, source: str, index: int, name: str, kind: str, body: Any, problems: list[Problem]):
-        self.source, self.index, self.name, self.kind = source, index, name, kind
+    def __init__(self, source: str, where: str, name: str, kind: str, body: Any, problems: list[Problem]):
+        self.source, self.where, self.name, self.kind = source, where, name, kind  # where: "evaluators[2]"
         self.body = body if isinstance(body, Mapping) else {}
         self.problems = problems
         self.failed = False
 
     def field(self, key: str | None = None) -> str:
-        base = f"evaluators[{self.index}].{self.kind}"
+        base = f"{self.where}.{self.kind}"
         return f"{base}.{key}" if key else base
 
     def problem(self, key: str | None, message: str) -> None:

@@ -98,9 +98,12 @@ def add_string_evaluator(name: str, check: str, value: str) -> Edit:
     return apply
 
 
-def remove_evaluator(index: int) -> Edit:
+def remove_evaluator(field: str) -> Edit:
+    """Remove the evaluator at *field* (``evaluators[2]``, ``promptbenchEvaluators[0]``)."""
+    section, _, index = field.rstrip("]").partition("[")
+
     def apply(prompt: PromptFile) -> None:
-        prompt.delete(["evaluators", index])
-        if not prompt.data.get("evaluators"):
-            prompt.set_field("evaluators", None)
+        prompt.delete([section, int(index)])
+        if not prompt.data.get(section):
+            prompt.set_field(section, None)
     return apply

@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLineEdit, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from promptbench.core.promptschema import STRING_CHECKS
+from promptbench.core.promptschema import EXTENSION_KINDS, EXTENSION_SECTION, STRING_CHECKS
 from promptbench.gui.editor import edits
 
 
@@ -28,7 +28,23 @@ def summarize(evaluator: dict) -> tuple[str, str, str]:
         return name, "llm", detail
     if "uses" in evaluator:
         return name, "uses", str(evaluator["uses"])
+    kind = next((k for k in EXTENSION_KINDS if k in evaluator), None)
+    if kind is not None:
+        spec = evaluator[kind]
+        detail = ", ".join(f"{k}: {v if isinstance(v, str) else json.dumps(v)}" for k, v in spec.items()) \
+            if isinstance(spec, dict) else json.dumps(spec)
+        return name, kind, detail
     return name, "?", "no kind given"
+
+
+def where_note(field: str, kind: str) -> str:
+    """What a row adds about its section: GitHub ignores promptbench's own evaluators, and
+    stops at one written under ``evaluators``."""
+    if field.startswith(EXTENSION_SECTION):
+        return "promptbench only (gh models eval ignores it)"
+    if kind in EXTENSION_KINDS:
+        return f"gh models eval stops here: move it to {EXTENSION_SECTION} (one-click fix in Raw YAML)"
+    return ""
 
 
 class EvaluatorsList(QWidget):
@@ -65,11 +81,18 @@ class EvaluatorsList(QWidget):
         layout.addWidget(self.tree)
         layout.addLayout(adder)
         self._names: list[str] = []
+        self._fields: list[str] = []
 
-    def set_evaluators(self, evaluators: list[dict]) -> None:
-        rows = [summarize(e) for e in evaluators]
+    def set_evaluators(self, entries: list[tuple[str, dict]]) -> None:
+        """*entries*: ``PromptFile.evaluator_entries`` (field path, evaluator)."""
+        rows = []
+        for field, evaluator in entries:
+            name, kind, detail = summarize(evaluator)
+            note = where_note(field, kind)
+            rows.append((name, kind, f"{note}: {detail}" if note else detail))
         current = [tuple(self.tree.topLevelItem(i).text(c) for c in range(3)) for i in range(self.tree.topLevelItemCount())]
         self._names = [r[0] for r in rows]
+        self._fields = [field for field, _ in entries]
         if rows == current:
             return
         self.tree.clear()
@@ -96,4 +119,4 @@ class EvaluatorsList(QWidget):
     def _on_remove_clicked(self) -> None:
         item = self.tree.currentItem()
         if item is not None:
-            self.edited.emit(edits.remove_evaluator(self.tree.indexOfTopLevelItem(item)))
+            self.edited.emit(edits.remove_evaluator(self._fields[self.tree.indexOfTopLevelItem(item)]))

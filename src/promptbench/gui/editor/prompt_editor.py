@@ -15,8 +15,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget
 
-from promptbench.core.errors import PromptFileError
+from promptbench.core.errors import PromptbenchError, PromptFileError
 from promptbench.core.promptfile import PromptFile, parse_prompt
+from promptbench.core.promptfixes import apply_fix, fix_label
 from promptbench.gui.editor.banner import Banner
 from promptbench.gui.editor.drafting import Drafting
 from promptbench.gui.editor.persistence import Persistence
@@ -90,6 +91,7 @@ class PromptEditor(Persistence, Drafting, QWidget):
         self.raw.editor.textChanged.connect(self._on_raw_text_changed)
         self.structured.edited.connect(self._on_structured_edited)
         self.structured.show_problems_clicked.connect(lambda: self.tabs.setCurrentWidget(self.raw))
+        self.raw.fix_requested.connect(self._on_fix_requested)
         self.variables.variables_changed.connect(self.variables_changed)
         self.raw.editor.setEnabled(False)
         self.structured.set_placeholder("Open a prompt to edit it.")
@@ -224,6 +226,22 @@ class PromptEditor(Persistence, Drafting, QWidget):
         text = text.removeprefix("\ufeff")
         return text.replace("\r\n", "\n") if self._crlf else text
 
+    def _on_fix_requested(self, problem) -> None:
+        """Apply a problem's one-click fix to the raw text as one undoable edit."""
+        if self._rel is None or not self.raw.editor.isEnabled() or self.raw.editor.isReadOnly():
+            return
+        self._flush_forms()
+        try:
+            fixed = apply_fix(self._to_file(self.raw.text()), problem)
+        except PromptbenchError as exc:
+            self.status_posted.emit(f"Cannot fix that: {exc}")
+            return
+        self.raw.replace_text(self._from_file(fixed))
+        self._validate_timer.stop()
+        self._validate()
+        self.status_posted.emit(f"Fixed line {problem.line}: {fix_label(problem)} (Ctrl+Z undoes it; not saved yet)"
+                                if problem.line else f"Fixed: {fix_label(problem)} (Ctrl+Z undoes it; not saved yet)")
+
     # -- raw side ------------------------------------------------------------------------------
     def _on_raw_text_changed(self) -> None:
         if not self._programmatic and self._pending_forms:
@@ -265,7 +283,7 @@ class PromptEditor(Persistence, Drafting, QWidget):
         self.tabs.setTabText(1, f"Raw YAML ({count})" if count else "Raw YAML")
         self.tabs.setTabIcon(1, self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning) if count else QIcon())
         if checked.prompt is not None:
-            self.structured.set_notice(None)
+            self.structured.set_notice(_warning_notice(checked.warnings), kind="info")
         elif self._prompt is None:
             self.structured.set_placeholder("This file is not a valid prompt yet. Fix it in the Raw YAML view; "
                                             "the forms appear once it parses.")
@@ -376,3 +394,13 @@ class PromptEditor(Persistence, Drafting, QWidget):
 def _problem_notice(count: int, what: str) -> str:
     noun = "problem" if count == 1 else "problems"
     return f"The raw YAML has {count} {noun}: {what}."
+
+
+def _warning_notice(warnings: list) -> str | None:
+    """The forms' note about a valid file's warnings (None: there are none)."""
+    if not warnings:
+        return None
+    fixable = sum(1 for w in warnings if fix_label(w))
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    fixes = f" ({fixable} with a one-click fix)" if fixable else ""
+    return f"{len(warnings)} {noun}{fixes}: where GitHub reads this file differently, or something is ignored"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
-from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter, QStyle,
+                               QVBoxLayout, QWidget)
 
 from promptbench.core.errors import Problem
+from promptbench.core.promptfixes import fix_label
 from promptbench.gui.editor.code_editor import CodeEditor
 from promptbench.gui.editor.find_bar import FindBar
 
 _LINE_ROLE = Qt.ItemDataRole.UserRole
+_PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class RawView(QWidget):
+    fix_requested = Signal(object)  # the Problem whose one-click fix the person pressed
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.editor = CodeEditor()
@@ -25,6 +30,11 @@ class RawView(QWidget):
         self.problem_list.setWordWrap(True)
         self.problem_list.itemActivated.connect(self._on_problem_activated)
         self.problem_list.itemClicked.connect(self._on_problem_activated)
+        self.problem_list.currentItemChanged.connect(self._on_current_problem_changed)
+        self.fix_button = QPushButton()
+        self.fix_button.setToolTip("Apply the fix for the selected problem (one undoable edit: Ctrl+Z takes it back)")
+        self.fix_button.clicked.connect(self._on_fix_clicked)
+        self.fix_button.hide()
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -36,7 +46,11 @@ class RawView(QWidget):
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.setSpacing(0)
-        bottom_layout.addWidget(self.summary)
+        summary_row = QHBoxLayout()
+        summary_row.setContentsMargins(0, 0, 4, 0)
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.fix_button)
+        bottom_layout.addLayout(summary_row)
         bottom_layout.addWidget(self.problem_list, 1)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(top)
@@ -79,20 +93,46 @@ class RawView(QWidget):
                 what = f"{problem.field}: {problem.message}" if problem.field else problem.message
                 item = QListWidgetItem(style.standardIcon(icon), f"{where}  ·  {what}")
                 item.setData(_LINE_ROLE, problem.line or 0)
-                item.setToolTip(f"{kind}: {what}")
+                item.setData(_PROBLEM_ROLE, problem)
+                label = fix_label(problem)
+                item.setToolTip(f"{kind}: {what}" + (f"\nOne-click fix: {label}" if label else ""))
+                if label:
+                    item.setText(f"{item.text()}  ·  fix: {label}")
                 self.problem_list.addItem(item)
         parts = []
         if errors:
             parts.append(f"{len(errors)} problem{'s' if len(errors) != 1 else ''}")
         if warnings:
             parts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        fixable = sum(1 for p in [*errors, *warnings] if fix_label(p))
+        if fixable:
+            parts.append(f"{fixable} with a one-click fix: select one")
         self.summary.setText(", ".join(parts) if parts else "No problems")
+        first = next((i for i in range(self.problem_list.count())
+                      if fix_label(self.problem_list.item(i).data(_PROBLEM_ROLE))), None)
+        if first is not None:
+            self.problem_list.setCurrentRow(first)  # so the fix button offers something at once
+        self._on_current_problem_changed(self.problem_list.currentItem())
         self.problem_list.setVisible(bool(parts))
         # Without problems the lower pane is just the one-line summary.
         self._bottom.setMaximumHeight(16777215 if parts else self.summary.sizeHint().height())
         if parts and self.split.sizes()[1] < 80:
             total = sum(self.split.sizes())
             self.split.setSizes([max(total - 130, 100), 130])
+
+    def current_problem(self) -> Problem | None:
+        item = self.problem_list.currentItem()
+        return None if item is None else item.data(_PROBLEM_ROLE)
+
+    def _on_current_problem_changed(self, item: QListWidgetItem | None) -> None:
+        label = fix_label(item.data(_PROBLEM_ROLE)) if item is not None else None
+        self.fix_button.setText(f"Fix: {label}" if label else "")
+        self.fix_button.setVisible(bool(label))
+
+    def _on_fix_clicked(self) -> None:
+        problem = self.current_problem()
+        if problem is not None and fix_label(problem):
+            self.fix_requested.emit(problem)
 
     def _on_problem_activated(self, item: QListWidgetItem) -> None:
         line = int(item.data(_LINE_ROLE) or 0)

@@ -97,16 +97,18 @@ class StructuredView(QWidget):
         self.params.set_parameters(prompt.model_parameters_in_file)
         self.response.set_prompt(prompt)
         self.test_data.set_prompt(prompt)
-        self.evaluators.set_evaluators(prompt.evaluators)
+        self.evaluators.set_evaluators(prompt.evaluator_entries)
 
-    def set_notice(self, text: str | None, editable: bool = True) -> None:
+    def set_notice(self, text: str | None, editable: bool = True, kind: str = "warning") -> None:
         """A banner over the forms (None hides it). Not *editable*: the raw YAML has
-        problems, so the forms show the last valid version read-only."""
+        problems, so the forms show the last valid version read-only. *kind* "info": the
+        file works, with warnings listed in Raw YAML."""
         self.body.setEnabled(editable)
         if text is None:
             self.banner.hide()
         else:
-            self.banner.show_message(text, "warning", [("Show problems", self.show_problems_clicked.emit)])
+            button = "Show warnings" if kind == "info" else "Show problems"
+            self.banner.show_message(text, kind, [(button, self.show_problems_clicked.emit)])
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)

@@ -5,6 +5,9 @@ evaluator verdicts as the summary row does ("1/2 · 0.50": passed / decided · m
 score); the tone is the test case's verdict: a repeat passes when every evaluator
 passed, fails when any failed, and is undecided otherwise (an evaluator error, a run
 that failed, a cell not run or not evaluated yet).
+
+Where an LLM judge's two readings of its reply disagree (core/judging.py), the cell shows
+both: "✗ 0/1 · 0.00  (strict: ✓ 1/1 · 1.00)", and its tooltip names each verdict.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from promptbench.core.figures import short_version
+from promptbench.core.judging import GITHUB, SHORT_NAMES, STRICT, reading_text
 
 PASS, FAIL, MIXED, ERROR, PENDING = "pass", "fail", "mixed", "error", "pending"
 BINARY_KINDS = frozenset({"string", "regex", "json", "jsonSchema", "latency", "cost"})  # scores are 1 or 0
@@ -56,13 +60,30 @@ def cell_view(cells: list[dict], running: bool = False) -> CellView:
     of decided, and the mean of their scores, e.g. "✗ 1/2 · 0.50". The tone says whether
     the test case passed (every evaluator passed) in every repeat, in none, or in some."""
     cells = sorted(cells, key=lambda c: c.get("repeat") or 0)
+    tooltip = _tooltip(cells)
+    text, tone = _verdict_text(cells, running)
+    others = [r["other_reading"] for c in cells for r in c.get("evaluators") or () if r.get("other_reading")]
+    if others:
+        other_text, _ = _verdict_text(_as_read_otherwise(cells), running, undecided=False)
+        text += f"  ({SHORT_NAMES[others[0]['mode']]}: {other_text})"
+    return CellView(text, tone, tooltip, cells)
+
+
+def _as_read_otherwise(cells: list[dict]) -> list[dict]:
+    """The cells with each judge verdict as the reading not used gives it."""
+    def other(r: dict) -> dict:
+        o = r.get("other_reading")
+        return {**r, "passed": o["passed"], "score": o["score"]} if o else r
+
+    return [{**c, "evaluators": [other(r) for r in c.get("evaluators") or ()]} for c in cells]
+
+
+def _verdict_text(cells: list[dict], running: bool, undecided: bool = True) -> tuple[str, str]:
     verdicts = [repeat_verdict(c) for c in cells]
     results = [r for c in cells for r in c.get("evaluators") or ()]
     decided = [r for r in results if r["passed"] is not None]
-    tooltip = _tooltip(cells)
     if not decided:
-        text, tone = _pending_text(cells, running)
-        return CellView(text, tone, tooltip, cells)
+        return _pending_text(cells, running)
     passed = sum(1 for r in decided if r["passed"])
     whole = [v for v in verdicts if v is not None]
     if whole:
@@ -77,10 +98,10 @@ def cell_view(cells: list[dict], running: bool = False) -> CellView:
         per_repeat = [statistics.fmean(s) for s in (_scores(c) for c in cells) if s]
         if len(per_repeat) >= 2:
             text += f" ±{statistics.stdev(per_repeat):.2f}"
-    undecided = len(results) - len(decided) or sum(1 for c in cells if not c.get("evaluators") and c.get("status") == "error")
-    if undecided:
-        text += f"  ({undecided} ?)"
-    return CellView(text, tone, tooltip, cells)
+    unknown = len(results) - len(decided) or sum(1 for c in cells if not c.get("evaluators") and c.get("status") == "error")
+    if unknown and undecided:
+        text += f"  ({unknown} ?)"
+    return text, tone
 
 
 def _scores(cell: dict) -> list[float]:
@@ -103,7 +124,16 @@ def _tooltip(cells: list[dict]) -> str:
         errors = len(results) - len(decided)
         err = f", {errors} could not decide" if errors else ""
         lines.append(f"{name}: {ok}/{len(decided)} passed{score}{err}")
+        lines += [f"  {disagreement_text(r)}" for r in results if r.get("other_reading")]
     return "\n".join(lines) + "\nClick for the output and each evaluator's reason."
+
+
+def disagreement_text(r: dict) -> str:
+    """Both readings of one judge verdict: "GitHub's reading: fail ('1', score 0); strict reading: pass ('5', score 1)"."""
+    other = r["other_reading"]
+    used = GITHUB if other["mode"] == STRICT else STRICT
+    mine = reading_text({"mode": used, "choice": r.get("choice"), "score": r.get("score"), "passed": r.get("passed")})
+    return f"{mine}; {reading_text(other)}"
 
 
 def version_title(version: dict, only_one: bool) -> str:

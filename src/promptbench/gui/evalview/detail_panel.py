@@ -1,4 +1,5 @@
-"""One grid cell in full: each repeat's output (Markdown) and every evaluator's verdict and reason."""
+"""One grid cell in full: each repeat's output (Markdown) and every evaluator's verdict and reason
+(a judge whose two readings disagree shows both: "✗ fail (strict reading: pass)")."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QSizePolicy, QSplitter, QTab
 
 from promptbench.core.figures import DASH, fmt_cost, fmt_ms
 from promptbench.gui.compare.markdown import OutputView
-from promptbench.gui.evalview.cells import BINARY_KINDS, CellView, change_text, repeat_verdict
+from promptbench.core.judging import READING_NAMES, verdict_word
+from promptbench.gui.evalview.cells import BINARY_KINDS, CellView, change_text, disagreement_text, repeat_verdict
 
 COL_NAME, COL_RESULT, COL_SCORE, COL_REASON = range(4)
 _PASS, _FAIL, _ERROR = "#2da44e", "#e5534b", "#d4a72c"
@@ -20,7 +22,11 @@ _PASS, _FAIL, _ERROR = "#2da44e", "#e5534b", "#d4a72c"
 def _result_text(r: dict) -> tuple[str, str]:
     if r["passed"] is None:
         return "? could not decide", _ERROR
-    return ("✓ pass", _PASS) if r["passed"] else ("✗ fail", _FAIL)
+    text, color = ("✓ pass", _PASS) if r["passed"] else ("✗ fail", _FAIL)
+    other = r.get("other_reading")
+    if other and other["passed"] != r["passed"]:
+        text += f" ({READING_NAMES[other['mode']]}: {verdict_word(other['passed'])})"
+    return text, color
 
 
 class DetailPanel(QWidget):
@@ -138,6 +144,8 @@ class DetailPanel(QWidget):
             item = QTreeWidgetItem([name, text, score, reason])
             item.setForeground(COL_RESULT, QColor(color))
             item.setToolTip(COL_REASON, reason)
+            if r.get("other_reading"):
+                item.setToolTip(COL_RESULT, disagreement_text(r))
             item.setTextAlignment(COL_SCORE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.evaluators.addTopLevelItem(item)
 

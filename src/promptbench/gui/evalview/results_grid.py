@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from promptbench.gui.evalview.results_model import KEY_ROLE, ResultsModel
 
-MIN_COLUMN, MAX_COLUMN = 130, 260
+MIN_COLUMN, MAX_COLUMN = 130, 300  # 300: a cell showing both readings of its judges
 
 
 class ResultsGrid(QTableView):

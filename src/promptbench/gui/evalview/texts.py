@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from promptbench.core.eval_judge import small_judge_warning
-from promptbench.core.figures import DASH, fmt_cost
+from promptbench.core.figures import DASH, fmt_cost, plural
+from promptbench.core.judging import GITHUB, STRICT, disagreements, has_judges, judging_short
 
 
 def estimate_text(est: dict, has_judges: bool) -> str:
@@ -50,4 +51,12 @@ def report_status(report: dict) -> str:
     if small_judge_warning(report.get("judge_model")):
         who = f"{report['judge_model']} is" if override else f"judged by {report['judge_model']},"
         parts.append(f"{who} a small local model: a smoke test, see Judge agreement")
+    if has_judges(report):
+        judging = report.get("judging") or {"mode": GITHUB}
+        parts.append(judging_short(judging))
+        differ = len(disagreements(report))
+        if differ:
+            other = "GitHub's reading" if judging["mode"] == STRICT else "the strict reading"
+            parts.append(f"{plural(differ, 'judge verdict')} {'differs' if differ == 1 else 'differ'} under {other} "
+                         "(both shown in the cells)")
     return " · ".join(parts)

@@ -124,7 +124,7 @@ class StructuredDiffView(QWidget):
         self._section("Test data", [(f"Test case {e['index'] + 1}", e["change"], None, None,
                                      [(k["key"], k["change"], k["old"], k["new"]) for k in e.get("keys", [])])
                                     for e in structured.get("testData", [])])
-        self._section("Evaluators", [(str(e["name"]), e["change"], e["old"], e["new"], [])
+        self._section("Evaluators", [(_evaluator_title(e), e["change"], e["old"], e["new"], [])
                                      for e in structured.get("evaluators", [])])
         self._section("Other fields", [(e["field"], e["change"], e["old"], e["new"], [])
                                        for e in structured.get("other", [])])
@@ -189,3 +189,11 @@ class StructuredDiffView(QWidget):
         for i in range(self.tree.topLevelItemCount()):
             walk(self.tree.topLevelItem(i), 0)
         return "\n".join(lines)
+
+
+def _evaluator_title(entry: dict) -> str:
+    """The evaluator's name, and its move when it changed section (evaluators <-> promptbenchEvaluators)."""
+    section, old_section = entry.get("section"), entry.get("old_section")
+    if section and old_section and section != old_section:
+        return f"{entry['name']} (moved from {old_section} to {section})"
+    return str(entry["name"])

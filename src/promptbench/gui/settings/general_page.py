@@ -1,15 +1,16 @@
-"""General settings: the models a new comparison starts with, timeouts and retries.
+"""General settings: the models a new comparison starts with, timeouts and retries, and
+how evals read LLM judges' replies.
 
-Written to promptbench.toml (``[compare] default_models``, ``[timeouts]``, ``[retries]``)
-through core's ``set_general`` in a task; core writes only what changed and says what
-is invalid, shown next to the field.
+Written to promptbench.toml (``[compare] default_models``, ``[timeouts]``, ``[retries]``,
+``[eval] judging`` and ``pass_threshold``) through core's ``set_general`` in a task; core
+writes only what changed and says what is invalid, shown next to the field.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core.config import list_all_models
 from promptbench.core.settings_write import set_general
@@ -19,6 +20,11 @@ KIND = {"catalog": "Catalog", "local": "Local", "ollama": "Ollama", "ad-hoc": "O
 TIMEOUTS = (("connect_s", "connect_timeout_s", "Connect", "Opening the connection to the provider."),
             ("first_token_s", "first_token_timeout_s", "First token", "Waiting for the first token (models may think first)."),
             ("idle_s", "idle_timeout_s", "Between tokens", "Silence in the middle of an answer before it is given up."))
+READINGS = (("github", "GitHub's reading", "As gh models eval: the first listed choice the reply contains; pass at "
+                                           "score > 0. Evals give the verdicts GitHub gives."),
+            ("strict", "Strict reading", "Whole-word choices; the one the reply opens with, else the last one it "
+                                         "states; pass at score >= the threshold. Reports say so, and show GitHub's "
+                                         "verdict where it differs."))
 
 
 class GeneralPage(UnsavedChanges, QWidget):
@@ -29,7 +35,8 @@ class GeneralPage(UnsavedChanges, QWidget):
     def __init__(self, services, parent: QWidget | None = None):
         super().__init__(parent)
         self.services = services
-        self.errors = {name: InlineError() for name in ("default_models", "connect_s", "first_token_s", "idle_s", "max")}
+        self.errors = {name: InlineError() for name in ("default_models", "connect_s", "first_token_s", "idle_s", "max",
+                                                        "judging", "pass_threshold")}
 
         self.defaults = QTreeWidget()
         self.defaults.setHeaderLabels(["Model", "Kind", "Model string"])
@@ -56,6 +63,25 @@ class GeneralPage(UnsavedChanges, QWidget):
         form.addRow("Retries", _with_error(self.retries, self.errors["max"],
                                            "After a rate limit or an overloaded server, before any text arrived."))
 
+        judging_box = QGroupBox("Reading LLM judges' replies (evals)")
+        judging_form = QFormLayout(judging_box)
+        self.judging = QComboBox()
+        for mode, title, note in READINGS:
+            self.judging.addItem(title, mode)
+            self.judging.setItemData(self.judging.count() - 1, note, Qt.ItemDataRole.ToolTipRole)
+        self.judging_note = muted(QLabel())
+        self.judging_note.setWordWrap(True)
+        self.pass_threshold = QDoubleSpinBox(minimum=-1000.0, maximum=1000.0, decimals=3, singleStep=0.05)
+        self.pass_threshold.setMinimumWidth(110)
+        judging_row = QHBoxLayout()
+        judging_row.addWidget(self.judging)
+        judging_row.addStretch(1)
+        judging_form.addRow("Judging", _stacked(judging_row, self.judging_note, self.errors["judging"]))
+        judging_form.addRow("Pass threshold", _with_error(self.pass_threshold, self.errors["pass_threshold"],
+                                                          "The strict reading passes a choice whose score is at least "
+                                                          "this (the built-ins score 1..5 as 0..1)."))
+        self.judging.currentIndexChanged.connect(self._on_judging_changed)
+
         self.page_error = InlineError()
         self.saved_note = muted(QLabel())
         self.revert_button = QPushButton("Revert")
@@ -71,13 +97,15 @@ class GeneralPage(UnsavedChanges, QWidget):
         layout.addWidget(heading("General"))
         layout.addWidget(defaults_box, 1)
         layout.addWidget(limits_box)
+        layout.addWidget(judging_box)
         layout.addWidget(self.page_error)
         layout.addLayout(actions)
         self._dirty = False
         self._loading = False
         self._writing = False
-        for spin in (*self.timeouts.values(), self.retries):
+        for spin in (*self.timeouts.values(), self.retries, self.pass_threshold):
             spin.valueChanged.connect(self._on_edited)
+        self.judging.currentIndexChanged.connect(self._on_edited)
         self.defaults.itemChanged.connect(self._on_edited)
         services.settings_changed.connect(self._on_settings_changed)
         self.revert()
@@ -96,6 +124,9 @@ class GeneralPage(UnsavedChanges, QWidget):
         for key, attr, *_ in TIMEOUTS:
             self.timeouts[key].setValue(getattr(settings, attr))
         self.retries.setValue(settings.max_retries)
+        self.judging.setCurrentIndex(max(0, self.judging.findData(settings.eval_judging)))
+        self.pass_threshold.setValue(settings.eval_pass_threshold)
+        self._on_judging_changed()
         self._loading = False
         self._set_dirty(False)
         self._list_models(settings, list(settings.default_models))
@@ -113,6 +144,7 @@ class GeneralPage(UnsavedChanges, QWidget):
             label.clear_error()
         root = self.services.store.root
         values = dict(default_models=self.checked_models(), max_retries=self.retries.value(),
+                      judging=self.judging.currentData(), pass_threshold=self.pass_threshold.value(),
                       **{attr: self.timeouts[key].value() for key, attr, *_ in TIMEOUTS})
         self._writing = True
         self._set_dirty(self._dirty)
@@ -150,12 +182,16 @@ class GeneralPage(UnsavedChanges, QWidget):
         self._writing = False
         self._set_dirty(True)
         self.save_failed.emit(str(exc))
-        for prefix in (("timeouts",), ("retries",), ("compare",)):
+        for prefix in (("timeouts",), ("retries",), ("compare",), ("eval",)):
             field, message = error_field(str(exc), prefix)
             if field in self.errors:
                 self.errors[field].show_error(message)
                 return
         self.page_error.show_error(str(exc))
+
+    def _on_judging_changed(self, *_args) -> None:
+        self.judging_note.setText(READINGS[max(0, self.judging.currentIndex())][2])
+        self.pass_threshold.setEnabled(self.judging.currentData() == "strict")
 
     def _on_edited(self, *_args) -> None:
         if not self._loading:
@@ -173,13 +209,18 @@ class GeneralPage(UnsavedChanges, QWidget):
 
 
 def _with_error(widget: QWidget, error: InlineError, note: str) -> QWidget:
+    row = QHBoxLayout()
+    row.addWidget(widget)
+    row.addWidget(muted(QLabel(note)), 1)
+    return _stacked(row, error)
+
+
+def _stacked(*parts) -> QWidget:
+    """Widgets and layouts one under the other, tight (a field, its note, its error)."""
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(2)
-    row = QHBoxLayout()
-    row.addWidget(widget)
-    row.addWidget(muted(QLabel(note)), 1)
-    layout.addLayout(row)
-    layout.addWidget(error)
+    for part in parts:
+        layout.addLayout(part) if isinstance(part, QHBoxLayout) else layout.addWidget(part)
     return box
