@@ -95,6 +95,10 @@ def test_litellm_missing_credentials_is_auth():
     assert classify_litellm_error(exc).error_class == "auth"
     other = litellm.InternalServerError("upstream overloaded", llm_provider="openai", model="gpt-4o-mini")
     assert classify_litellm_error(other).error_class == "server"
+    # what `promptbench eval` on openai/gpt-4o-mini with a key but no network got from litellm 1.106.2
+    offline = litellm.InternalServerError("litellm.InternalServerError: InternalServerError: OpenAIException - "
+                                          "Connection error.", llm_provider="openai", model="gpt-4o-mini")
+    assert classify_litellm_error(offline).error_class == "connection"
 
 
 def test_request_sent_and_end_times_bracket_the_run(openai_server, tmp_path):

@@ -23,7 +23,8 @@ _CREDENTIAL_WORDS = ("missing credentials", "api key", "api_key", "apikey", "una
 # litellm wraps a provider it never reached (no network, DNS, refused) in InternalServerError
 _UNREACHABLE_WORDS = ("cannot connect to host", "name or service not known", "temporary failure in name resolution",
                       "nodename nor servname", "connection refused", "network is unreachable",
-                      "all connection attempts failed", "connecterror", "connection reset by peer")
+                      "all connection attempts failed", "connecterror", "connection reset by peer",
+                      "exception - connection error")  # the openai SDK's APIConnectionError, as litellm words it
 
 
 def classify_litellm_error(exc: Exception) -> ProviderError:
