@@ -345,3 +345,28 @@ def _button(parent, text):
         if button.text() == text:
             return button
     raise LookupError(text)
+
+
+def test_a_form_edit_that_would_drop_comments_is_refused_and_nothing_is_rewritten(qtbot, workspace, editor, monkeypatch):
+    # No layout found here makes PromptFile.dumps fall back to dropping comments ("lossy"), so
+    # the fallback is forced: what matters is that the editor never writes such a text.
+    from promptbench.core.promptfile import PromptFile
+    from promptbench.gui.editor.prompt_editor import LOSSY_NOTICE
+
+    workspace.save(P, SIMPLE_PROMPT, "v1")
+    load(qtbot, editor)
+    real = PromptFile.dumps
+
+    def lossy(self):
+        text = real(self)
+        self.last_save_method = "lossy"
+        return text.replace("# A hand-written prompt with a comment\n", "")
+
+    monkeypatch.setattr(PromptFile, "dumps", lossy)
+    messages = []
+    editor.status_posted.connect(messages.append)
+    editor.structured.params.temperature.setValue(0.9)
+    editor.current_text()  # flushes the forms
+    assert editor.raw.text() == SIMPLE_PROMPT and not editor.is_dirty()
+    assert messages[-1] == LOSSY_NOTICE and editor.structured.banner.label.text() == LOSSY_NOTICE
+    assert editor.structured.params.temperature.value() == pytest.approx(0.2)  # the forms show the file again

@@ -56,7 +56,7 @@ class PromptFile:
         self._base: str | None = None  # ruamel's dump of the original, made on demand
         self._patcher: Patcher | None = None
         self._original_plain: Any = None
-        self.last_save_method = "unchanged"  # how dumps() made its text: unchanged, patch, merge or dump
+        self.last_save_method = "unchanged"  # how dumps() made its text: unchanged, patch, merge, dump or lossy
         body = (text or "").removeprefix(_BOM)
         self._bom = bool(text) and text.startswith(_BOM)
         self._crlf = "\r\n" in body
@@ -184,8 +184,9 @@ class PromptFile:
                     self.last_save_method = method
                     return text
         # ruamel can misplace a comment next to a changed block scalar so that it
-        # becomes content; never save that: drop the comments instead.
-        self.last_save_method = "dump"
+        # becomes content; never save that: drop the comments instead ("lossy": the
+        # editor refuses such an edit from the forms rather than rewrite the file).
+        self.last_save_method = "lossy"
         return self._restore_layout(yamlio.dump(_styled_tree(want), self._indent, self._explicit_start))
 
     def dump_job(self) -> "Callable[[], str | None]":

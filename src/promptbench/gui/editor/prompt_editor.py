@@ -336,7 +336,22 @@ class PromptEditor(Persistence, Drafting, QWidget):
                                     key="editor-regenerate")
             return
         self._pending_forms = False
-        self._show_regenerated(self._from_file(self._prompt.dumps()))
+        text = self._prompt.dumps()
+        if self._prompt.last_save_method == "lossy":
+            self._refuse_lossy_edit()
+            return
+        self._show_regenerated(self._from_file(text))
+
+    def _refuse_lossy_edit(self) -> None:
+        """A form edit this file's layout cannot take without losing comments: never rewrite
+        the file for it; the forms go back to the text as it is, and say where to make it."""
+        checked = check_text(self._to_file(self.raw.text()), self._rel or "untitled.prompt.yml")
+        if checked.prompt is not None:
+            self._prompt = checked.prompt
+            self.structured.set_prompt(checked.prompt)
+        self.structured.set_notice(LOSSY_NOTICE)
+        self._update_dirty()
+        self.status_posted.emit(LOSSY_NOTICE)
 
     def _on_regenerated(self, text: str | None, generation: int) -> None:
         if not self._pending_forms or self._prompt is None:
@@ -394,6 +409,10 @@ class PromptEditor(Persistence, Drafting, QWidget):
 def _problem_notice(count: int, what: str) -> str:
     noun = "problem" if count == 1 else "problems"
     return f"The raw YAML has {count} {noun}: {what}."
+
+
+LOSSY_NOTICE = ("That change was not made: written from the forms it would drop this file's comments. "
+                "Make it in Raw YAML, where the text stays as you write it")
 
 
 def _warning_notice(warnings: list) -> str | None:
