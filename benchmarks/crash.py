@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from _common import isolated_git_env, print_table  # noqa: E402
 
-from promptbench.core.workspace import init_workspace  # noqa: E402
+from promptbench.core.store.workspace import init_workspace  # noqa: E402
 from promptbench.testing.fakeclient import FakeOpenAIServer  # noqa: E402
 from tests.core.test_crash_consistency import check_starts_normally, crash_loop, setup_server  # noqa: E402
 

@@ -137,7 +137,7 @@ def populate(runs, n: int = 100_000, days: int = 90, seed: int = 7, judgements: 
     """Fill ``runs`` (a RunStore) with ``n`` runs and, with ``judgements``, thumbs on ~3 % of
     them, pairwise votes on ~1 % and evaluation results on ~10 % (when the schema has them).
     Blocks until everything is written. Returns the number of runs."""
-    from promptbench.core.db import to_utc_iso
+    from promptbench.core.db.database import to_utc_iso
 
     rng = random.Random(seed + 1)
     rows = list(generate(n, days, seed, end))
@@ -204,7 +204,7 @@ def ensure_indexes(path) -> list[str]:
     """Create the proposed dashboard indexes the schema lacks; returns their names."""
     import sqlite3
 
-    from promptbench.core.dashboard_sql import PROPOSED_INDEXES, create_index_sql
+    from promptbench.core.dashboard.sql import PROPOSED_INDEXES, create_index_sql
 
     conn = sqlite3.connect(path)
     try:
@@ -219,8 +219,8 @@ def ensure_indexes(path) -> list[str]:
 
 
 def query_times(path, rounds: int = 5) -> dict:
-    from promptbench.core import dashboard_series as S  # noqa: F401  (imported outside the timing)
-    from promptbench.core.dashboard_queries import load, open_readonly
+    from promptbench.core.dashboard import series as S  # noqa: F401  (imported outside the timing)
+    from promptbench.core.dashboard.queries import load, open_readonly
     from promptbench.gui.dashboard.jobs import _series
 
     conn = open_readonly(path)
@@ -238,7 +238,7 @@ def query_times(path, rounds: int = 5) -> dict:
 
 
 def incremental_time(store, path, data, rounds: int = 5) -> list[float]:
-    from promptbench.core.dashboard_queries import open_readonly, update
+    from promptbench.core.dashboard.queries import open_readonly, update
 
     conn = open_readonly(path)
     out = []
@@ -261,8 +261,8 @@ def gui_stalls(store_root, refreshes: int = 5) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from promptbench.core.events import RunFinished, RunMetrics
-    from promptbench.core.store import PromptStore
+    from promptbench.core.engine.events import RunFinished, RunMetrics
+    from promptbench.core.store.promptstore import PromptStore
     from promptbench.gui.dashboard import DashboardView
     from promptbench.gui.services import Services
 
@@ -351,8 +351,8 @@ def run_benchmark(args, tmp) -> int:
 
     from _common import isolated_git_env, p50, print_table
 
-    from promptbench.core.runs import RunStore
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.db.runs import RunStore
+    from promptbench.core.store.workspace import init_workspace
 
     isolated_git_env(str(tmp))
     ws = init_workspace(tmp / "ws")

@@ -42,11 +42,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import isolated_git_env, p50, percentile, print_table  # noqa: E402
 
-from promptbench.core.batch import BatchRunner, EventFanout  # noqa: E402
-from promptbench.core.config import load_settings, resolve_model  # noqa: E402
-from promptbench.core.engine import Engine  # noqa: E402
-from promptbench.core.runs import RunStore  # noqa: E402
-from promptbench.core.workspace import init_workspace  # noqa: E402
+from promptbench.core.batch.runner import BatchRunner, EventFanout  # noqa: E402
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
+from promptbench.core.engine.engine import Engine  # noqa: E402
+from promptbench.core.db.runs import RunStore  # noqa: E402
+from promptbench.core.store.workspace import init_workspace  # noqa: E402
 from promptbench.testing.fakeclient import FakeOpenAIServer  # noqa: E402
 
 TARGET_MS_PER_CELL = 5.0

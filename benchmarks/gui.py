@@ -39,7 +39,7 @@ messages:
 
 
 def make_workspace(tmp: Path, base_url: str):
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     store = init_workspace(tmp / "ws")
     models = "".join(f'\n[models.gw-{i}]\nmodel = "openai/m{i}"\napi_base = "{base_url}"\n'
@@ -111,7 +111,7 @@ def streaming_stalls(chunks: int) -> tuple[list[list[str]], dict]:
 
 
 def startup_times(runs: int = 3) -> list[tuple[float, bool]]:
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-start-"))
     isolated_git_env(str(tmp))

@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table  # noqa: E402
 from local_baseline import DEFAULT_MESSAGES, SAMPLING, _measure, _sse  # noqa: E402
 
-from promptbench.core import events as ev  # noqa: E402
-from promptbench.core.config import load_settings, resolve_model  # noqa: E402
-from promptbench.core.engine import ComparisonRequest, Engine  # noqa: E402
-from promptbench.core.local import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model  # noqa: E402
+from promptbench.core.engine import events as ev  # noqa: E402
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
+from promptbench.core.engine.engine import ComparisonRequest, Engine  # noqa: E402
+from promptbench.core.local.servers import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model  # noqa: E402
 
 TARGET_RATIO = 0.9
 N_CTX = 2048
@@ -92,7 +92,7 @@ class RawHttpx:
 
 class InProcess:
     def __init__(self, path: Path, n_threads: int):
-        from promptbench.core.local import patch_llama_cpp_for_cpu
+        from promptbench.core.local.servers import patch_llama_cpp_for_cpu
 
         patch_llama_cpp_for_cpu()  # the same workaround the server child applies
         import llama_cpp

@@ -90,7 +90,7 @@ def inprocess_tokens_per_s(
     sampling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """llama_cpp.Llama(...).create_chat_completion(stream=True) in this process."""
-    from promptbench.core.local import default_n_threads, patch_llama_cpp_for_cpu
+    from promptbench.core.local.servers import default_n_threads, patch_llama_cpp_for_cpu
 
     patch_llama_cpp_for_cpu()  # the same workaround the server child applies
     import llama_cpp
@@ -146,7 +146,7 @@ def server_tokens_per_s(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from promptbench.core.local import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model
+    from promptbench.core.local.servers import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model
 
     n_threads = int((argv or sys.argv[1:] or [0])[0]) or default_n_threads()
     path = get_local_model(SMOLLM2_ID).path

@@ -26,7 +26,7 @@ TRUE_NU, TRUE_GAMMA = 0.5, 1.25
 
 
 def simulate(k: int, n: int, cases: int, seed: int):
-    from promptbench.core.ranking import Battle, Contestant
+    from promptbench.core.ranking.leaderboard import Battle, Contestant
 
     rng = np.random.default_rng(seed)
     theta = rng.normal(0.0, 0.8, k)
@@ -71,7 +71,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions; the median is reported")
     args = parser.parse_args()
-    from promptbench.core.ranking import fit
+    from promptbench.core.ranking.leaderboard import fit
 
     theta, cs, battles = simulate(args.contestants, args.votes, args.cases, seed=1)
     fit(battles[:200], bootstrap_rounds=5)          # warm numpy/BLAS once, outside the timings

@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from promptbench.core import events as ev  # noqa: E402
-from promptbench.core.config import load_settings, resolve_model  # noqa: E402
-from promptbench.core.engine import ComparisonRequest, Engine  # noqa: E402
-from promptbench.core.runs import RunStore  # noqa: E402
+from promptbench.core.engine import events as ev  # noqa: E402
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
+from promptbench.core.engine.engine import ComparisonRequest, Engine  # noqa: E402
+from promptbench.core.db.runs import RunStore  # noqa: E402
 
 WORDS = [f" w{i}" for i in range(12)]
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hi."}]

@@ -47,7 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", type=int, default=1000)
     args = parser.parse_args()
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-store-"))
     isolated_git_env(str(tmp))

@@ -47,10 +47,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import p50, percentile, print_table  # noqa: E402
 
-from promptbench.core import events as ev  # noqa: E402
-from promptbench.core.config import load_settings, resolve_model  # noqa: E402
-from promptbench.core.engine import ComparisonRequest, Engine  # noqa: E402
-from promptbench.core.litellm_setup import import_litellm  # noqa: E402
+from promptbench.core.engine import events as ev  # noqa: E402
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
+from promptbench.core.engine.engine import ComparisonRequest, Engine  # noqa: E402
+from promptbench.core.providers.litellm_setup import import_litellm  # noqa: E402
 from promptbench.testing.fakeclient import FakeOpenAIServer  # noqa: E402
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Stream a long answer."}]

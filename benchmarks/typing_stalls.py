@@ -48,8 +48,8 @@ def measure(where: str, drafts: bool, keys: int) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from promptbench.core.workspace import init_workspace
-    from promptbench.gui.gc_guard import keep_gui_responsive
+    from promptbench.core.store.workspace import init_workspace
+    from promptbench.gui.runtime.gc_guard import keep_gui_responsive
     from promptbench.gui.mainwindow import MainWindow
     from promptbench.gui.services import Services
 

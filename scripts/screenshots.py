@@ -42,7 +42,7 @@ def start_xvfb() -> subprocess.Popen | None:
 
 
 def build_workspace(tmp: Path):
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     os.environ.update({"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
                        "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com"})
@@ -66,7 +66,7 @@ def add_votes(services, rel: str, models: list[str], n: int = 60) -> None:
     import json
     import random
 
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.ranking.votes import VoteStore
 
     version = services.store.history(rel)[0].sha
     rng = random.Random(7)
@@ -128,7 +128,7 @@ def main() -> int:
 
 
 def shoot(out: Path, tmp: Path) -> int:
-    from promptbench.core.litellm_setup import ensure_env
+    from promptbench.core.providers.litellm_setup import ensure_env
 
     ensure_env()
     from PySide6.QtCore import QSettings
@@ -139,7 +139,7 @@ def shoot(out: Path, tmp: Path) -> int:
 
     from promptbench.gui.mainwindow import (TAB_COMPARE, TAB_DASHBOARD, TAB_EDIT, TAB_EVAL, TAB_HISTORY,
                                             TAB_LEADERBOARD, TAB_RUNS, MainWindow)
-    from promptbench.gui.resources import app_icon
+    from promptbench.gui.runtime.resources import app_icon
     from promptbench.gui.services import Services
     from promptbench.gui.settings import SettingsDialog
 

@@ -51,7 +51,7 @@ def _isolated_git(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def workspace(tmp_path):
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     store = init_workspace(tmp_path / "ws")
     yield store

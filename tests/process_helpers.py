@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 
-from promptbench.core.instance import _start_ticks
+from promptbench.core.store.instance import _start_ticks
 
 
 def dead_owner() -> str:

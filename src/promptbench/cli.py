@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug: still one line, with where to look
         from promptbench.core.applog import write_crash_report
-        from promptbench.core.secrets import redact
+        from promptbench.core.settings.secrets import redact
 
         command = " ".join(["promptbench", *filter(None, [getattr(args, "command", None)])])
         report = write_crash_report(exc, f"running `{command}`")

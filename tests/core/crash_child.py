@@ -33,13 +33,13 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from promptbench.core import events as ev  # noqa: E402
-from promptbench.core.config import load_settings, resolve_model  # noqa: E402
-from promptbench.core.engine import ComparisonRequest, Engine  # noqa: E402
-from promptbench.core.ranking import Contestant  # noqa: E402
-from promptbench.core.runs import RunStore  # noqa: E402
-from promptbench.core.store import PromptStore  # noqa: E402
-from promptbench.core.votes import VoteStore  # noqa: E402
+from promptbench.core.engine import events as ev  # noqa: E402
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
+from promptbench.core.engine.engine import ComparisonRequest, Engine  # noqa: E402
+from promptbench.core.ranking.leaderboard import Contestant  # noqa: E402
+from promptbench.core.db.runs import RunStore  # noqa: E402
+from promptbench.core.store.promptstore import PromptStore  # noqa: E402
+from promptbench.core.ranking.votes import VoteStore  # noqa: E402
 
 PROMPT = "crash.prompt.yml"
 MODELS = ("crash-a", "crash-b", "crash-c")

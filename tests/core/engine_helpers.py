@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import queue
 
-from promptbench.core import events as ev
-from promptbench.core.config import load_settings, resolve_model
-from promptbench.core.engine import ComparisonRequest, Engine
+from promptbench.core.engine import events as ev
+from promptbench.core.settings.config import load_settings, resolve_model
+from promptbench.core.engine.engine import ComparisonRequest, Engine
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hi."}]
 

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from promptbench.core import events as ev
-from promptbench.core.batch import BatchRunner, EventFanout
-from promptbench.core.batch_plan import BatchPlan
-from promptbench.core.engine import Engine
+from promptbench.core.engine import events as ev
+from promptbench.core.batch.runner import BatchRunner, EventFanout
+from promptbench.core.batch.plan import BatchPlan
+from promptbench.core.engine.engine import Engine
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.runs import RunStore
+from promptbench.core.db.runs import RunStore
 from tests.core.engine_helpers import model, settings_for
 from tests.process_helpers import dead_owner
 

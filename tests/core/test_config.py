@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from promptbench.core import config
-from promptbench.core.config import (
+from promptbench.core.settings import config
+from promptbench.core.settings.config import (
     ConfigError, ModelConfig, Settings, detect_ollama_models, list_all_models, load_settings,
     remove_model, resolve_model, save_model,
 )
@@ -169,9 +169,9 @@ def test_resolving_does_not_import_litellm():
     import subprocess
     import sys
 
-    code = ("import sys; from promptbench.core.config import resolve_model, Settings; "
+    code = ("import sys; from promptbench.core.settings.config import resolve_model, Settings; "
             "[resolve_model(Settings(), m) for m in ('gpt-4o', 'gemini-2.5-flash', 'whatever', 'local/x')]; "
-            "import promptbench.core.tokens, promptbench.core.pricing, promptbench.commands.models; "
+            "import promptbench.core.providers.tokens, promptbench.core.providers.pricing, promptbench.commands.models; "
             "print('litellm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
@@ -282,7 +282,7 @@ def test_detect_ollama_reads_tags(monkeypatch):
 
 
 def test_a_catalog_variant_with_its_own_parameters_does_not_hide_the_local_model():
-    from promptbench.core.config import list_all_models, parse_settings
+    from promptbench.core.settings.config import list_all_models, parse_settings
 
     variant = parse_settings('[models.smollm2-seed7]\nmodel = "local/smollm2-135m-instruct"\nparams = { seed = 7 }\n')
     names = [cfg.name for cfg in list_all_models(variant, detect_ollama=False)]

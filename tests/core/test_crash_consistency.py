@@ -39,9 +39,9 @@ import time
 from pathlib import Path
 
 from promptbench.core.errors import StoreError
-from promptbench.core.promptfile import parse_prompt_bytes
-from promptbench.core.runs import RunStore
-from promptbench.core.store import PromptStore
+from promptbench.core.prompts.promptfile import parse_prompt_bytes
+from promptbench.core.db.runs import RunStore
+from promptbench.core.store.promptstore import PromptStore
 
 CHILD = Path(__file__).with_name("crash_child.py")
 PROMPT = "crash.prompt.yml"

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from promptbench.core.crash_leftovers import clear_stale_git_locks, git_running_in, remove_stale_temp_files
+from promptbench.core.store.crash_leftovers import clear_stale_git_locks, git_running_in, remove_stale_temp_files
 from promptbench.core.errors import WorkspaceError
-from promptbench.core.store import PromptStore
+from promptbench.core.store.promptstore import PromptStore
 from tests.conftest import SIMPLE_PROMPT
 
 REL = "greeter.prompt.yml"

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 import sqlite_utils
 
-from promptbench.core import dashboard_series as S
-from promptbench.core import db as dbmod
-from promptbench.core import migrations
-from promptbench.core.dashboard_queries import BAND_QS, BOX_QS, load, open_readonly, run_ids, update
-from promptbench.core.dashboard_sql import Filters, create_index_sql
-from promptbench.core.events import RunMetrics
-from promptbench.core.runs import RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.dashboard import series as S
+from promptbench.core.db import database as dbmod
+from promptbench.core.db import migrations
+from promptbench.core.dashboard.queries import BAND_QS, BOX_QS, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.sql import Filters, create_index_sql
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking.votes import VoteStore
 
 START = datetime(2026, 1, 1, 6, tzinfo=timezone.utc)
 MODELS = {"alpha": "p1", "beta": "p2", "gamma": "p1"}

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from promptbench.core import events as ev
+from promptbench.core.engine import events as ev
 from promptbench.testing.fakeclient import free_port
 from tests.core.engine_helpers import model, run_comparison, settings_for
 
@@ -123,7 +123,7 @@ def test_model_missing_from_price_map_has_no_cost_but_finishes(openai_server, tm
 
 
 def test_cancel_one_run_leaves_the_other(openai_server, tmp_path):
-    from promptbench.core.engine import ComparisonRequest, Engine
+    from promptbench.core.engine.engine import ComparisonRequest, Engine
     from tests.core.engine_helpers import MESSAGES, Collector
 
     openai_server.set_scenario("slow", chunks=WORDS * 10, chunk_interval_s=0.05)
@@ -150,7 +150,7 @@ def test_cancel_one_run_leaves_the_other(openai_server, tmp_path):
 
 
 def test_shutdown_mid_stream_cancels_everything(openai_server, tmp_path):
-    from promptbench.core.engine import ComparisonRequest, Engine
+    from promptbench.core.engine.engine import ComparisonRequest, Engine
     from tests.core.engine_helpers import MESSAGES, Collector
 
     openai_server.set_scenario("slow", chunks=WORDS * 50, chunk_interval_s=0.05)
@@ -174,8 +174,8 @@ def test_provider_concurrency_limit(openai_server, tmp_path):
 
 
 def test_cancel_right_after_compare_is_stored_as_cancelled(openai_server, tmp_path):
-    from promptbench.core.engine import ComparisonRequest, Engine
-    from promptbench.core.runs import RunStore
+    from promptbench.core.engine.engine import ComparisonRequest, Engine
+    from promptbench.core.db.runs import RunStore
     from tests.core.engine_helpers import MESSAGES, Collector
 
     openai_server.set_scenario("slow", chunks=WORDS, chunk_interval_s=0.05)

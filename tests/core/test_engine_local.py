@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from promptbench.core import events as ev
-from promptbench.core.config import load_settings, resolve_model
-from promptbench.core.engine import ComparisonRequest, Engine
-from promptbench.core.local import LocalServerManager
-from promptbench.core.runs import RunStore
+from promptbench.core.engine import events as ev
+from promptbench.core.settings.config import load_settings, resolve_model
+from promptbench.core.engine.engine import ComparisonRequest, Engine
+from promptbench.core.local.servers import LocalServerManager
+from promptbench.core.db.runs import RunStore
 from tests.core.engine_helpers import Collector
 
 pytestmark = pytest.mark.local_model
@@ -52,7 +52,7 @@ def test_smollm2_streams_through_the_engine_and_is_stored(tmp_path):
 def test_json_schema_response_format_works_on_a_local_model(tmp_path):
     import json
 
-    from promptbench.core.params import request_params
+    from promptbench.core.prompts.params import request_params
 
     settings = load_settings(tmp_path)
     smol = resolve_model(settings, "local/smollm2-135m-instruct")
@@ -80,9 +80,9 @@ def test_gemma_base_model_stops_at_its_own_turn_on_summarize_prompts(tmp_path):
     and a bare "summarize the article" prompt, with the seeds that ran on before."""
     from pathlib import Path
 
-    from promptbench.core.params import request_params
-    from promptbench.core.promptfile import load_prompt
-    from promptbench.core.templating import render
+    from promptbench.core.prompts.params import request_params
+    from promptbench.core.prompts.promptfile import load_prompt
+    from promptbench.core.prompts.templating import render
 
     prompt = load_prompt(Path(__file__).resolve().parents[2] / "prompts" / "summarize.prompt.yml")
     system = prompt.messages[0].content

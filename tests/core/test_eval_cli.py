@@ -15,7 +15,7 @@ import pytest
 
 from promptbench import cli
 from promptbench.commands import eval as eval_cmd
-from promptbench.core.eval_run import EvalProgress
+from promptbench.core.eval.runner import EvalProgress
 from promptbench.testing.fakeclient import free_port
 
 PROMPT = """\
@@ -245,7 +245,7 @@ def test_progress_redraws_in_place_on_a_terminal_and_prints_lines_otherwise():
 @pytest.mark.local_model
 def test_a_sample_prompt_evaluates_offline_on_the_local_model_with_the_default_local_judge(capsys, tmp_path,
                                                                                            monkeypatch):
-    from promptbench.core.workspace import init_workspace, sample_prompts_dir
+    from promptbench.core.store.workspace import init_workspace, sample_prompts_dir
 
     for var in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(var, "http://127.0.0.1:9")  # anything that tried the network would fail

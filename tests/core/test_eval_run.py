@@ -11,13 +11,13 @@ import time
 import pytest
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.eval_judge import choice_grammar
-from promptbench.core.eval_run import EvalRunner
-from promptbench.core.events import EventFanout
-from promptbench.core.engine import Engine
-from promptbench.core.ranking import Contestant
-from promptbench.core.runs import RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.eval.judges import choice_grammar
+from promptbench.core.eval.runner import EvalRunner
+from promptbench.core.engine.events import EventFanout
+from promptbench.core.engine.engine import Engine
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking.votes import VoteStore
 from promptbench.testing.fakeclient import free_port
 from tests.core.engine_helpers import model, settings_for
 from tests.process_helpers import dead_owner
@@ -468,8 +468,8 @@ def test_local_judges_get_a_grammar_that_allows_exactly_their_choices():
 
 
 def test_eval_settings_parse_with_errors_that_name_the_line_and_field():
-    from promptbench.core.config import ConfigError, parse_settings
-    from promptbench.core.workspace import DEFAULT_SETTINGS
+    from promptbench.core.settings.config import ConfigError, parse_settings
+    from promptbench.core.store.workspace import DEFAULT_SETTINGS
 
     s = parse_settings('[eval]\njudge_model = "judge"\nembedding_model = "openai/emb"\nconcurrency = 2\n')
     assert (s.eval_judge_model, s.eval_embedding_model, s.eval_concurrency) == ("judge", "openai/emb", 2)

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core import judge_prompts
-from promptbench.core.errorclass import ProviderError
+from promptbench.core.eval import judge_prompts
+from promptbench.core.providers.errorclass import ProviderError
 from promptbench.core.errors import PromptbenchError, PromptFileError
-from promptbench.core.evaluators import (
+from promptbench.core.eval.evaluators import (
     EvalContext, EvalResult, build_evaluators, evaluate_all, judge_agreement, lexical_similarity, match_choice, summarize,
 )
-from promptbench.core.evaluators import checks
-from promptbench.core.events import RunMetrics
-from promptbench.core.promptfile import load_prompt, render
+from promptbench.core.eval.evaluators import checks
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.prompts.promptfile import load_prompt, render
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 SRC = "demo.prompt.yml"

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from promptbench.commands import export as export_cmd
-from promptbench.core.dashboard_queries import open_readonly
+from promptbench.core.dashboard.queries import open_readonly
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.events import RunMetrics
-from promptbench.core.exports import iter_runs, parse_when, write_preferences, write_runs, write_table_csv
-from promptbench.core.ranking import Contestant
-from promptbench.core.runs import RUN_COLUMNS, RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.db.exports import iter_runs, parse_when, write_preferences, write_runs, write_table_csv
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.db.runs import RUN_COLUMNS, RunStore
+from promptbench.core.ranking.votes import VoteStore
 from tests.core.test_dashboard_queries import START, make_runs
 
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
@@ -131,7 +131,7 @@ def test_stream_output_and_atomic_replace(store, filled, tmp_path):
         yield from []
         raise RuntimeError("disk on fire")
 
-    import promptbench.core.exports as exports
+    import promptbench.core.db.exports as exports
 
     real = exports.iter_runs
     exports.iter_runs = failing_rows

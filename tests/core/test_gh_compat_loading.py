@@ -15,8 +15,8 @@ import textwrap
 import pytest
 
 from promptbench.core.errors import PromptFileError
-from promptbench.core.params import request_params
-from promptbench.core.promptfile import load_prompt, parse_prompt
+from promptbench.core.prompts.params import request_params
+from promptbench.core.prompts.promptfile import load_prompt, parse_prompt
 from tests.core.test_eval_cli import eval_registered  # noqa: F401  (the eval command on the CLI parser)
 from tests.core.test_gh_compat_eval_output import cli_run, gh_ws, sent_to  # noqa: F401  (gh_ws: a fixture)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core import yamlio
-from promptbench.core.evaluators import EvalContext, build_evaluators
-from promptbench.core.evaluators.judge import JudgeEvaluator, read_judges_as
-from promptbench.core.promptfile import load_prompt, render
-from promptbench.core.promptschema import EVALUATOR_KINDS
+from promptbench.core.prompts import yamlio
+from promptbench.core.eval.evaluators import EvalContext, build_evaluators
+from promptbench.core.eval.evaluators.judge import JudgeEvaluator, read_judges_as
+from promptbench.core.prompts.promptfile import load_prompt, render
+from promptbench.core.prompts.schema import EVALUATOR_KINDS
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "prompts").glob("*.prompt.yml"))
 READINGS = ({"mode": "github", "pass_threshold": None}, {"mode": "strict", "pass_threshold": None})

@@ -14,9 +14,9 @@ import textwrap
 import pytest
 
 from promptbench.core.errors import PromptFileError
-from promptbench.core.params import request_params
-from promptbench.core.promptfile import parse_prompt, render
-from promptbench.core.templating import find_variables, gh_text, substitute
+from promptbench.core.prompts.params import request_params
+from promptbench.core.prompts.promptfile import parse_prompt, render
+from promptbench.core.prompts.templating import find_variables, gh_text, substitute
 
 SRC = "gh.prompt.yml"
 

@@ -16,7 +16,7 @@ import json
 import pytest
 
 from promptbench import cli
-from promptbench.core.gh_json import GoMap, dumps_like_go
+from promptbench.core.eval.gh_json import GoMap, dumps_like_go
 from tests.core.test_eval_cli import eval_registered  # noqa: F401  (the eval command on the CLI parser)
 
 FILE = "greetings_prompt.yml"   # gh's examples are *_prompt.yml: any name works when given explicitly
@@ -131,7 +131,7 @@ def test_written_as_go_writes_it():
 
 
 def test_reports_name_a_judge_that_replaced_the_files():
-    from promptbench.core.eval_report import judge_overrides, overrides_text
+    from promptbench.core.eval.report import judge_overrides, overrides_text
     from promptbench.gui.evalview.texts import report_status
 
     spec = {"judge_model": "local/smollm2-135m-instruct", "evaluators": [

@@ -9,11 +9,11 @@ import dataclasses
 
 import pytest
 
-from promptbench.core import events as ev
-from promptbench.core.config import load_settings, resolve_model
-from promptbench.core.engine import ComparisonRequest, Engine
-from promptbench.core.runs import RunStore
-from promptbench.core.secrets import missing_key
+from promptbench.core.engine import events as ev
+from promptbench.core.settings.config import load_settings, resolve_model
+from promptbench.core.engine.engine import ComparisonRequest, Engine
+from promptbench.core.db.runs import RunStore
+from promptbench.core.settings.secrets import missing_key
 from tests.core.engine_helpers import MESSAGES, Collector, model, run_comparison, settings_for
 
 WORDS = ["Hello", " there", " friend", "!"]
@@ -86,8 +86,8 @@ def test_a_stream_that_breaks_part_way_keeps_an_estimated_cost_and_says_so(opena
 
 
 def test_litellm_missing_credentials_is_auth():
-    from promptbench.core.litellm_setup import import_litellm
-    from promptbench.core.transports.litellm_stream import classify_litellm_error
+    from promptbench.core.providers.litellm_setup import import_litellm
+    from promptbench.core.providers.transports.litellm_stream import classify_litellm_error
 
     litellm = import_litellm()
     exc = litellm.InternalServerError("litellm.InternalServerError: OpenAIException - Missing credentials. Please pass "

@@ -22,12 +22,12 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from promptbench.cli import main as cli_main
-from promptbench.core.config import ConfigError, load_settings, parse_settings
+from promptbench.core.settings.config import ConfigError, load_settings, parse_settings
 from promptbench.core.errors import PromptbenchError, PromptFileError, StoreError
-from promptbench.core.promptfile import PromptFile, parse_prompt, parse_prompt_bytes
-from promptbench.core.runs import RunStore
-from promptbench.core.templating import find_variables, substitute
-from promptbench.core.votes import VoteStore
+from promptbench.core.prompts.promptfile import PromptFile, parse_prompt, parse_prompt_bytes
+from promptbench.core.db.runs import RunStore
+from promptbench.core.prompts.templating import find_variables, substitute
+from promptbench.core.ranking.votes import VoteStore
 from tests.conftest import SIMPLE_PROMPT
 
 TRIED: Counter[str] = Counter()
@@ -179,7 +179,7 @@ def test_substitute_is_pure_text(template, values):
        st.dictionaries(NAME, SCALAR, max_size=4), st.one_of(st.none(), st.integers(-2, 3)))
 def test_render_prompt_with_hostile_text(content, values, case):
     TRIED["render(prompt, case, values)"] += 1
-    from promptbench.core.templating import render
+    from promptbench.core.prompts.templating import render
 
     plain = {"messages": [{"role": "user", "content": content}], "testData": [dict(values)] if values else []}
     try:
@@ -300,7 +300,7 @@ def test_load_settings_never_writes(tmp_path_factory, raw):
                        st.one_of(SCALAR, st.lists(st.one_of(NAME, SCALAR), max_size=3)), max_size=3),
        st.one_of(toml_text(), st.just("")))
 def test_settings_write_refuses_clearly_and_stays_inside(tmp_path_factory, values, initial):
-    from promptbench.core.settings_write import set_values
+    from promptbench.core.settings.write import set_values
 
     TRIED["settings_write.set_values"] += 1
     base = tmp_path_factory.mktemp("sw")
@@ -377,7 +377,7 @@ def test_store_save_refuses_or_stays_inside(hostile_ws, path):
             continue
         except PromptFileError as exc:  # validation happens after the path check
             pytest.fail(f"valid content refused for {candidate!r}: {exc}")
-        from promptbench.core.paths import normalize_prompt_path
+        from promptbench.core.store.paths import normalize_prompt_path
 
         rel = normalize_prompt_path(store.root, candidate)
         TRIED["PromptStore.save accepted"] += 1
@@ -399,7 +399,7 @@ def test_store_rename_and_create_refuse_or_stay_inside(hostile_ws, path):
     except StoreError as exc:
         _check_store_error(exc)
     else:
-        from promptbench.core.paths import normalize_prompt_path
+        from promptbench.core.store.paths import normalize_prompt_path
 
         rel = normalize_prompt_path(store.root, path)
         assert _inside(store.root, rel)
@@ -512,7 +512,7 @@ def test_bug_save_through_inner_symlink_writes_into_git_dir(workspace):
 
 @pytest.mark.parametrize("path", [".Git/x.prompt.yml", "a/.git/x.prompt.yml", ".PROMPTBENCH/x.prompt.yml"])
 def test_bug_private_dir_variants_are_refused_before_writing(workspace, path):
-    from promptbench.core.paths import normalize_prompt_path
+    from promptbench.core.store.paths import normalize_prompt_path
 
     with pytest.raises(StoreError):
         normalize_prompt_path(workspace.root, path)
@@ -526,7 +526,7 @@ def test_bug_refused_save_leaves_no_file(workspace):
 
 @pytest.mark.parametrize("name", ["COM¹.prompt.yml", "LPT².prompt.yml", "CONIN$.prompt.yml", "conout$.prompt.yml"])
 def test_bug_more_windows_reserved_names(tmp_path, name):
-    from promptbench.core.paths import normalize_prompt_path
+    from promptbench.core.store.paths import normalize_prompt_path
 
     with pytest.raises(StoreError):
         normalize_prompt_path(tmp_path, name)

@@ -11,11 +11,11 @@ import json
 import pytest
 
 from promptbench import cli
-from promptbench.core.config import ConfigError, parse_settings
-from promptbench.core.evaluators import EvalContext, build_evaluators
-from promptbench.core.evaluators.judge import LAST, OPENS, WHOLE, match_choice, strict_choice
-from promptbench.core.judging import judging_of
-from promptbench.core.settings_write import set_general
+from promptbench.core.settings.config import ConfigError, parse_settings
+from promptbench.core.eval.evaluators import EvalContext, build_evaluators
+from promptbench.core.eval.evaluators.judge import LAST, OPENS, WHOLE, match_choice, strict_choice
+from promptbench.core.eval.judging import judging_of
+from promptbench.core.settings.write import set_general
 
 SCALE = ["1", "2", "3", "4", "5"]
 
@@ -236,9 +236,9 @@ def test_a_strict_eval_is_judged_by_the_stated_choice_and_keeps_its_reading(caps
         'judging = "strict"', 'judging = "github"'))
     from promptbench.commands.eval import format_report
     from promptbench.commands.compare import Session
-    from promptbench.core.config import load_settings
-    from promptbench.core.eval_run import EvalRunner
-    from promptbench.core.events import EventFanout
+    from promptbench.core.settings.config import load_settings
+    from promptbench.core.eval.runner import EvalRunner
+    from promptbench.core.engine.events import EventFanout
 
     fanout, settings = EventFanout(), load_settings(ws.root)
     assert settings.eval_judging == "github"

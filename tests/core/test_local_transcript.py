@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptbench.core.local_transcript import (COMPLETION_STOP, TranscriptFilter, clean_transcript_output,
+from promptbench.core.local.transcript import (COMPLETION_STOP, TranscriptFilter, clean_transcript_output,
                                                completion_stop, format_completion_prompt)
 
 

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from promptbench.core import litellm_setup, pricing
-from promptbench.core.config import ModelConfig, Settings, resolve_model
-from promptbench.core.pricing import cost_usd, estimate_cost, price_known, price_per_mtok, unit_prices
-from promptbench.core.tokens import StreamingTokenCounter, count_message_tokens, count_text_tokens, encoding_name
+from promptbench.core.providers import litellm_setup, pricing
+from promptbench.core.settings.config import ModelConfig, Settings, resolve_model
+from promptbench.core.providers.pricing import cost_usd, estimate_cost, price_known, price_per_mtok, unit_prices
+from promptbench.core.providers.tokens import StreamingTokenCounter, count_message_tokens, count_text_tokens, encoding_name
 
 
 def adhoc(model: str) -> ModelConfig:
@@ -152,7 +152,7 @@ def test_tokens_work_offline_without_importing_litellm(tmp_path):
         "def refuse(*a, **k): raise OSError('network is off in this test')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from promptbench.core.tokens import count_text_tokens\n"
+        "from promptbench.core.providers.tokens import count_text_tokens\n"
         "print(count_text_tokens('hello world', 'gpt-4o'), count_text_tokens('hello world', 'gpt-3.5-turbo'))\n"
         "print('litellm' in sys.modules)\n"
     )

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from promptbench import cli
-from promptbench.core.config import ConfigError, load_settings, parse_settings
+from promptbench.core.settings.config import ConfigError, load_settings, parse_settings
 from promptbench.core.errors import StoreError
 from tests.conftest import SIMPLE_PROMPT
 

@@ -12,12 +12,12 @@ import textwrap
 import pytest
 
 from promptbench import cli
-from promptbench.core import yamlio
+from promptbench.core.prompts import yamlio
 from promptbench.core.errors import Problem, PromptbenchError, PromptFileError
-from promptbench.core.eval_judge import build_eval_evaluators
-from promptbench.core.promptfile import parse_prompt
-from promptbench.core.promptfixes import apply_fix, fix_label
-from promptbench.core.promptschema import check
+from promptbench.core.eval.judges import build_eval_evaluators
+from promptbench.core.prompts.promptfile import parse_prompt
+from promptbench.core.prompts.fixes import apply_fix, fix_label
+from promptbench.core.prompts.schema import check
 from tests.core.test_eval_cli import eval_registered  # noqa: F401  (the eval command on the CLI parser)
 
 SRC = "t.prompt.yml"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from promptbench.core.promptdiff import align, describe_change, structured_diff
-from promptbench.core.promptfile import parse_prompt
+from promptbench.core.prompts.diff import align, describe_change, structured_diff
+from promptbench.core.prompts.promptfile import parse_prompt
 
 BASE = {
     "name": "Greeter",

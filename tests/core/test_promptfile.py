@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from promptbench.core.errors import Problem, PromptbenchError, PromptFileError
-from promptbench.core.promptfile import (
+from promptbench.core.prompts.promptfile import (
     MAX_PROMPT_BYTES,
     ROLES,
     Message,

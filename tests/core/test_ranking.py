@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from promptbench.core.ranking import (
+from promptbench.core.ranking.leaderboard import (
     RATING_BASE, RATING_SCALE, Battle, Contestant, Leaderboard, fit, next_pair,
     uncertainty_of_pair, votes_to_separate_top_two,
 )
@@ -151,7 +151,7 @@ def test_cluster_bootstrap_is_wider_than_vote_bootstrap_when_test_cases_correlat
 
 
 def test_gradient_and_information_match_finite_differences():
-    from promptbench.core.ranking_fit import Design, gradient_and_information, log_posterior
+    from promptbench.core.ranking.fit import Design, gradient_and_information, log_posterior
 
     rng = np.random.default_rng(4)
     design = Design(np.array([0, 1, 2, 0, 3, 2]), np.array([1, 0, 3, 2, 1, 2]), 4)   # incl. a self-cell

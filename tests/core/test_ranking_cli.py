@@ -99,9 +99,9 @@ def test_leaderboard_prompt_filter_and_rubric_means(ws, tmp_path, capsys):
     other = side("v1", "gpt", prompt="other.prompt.yml")
     lines = clear_winner_lines(4) + [json.dumps({"a": other, "b": {**other, "model": "tiny"}, "winner": "a"})]
     assert run(ws, "votes", "import", str(write(tmp_path / "v.jsonl", lines))) == 0
-    from promptbench.core.ranking import Contestant
-    from promptbench.core.runs import RunStore
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.ranking.leaderboard import Contestant
+    from promptbench.core.db.runs import RunStore
+    from promptbench.core.ranking.votes import VoteStore
 
     with RunStore(ws / ".promptbench" / "promptbench.db") as runs:
         VoteStore(runs).record_rubric(contestant=Contestant(P, "v2", "gpt"), criterion="accuracy", score=5)
@@ -165,9 +165,9 @@ def test_import_file_errors_exit_2_and_change_nothing(ws, tmp_path, capsys, kind
 
 
 def test_export_to_stdout_and_file_round_trips_through_import(ws, tmp_path, capsys):
-    from promptbench.core.ranking import Contestant
-    from promptbench.core.runs import RunStore
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.ranking.leaderboard import Contestant
+    from promptbench.core.db.runs import RunStore
+    from promptbench.core.ranking.votes import VoteStore
 
     assert run(ws, "votes", "import", str(write(tmp_path / "v.jsonl", clear_winner_lines(3)))) == 0
     with RunStore(ws / ".promptbench" / "promptbench.db") as runs:

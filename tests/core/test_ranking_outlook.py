@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptbench.core.ranking import (
+from promptbench.core.ranking.leaderboard import (
     RATING_SCALE, Battle, Contestant, fit, top_two_outlook, votes_to_separate_top_two,
 )  # fmt: skip
-from promptbench.core.ranking_fit import vote_information
+from promptbench.core.ranking.fit import vote_information
 
 A, B, C = (Contestant("p", f"v{i}", "m") for i in range(3))
 MAX_STEP = 3.0   # one more vote never changes the estimate by more than this factor (from vote 5 on)

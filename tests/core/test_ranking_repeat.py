@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core.ranking import Contestant, Judged, next_pair, not_a_repeat
-from promptbench.core.ranking_session import last_judged
-from promptbench.core.runs import RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.leaderboard import Contestant, Judged, next_pair, not_a_repeat
+from promptbench.core.ranking.session import last_judged
+from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking.votes import VoteStore
 
 P = "greet.prompt.yml"
 A, B, C, D = (Contestant(P, "v1", m) for m in ("alpha", "beta", "gamma", "delta"))

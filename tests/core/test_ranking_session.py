@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promptbench.core.ranking_session import all_cells, plan_session, session_pairs
+from promptbench.core.ranking.session import all_cells, plan_session, session_pairs
 from tests.core.test_batch import PROMPT, REL, bench, models, run  # noqa: F401  (fixture)
 
 

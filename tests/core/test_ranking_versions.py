@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from promptbench.core.ranking import Contestant
-from promptbench.core.ranking_versions import describe_contestants, describe_version, describe_versions
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.ranking.versions import describe_contestants, describe_version, describe_versions
 from tests.conftest import SIMPLE_PROMPT
 
 P = "greeter.prompt.yml"

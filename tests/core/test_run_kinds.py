@@ -14,14 +14,14 @@ import pytest
 
 from promptbench import cli
 from promptbench.commands.export import KIND_CHOICES
-from promptbench.core.dashboard_queries import BOX_QS, load, open_readonly, run_ids, update
-from promptbench.core.dashboard_sql import PROPOSED_INDEXES, Filters
+from promptbench.core.dashboard.queries import BOX_QS, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.sql import PROPOSED_INDEXES, Filters
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.eval_report import judge_calls
-from promptbench.core.events import RunMetrics
-from promptbench.core.run_kinds import count_text, kind_condition, kinds_label, resolve_kinds
-from promptbench.core.runs import DEFAULT_KINDS, RUN_KINDS, RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.eval.report import judge_calls
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.engine.run_kinds import count_text, kind_condition, kinds_label, resolve_kinds
+from promptbench.core.db.runs import DEFAULT_KINDS, RUN_KINDS, RunStore
+from promptbench.core.ranking.votes import VoteStore
 from tests.core.test_eval_cli import eval_registered, ws  # noqa: F401  (fixtures: eval on the CLI; a loopback workspace)
 from tests.core.test_eval_cli import run as run_eval
 
@@ -202,7 +202,7 @@ def test_m008_puts_kind_in_the_dashboard_indexes_and_finds_judge_calls_by_eval(s
         " FROM runs INDEXED BY idx_runs_dash_time WHERE status != 'running' AND kind IN ('comparison', 'eval_cell')"
         " GROUP BY 1, 2, 3, 4"))  # fmt: skip
     assert "COVERING INDEX idx_runs_dash_time" in plan  # the kind filter does not read the table
-    from promptbench.core.eval_report import _JUDGE_CALLS
+    from promptbench.core.eval.report import _JUDGE_CALLS
 
     plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + _JUDGE_CALLS, ["evalA"]))
     assert "idx_comparisons_judged_eval" in plan

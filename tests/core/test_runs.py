@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from promptbench.core import db as dbmod
+from promptbench.core.db import database as dbmod
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.events import RunMetrics
-from promptbench.core.runs import RunStore
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.db.runs import RunStore
 from tests.process_helpers import dead_owner, live_process
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
@@ -327,8 +327,8 @@ def test_insert_many_runs(store):
 CHILD_WRITER = """
     import sys, time
     from datetime import datetime, timezone
-    from promptbench.core.events import RunMetrics
-    from promptbench.core.runs import RunStore
+    from promptbench.core.engine.events import RunMetrics
+    from promptbench.core.db.runs import RunStore
     store = RunStore({path!r})
     for i in range(50):
         store.run_started(id=f"k{{i}}", comparison_id=None, prompt_path="a.prompt.yml", prompt_version="v",

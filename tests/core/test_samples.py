@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core import yamlio
-from promptbench.core.promptdiff import describe_change
-from promptbench.core.promptfile import load_prompt, parse_prompt, render, require_complete
+from promptbench.core.prompts import yamlio
+from promptbench.core.prompts.diff import describe_change
+from promptbench.core.prompts.promptfile import load_prompt, parse_prompt, render, require_complete
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 SAMPLES = sorted(PROMPTS.glob("*.prompt.yml"))

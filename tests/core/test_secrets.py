@@ -10,9 +10,9 @@ import keyring.backend
 import pytest
 from keyring.backends import fail
 
-from promptbench.core.config import ModelConfig, Settings, resolve_model
+from promptbench.core.settings.config import ModelConfig, Settings, resolve_model
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.secrets import (
+from promptbench.core.settings.secrets import (
     REDACTED, get_api_key, install_log_redaction, key_source, key_status, redact, store_key_in_keyring,
 )
 

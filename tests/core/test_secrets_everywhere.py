@@ -20,7 +20,7 @@ from keyring.backend import KeyringBackend
 
 from promptbench.cli import main
 from promptbench.core.applog import install_file_log
-from promptbench.core.litellm_setup import import_litellm
+from promptbench.core.providers.litellm_setup import import_litellm
 from promptbench.testing.fakeclient import free_port
 from tests.conftest import SIMPLE_PROMPT
 
@@ -162,9 +162,9 @@ def test_planted_keys_appear_nowhere(workspace, openai_server, planted, capsys, 
         json.loads(cli("eval", "greeter", "--test", "0", "-m", "gw-ok", "-m", "gw-denied", "-m", "gw-ring-denied",
                        "--json", expect=(0, 1, 2)))
 
-        from promptbench.core.ranking import Contestant
-        from promptbench.core.runs import RunStore
-        from promptbench.core.votes import VoteStore
+        from promptbench.core.ranking.leaderboard import Contestant
+        from promptbench.core.db.runs import RunStore
+        from promptbench.core.ranking.votes import VoteStore
 
         db = workspace.root / ".promptbench" / "promptbench.db"
         with RunStore(db) as store:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from promptbench.core.config import ConfigError, load_settings, save_model
-from promptbench.core.settings_write import set_general, set_local_mode, set_values
-from promptbench.core.workspace import DEFAULT_SETTINGS
+from promptbench.core.settings.config import ConfigError, load_settings, save_model
+from promptbench.core.settings.write import set_general, set_local_mode, set_values
+from promptbench.core.store.workspace import DEFAULT_SETTINGS
 
 HAND_WRITTEN = """\
 # my settings
@@ -94,7 +94,7 @@ def test_a_table_without_trailing_newline_and_a_catalog_after_it(tmp_path):
 
 
 def _cfg():
-    from promptbench.core.config import ModelConfig
+    from promptbench.core.settings.config import ModelConfig
 
     return ModelConfig(name="x", model="openai/gpt-4o", provider="openai", api_key_env="OPENAI_API_KEY")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from promptbench.core.errors import PromptFileError, StoreError, WorkspaceError
-from promptbench.core.store import ExternalChangeError, PromptStore
+from promptbench.core.store.promptstore import ExternalChangeError, PromptStore
 from tests.conftest import SIMPLE_PROMPT
 
 P = "greeter.prompt.yml"
@@ -305,7 +305,7 @@ def test_unknown_version_lists_options(workspace):
 
 
 def test_workspace_in_subfolder_of_repo(tmp_path, git):
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     top = tmp_path / "mono"
     top.mkdir()

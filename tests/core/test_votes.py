@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core import db as dbmod
-from promptbench.core import migrations
+from promptbench.core.db import database as dbmod
+from promptbench.core.db import migrations
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.ranking import Battle, Contestant
-from promptbench.core.runs import RunStore
-from promptbench.core.votedata import rank_numbers
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.leaderboard import Battle, Contestant
+from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking.votedata import rank_numbers
+from promptbench.core.ranking.votes import VoteStore
 
 P = "greet.prompt.yml"
 A, B, C, D = (Contestant(P, v, m) for v, m in [("v1", "gpt"), ("v2", "gpt"), ("v1", "claude"), ("v2", "claude")])
@@ -230,9 +230,9 @@ def test_votes_from_many_threads_all_land(votes, db_path):
 
 CHILD_VOTER = """
 import sys, time
-from promptbench.core.ranking import Contestant
-from promptbench.core.runs import RunStore
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking.votes import VoteStore
 store = RunStore({path!r})
 votes = VoteStore(store)
 vid = votes.record_vote(a=Contestant("p", "v1", "m"), b=Contestant("p", "v2", "m"), winner="b", note="human work")

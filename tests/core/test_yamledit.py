@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptbench.core import yamlio
-from promptbench.core.promptfile import PromptFile, parse_prompt
-from promptbench.core.yamledit import Unpatchable, patch_text
-from promptbench.core.yamledit.nodes import Text, parse_tree
+from promptbench.core.prompts import yamlio
+from promptbench.core.prompts.promptfile import PromptFile, parse_prompt
+from promptbench.core.prompts.yamledit import Unpatchable, patch_text
+from promptbench.core.prompts.yamledit.nodes import Text, parse_tree
 
 SRC = "t.prompt.yml"
 SAMPLES = Path(__file__).resolve().parents[2] / "prompts"

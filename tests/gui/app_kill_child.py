@@ -22,7 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from promptbench.core.store import PromptStore
+from promptbench.core.store.promptstore import PromptStore
 from promptbench.gui.mainwindow import MainWindow
 from promptbench.gui.services import Services
 

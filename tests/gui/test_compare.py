@@ -7,7 +7,7 @@ import threading
 import pytest
 import shiboken6
 
-from promptbench.core.promptfile import parse_prompt
+from promptbench.core.prompts.promptfile import parse_prompt
 from promptbench.gui.compare import CompareView
 from promptbench.gui.services import Services
 from tests.conftest import SIMPLE_PROMPT
@@ -239,8 +239,8 @@ def test_screenshot_finished_compare(view, openai_server, qtbot):
 
 
 def test_events_before_the_run_ids_are_known_are_replayed_and_stale_ones_dropped():
-    from promptbench.core import events as ev
-    from promptbench.core.events import RunMetrics
+    from promptbench.core.engine import events as ev
+    from promptbench.core.engine.events import RunMetrics
     from promptbench.gui.compare.routing import EventRouter
 
     router = EventRouter()
@@ -285,7 +285,7 @@ def test_grid_shape():
 
 
 def test_thumbs_on_a_finished_pane_are_stored_with_its_run(view, services, openai_server, qtbot):
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.ranking.votes import VoteStore
 
     for name in MODELS:
         openai_server.set_scenario(name, chunks=[" fine"])

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from promptbench.core.figures import fmt_elapsed
-from promptbench.core.runs import RunStore
+from promptbench.core.db.runs import RunStore
 from promptbench.gui.compare.model_picker import COL_INPUT
 from promptbench.gui.mainwindow import TAB_COMPARE
 from tests.conftest import SIMPLE_PROMPT

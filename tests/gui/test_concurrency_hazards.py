@@ -35,7 +35,7 @@ def open_window(qtbot, workspace, tmp_path, name: str) -> MainWindow:
 @pytest.fixture
 def two(qtbot, workspace, tmp_path):
     """Two app instances on one workspace: separate stores, services and windows."""
-    from promptbench.core.store import PromptStore
+    from promptbench.core.store.promptstore import PromptStore
 
     workspace.save(P, SIMPLE_PROMPT, "v1")
     second = PromptStore(workspace.root)

@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from promptbench.core import dashboard_series as S
-from promptbench.core.dashboard_queries import load, open_readonly, run_ids
-from promptbench.core.dashboard_sql import Filters
-from promptbench.core.events import ComparisonFinished, RunFinished, RunMetrics, TextDelta
+from promptbench.core.dashboard import series as S
+from promptbench.core.dashboard.queries import load, open_readonly, run_ids
+from promptbench.core.dashboard.sql import Filters
+from promptbench.core.engine.events import ComparisonFinished, RunFinished, RunMetrics, TextDelta
 from promptbench.gui.dashboard import DashboardView
 from promptbench.gui.dashboard.drawing import POINTS
 from tests.core.test_dashboard_queries import add_judgements, make_runs

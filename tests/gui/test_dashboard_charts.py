@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage, QPainter, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from promptbench.core.events import RunFinished, RunMetrics
+from promptbench.core.engine.events import RunFinished, RunMetrics
 from promptbench.gui.dashboard import DashboardView
 from tests.core.test_dashboard_queries import add_judgements, make_runs
 

@@ -350,7 +350,7 @@ def _button(parent, text):
 def test_a_form_edit_that_would_drop_comments_is_refused_and_nothing_is_rewritten(qtbot, workspace, editor, monkeypatch):
     # No layout found here makes PromptFile.dumps fall back to dropping comments ("lossy"), so
     # the fallback is forced: what matters is that the editor never writes such a text.
-    from promptbench.core.promptfile import PromptFile
+    from promptbench.core.prompts.promptfile import PromptFile
     from promptbench.gui.editor.prompt_editor import LOSSY_NOTICE
 
     workspace.save(P, SIMPLE_PROMPT, "v1")

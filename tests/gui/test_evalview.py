@@ -250,8 +250,8 @@ JUDGED = PROMPT + """\
 
 def test_repeats_show_counts_and_spread_and_judge_agreement_lists_votes(view, services, workspace, openai_server,
                                                                         qtbot):
-    from promptbench.core.ranking import Contestant
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.ranking.leaderboard import Contestant
+    from promptbench.core.ranking.votes import VoteStore
 
     workspace.save(P, JUDGED, "judged by a model")
     view.refresh()
@@ -312,7 +312,7 @@ def test_a_prompt_without_evaluators_cannot_run_and_says_why(view, workspace, qt
 
 
 def test_a_small_local_judge_is_called_a_smoke_test(view, services, workspace, qtbot):
-    from promptbench.core.eval_judge import parameter_count, small_judge_warning
+    from promptbench.core.eval.judges import parameter_count, small_judge_warning
 
     assert parameter_count("local/smollm2-135m-instruct") == 135e6
     assert small_judge_warning("openai/gpt-4o") is None and small_judge_warning(None) is None

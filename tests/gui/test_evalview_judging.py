@@ -58,7 +58,7 @@ def test_a_cell_whose_readings_disagree_shows_both(view, services, workspace, op
     assert row.text(3).endswith(f"; {shown['reason']}  [judge judge]")
 
 def test_the_settings_dialog_chooses_the_reading_and_writes_only_those_lines(qtbot, services, dialog):
-    from promptbench.core.config import load_settings
+    from promptbench.core.settings.config import load_settings
 
     path = services.store.root / "promptbench.toml"
     before = path.read_text()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.journey
 
 @pytest.fixture
 def sample_ws(tmp_path):
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
 
     store = init_workspace(tmp_path / "sample", samples=True)
     yield store

@@ -19,7 +19,7 @@ MODELS = ("gpt-mini", "claude-like", "a-rather-long-gateway-model-name")
 
 @pytest.fixture
 def ws(workspace, openai_server):
-    from promptbench.core.workspace import sample_prompts_dir
+    from promptbench.core.store.workspace import sample_prompts_dir
 
     for sample in sorted(sample_prompts_dir().glob("*.prompt.yml")):
         workspace.save(sample.name, sample.read_text(), f"add {sample.name}")

@@ -7,10 +7,10 @@ import json
 from PySide6.QtCore import QDate, QModelIndex, QPointF, Qt
 from PySide6.QtWidgets import QToolTip
 
-from promptbench.core.ranking import Contestant, fit
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.leaderboard import Contestant, fit
+from promptbench.core.ranking.votes import VoteStore
 from promptbench.gui.rank import LeaderboardView, RankItem, RankView
-from promptbench.gui.rank.leaderboard_data import by_model
+from promptbench.gui.leaderboard.leaderboard_data import by_model
 from tests.gui.test_rank import WAIT_MS, services, widgets  # noqa: F401  (fixtures)
 
 P, Q = "greeter.prompt.yml", "summary.prompt.yml"

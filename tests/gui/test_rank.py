@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.events import RunMetrics
-from promptbench.core.ranking import Contestant
-from promptbench.core.votes import VoteStore
+from promptbench.core.engine.events import RunMetrics
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.ranking.votes import VoteStore
 from promptbench.gui.rank import RankItem, RankView, ThumbsButtons, least_certain
 from promptbench.gui.services import Services
 
@@ -287,7 +287,7 @@ def test_select_then_enter_unblinded_and_skip(qtbot, services, widgets):
 
 
 def test_ordering_keys():
-    from promptbench.gui.rank.nway import Ordering, ranking_args
+    from promptbench.gui.rank.ballot.nway import Ordering, ranking_args
 
     o = Ordering(4)
     assert not o.tie_next() and not o.undo()          # nothing to tie with or undo yet
@@ -317,7 +317,7 @@ def test_pair_chooser_asks_where_the_board_is_least_sure(qtbot, services, widget
     qtbot.waitUntil(lambda: view.current is not None, timeout=WAIT_MS)
     assert chosen[0] is not None and len(chosen[0].ratings) == 3      # the first pick saw the stored votes
     assert set(view.current.contestants()) == {b, c}                  # the uncertain pair first
-    from promptbench.core.ranking import votes_to_separate_top_two
+    from promptbench.core.ranking.leaderboard import votes_to_separate_top_two
     more = votes_to_separate_top_two(view.queue_board.board)
     if more is not None:
         assert view.estimate_label.text() == f"about {more} more vote{'s' if more != 1 else ''} to separate the top two"

@@ -9,8 +9,8 @@ import json
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
-from promptbench.core.ranking import Contestant
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.ranking.votes import VoteStore
 from promptbench.gui.rank import LeaderboardView, RankItem, RankView, least_certain
 from tests.conftest import SIMPLE_PROMPT
 from tests.gui.test_rank import WAIT_MS, services, visible_text, widgets  # noqa: F401  (fixtures)
@@ -125,8 +125,8 @@ def test_in_the_main_window_the_next_steps_open_the_leaderboard_and_the_session_
 
 
 def test_the_footer_says_ranges_are_rough_with_a_handful_of_test_cases(services):
-    from promptbench.core.ranking import fit
-    from promptbench.gui.rank.leaderboard_data import footer_texts
+    from promptbench.core.ranking.leaderboard import fit
+    from promptbench.gui.leaderboard.leaderboard_data import footer_texts
 
     few, many = [], []
     for i in range(40):
@@ -145,8 +145,8 @@ def test_the_footer_says_ranges_are_rough_with_a_handful_of_test_cases(services)
 
 
 def test_one_vote_claims_no_range_and_no_bias(services):
-    from promptbench.core.ranking import fit
-    from promptbench.gui.rank.leaderboard_data import footer_texts
+    from promptbench.core.ranking.leaderboard import fit
+    from promptbench.gui.leaderboard.leaderboard_data import footer_texts
 
     a, b = Contestant(P, "v1", "model-alpha"), Contestant(P, "v1", "model-beta")
     votes = VoteStore(services.runs())

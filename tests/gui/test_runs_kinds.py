@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from promptbench.core.dashboard_sql import Filters
+from promptbench.core.dashboard.sql import Filters
 from promptbench.core.figures import fmt_cost
 from promptbench.gui.dashboard import DashboardView
-from promptbench.gui.runs_view import COLUMNS, RunsView
+from promptbench.gui.runs.runs_view import COLUMNS, RunsView
 from tests.core.test_run_kinds import MIXED, SHOWN, cost_of, store_run
 from tests.gui.test_dashboard import WAIT_MS, check_drawn, fresh, services  # noqa: F401  (fixture)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from promptbench.gui.compare import CompareView
-from promptbench.gui.runs_view import RunsView
+from promptbench.gui.runs.runs_view import RunsView
 from tests.gui.test_compare import MODELS, WAIT_MS, services, source, wait_terminal, widgets  # noqa: F401  (fixtures)
 
 

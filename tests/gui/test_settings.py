@@ -12,7 +12,7 @@ from keyring.backends import fail
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, QTreeWidget, QWidget
 
-from promptbench.core.config import ModelConfig, load_settings, save_model
+from promptbench.core.settings.config import ModelConfig, load_settings, save_model
 from promptbench.gui.services import Services
 from promptbench.gui.settings import SettingsDialog
 
@@ -335,7 +335,7 @@ def test_connection_auth_failure_shows_the_error_class(qtbot, services, dialog, 
 # -- local models and general ----------------------------------------------------------------
 
 def test_local_models_listed_and_mode_change_persists(qtbot, services, dialog, tmp_path):
-    from promptbench.core.local_models import register_gguf, unregister_gguf
+    from promptbench.core.local.catalog import register_gguf, unregister_gguf
 
     register_gguf("missing", tmp_path / "missing.gguf")
     try:

@@ -7,9 +7,9 @@ import tomllib
 import pytest
 from PySide6.QtCore import Qt
 
-from promptbench.core.config import list_all_models, parse_settings
-from promptbench.core.local_gguf import use_workspace_models
-from promptbench.core.store import PromptStore
+from promptbench.core.settings.config import list_all_models, parse_settings
+from promptbench.core.local.gguf import use_workspace_models
+from promptbench.core.store.promptstore import PromptStore
 from promptbench.gui.services import Services
 from promptbench.gui.settings import SettingsDialog
 from promptbench.gui.settings.local_page import GGUF_FILTER

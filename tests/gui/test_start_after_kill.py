@@ -114,7 +114,7 @@ def test_app_killed_at_random_while_streaming_and_saving_starts_normally(qtbot, 
         app.stderr.close()
 
     # In-process, the same start-up path: the Runs tab lists one comparison per kill, all interrupted.
-    from promptbench.core.store import PromptStore
+    from promptbench.core.store.promptstore import PromptStore
 
     store = PromptStore(ws)
     win = MainWindow(Services(store, key_lookup=lambda m: None), QSettings(str(tmp_path / "q.ini"), QSettings.Format.IniFormat))

@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit
 
-from promptbench.core.drafts import DraftStore, blob_sha
-from promptbench.gui.prompt_tree import PATH_ROLE, UNCOMMITTED_MARK, UNSAVED_MARK
+from promptbench.core.store.drafts import DraftStore, blob_sha
+from promptbench.gui.workspace.prompt_tree import PATH_ROLE, UNCOMMITTED_MARK, UNSAVED_MARK
 from tests.conftest import SIMPLE_PROMPT
 from tests.gui.unsaved_helpers import answer_dialog, close_window, open_window, type_into
 from tests.process_helpers import dead_owner, live_process
@@ -388,7 +388,7 @@ def test_sigkill_two_seconds_after_typing_then_restart_offers_the_draft_and_keep
             proc.wait(timeout=30)
     expected = json.loads(lines[-1][len("TYPED "):])
     rel = lines[0].split(" ", 1)[1]
-    from promptbench.core.promptfile import parse_prompt
+    from promptbench.core.prompts.promptfile import parse_prompt
 
     assert parse_prompt(expected, rel).messages[0].content == "You are friendly." + typed
     assert (ws.root / rel).read_text() == SIMPLE_PROMPT  # never saved: only the draft has it
@@ -452,7 +452,7 @@ def test_discarding_the_draft_of_a_deleted_prompt_removes_it_from_the_list(qtbot
 def test_opening_another_workspace_with_unsaved_edits_asks_first(qtbot, ws, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from promptbench.core.workspace import init_workspace
+    from promptbench.core.store.workspace import init_workspace
     from promptbench.gui.app import AppWindows
 
     other = init_workspace(tmp_path / "other")

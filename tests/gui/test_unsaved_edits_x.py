@@ -85,7 +85,7 @@ def test_the_unsaved_question_takes_the_focus_and_cancel_gives_it_back(qtbot, ws
 def test_the_identity_dialog_fits_and_starts_in_the_name_field(qtbot, ws, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from promptbench.gui.identity_dialog import IdentityDialog
+    from promptbench.gui.workspace.identity_dialog import IdentityDialog
 
     dialog = IdentityDialog(str(ws.root), QSettings(str(tmp_path / "q.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(dialog)

@@ -19,7 +19,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from promptbench.core.store import PromptStore
+from promptbench.core.store.promptstore import PromptStore
 from promptbench.gui.mainwindow import MainWindow
 from promptbench.gui.services import Services
 

@@ -8,10 +8,10 @@ import queue
 import sys
 import time
 
-from promptbench.core import events as ev
+from promptbench.core.engine import events as ev
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, plural
-from promptbench.core.live_run import LiveRun
+from promptbench.core.engine.live_run import LiveRun
 
 REDRAW_S = 0.1
 
@@ -34,9 +34,9 @@ class Session:
     """Everything a headless run needs, closed in one place."""
 
     def __init__(self, store, settings, on_event):
-        from promptbench.core.engine import Engine
-        from promptbench.core.local import LocalServerManager
-        from promptbench.core.runs import RunStore
+        from promptbench.core.engine.engine import Engine
+        from promptbench.core.local.servers import LocalServerManager
+        from promptbench.core.db.runs import RunStore
 
         store.private_dir()
         self.local = LocalServerManager(log_dir=store.data_dir / "logs")
@@ -52,8 +52,8 @@ class Session:
 
 def cmd_compare(args) -> int:
     from promptbench.commands.prompts import open_store, parse_vars
-    from promptbench.core.compare import build_request, estimate, resolve_models
-    from promptbench.core.config import load_settings
+    from promptbench.core.engine.requests import build_request, estimate, resolve_models
+    from promptbench.core.settings.config import load_settings
 
     store = open_store(args, args.prompt, anywhere=True)
     rel = store.resolve(args.prompt)

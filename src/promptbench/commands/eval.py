@@ -63,10 +63,10 @@ def _check_args(args) -> None:
 def cmd_eval(args) -> int:
     from promptbench.commands.compare import Session
     from promptbench.commands.prompts import open_store
-    from promptbench.core.compare import resolve_models
-    from promptbench.core.config import load_settings
-    from promptbench.core.eval_run import EvalRunner
-    from promptbench.core.events import EventFanout
+    from promptbench.core.engine.requests import resolve_models
+    from promptbench.core.settings.config import load_settings
+    from promptbench.core.eval.runner import EvalRunner
+    from promptbench.core.engine.events import EventFanout
 
     _check_args(args)
     fmt = _format(args)   # a contradiction in the flags fails before anything runs
@@ -126,7 +126,7 @@ def cmd_eval(args) -> int:
         print(f"eval {eval_id} cancelled. Resume it with: promptbench eval --resume {eval_id}", file=sys.stderr)
         return 130
     if fmt == "gh-json":
-        from promptbench.core.gh_json import dumps_like_go, gh_summaries, left_out
+        from promptbench.core.eval.gh_json import dumps_like_go, gh_summaries, left_out
 
         summaries = gh_summaries(report, getattr(prompt, "name", None), getattr(prompt, "description", None),
                                  getattr(prompt, "test_data", None))
@@ -148,7 +148,7 @@ def cmd_eval(args) -> int:
 
 def _refuse_missing_keys(prepared) -> None:
     """A model whose key is known to be missing would fail every cell: say so before anything runs."""
-    from promptbench.core.secrets import missing_key
+    from promptbench.core.settings.secrets import missing_key
 
     for model in prepared.plan.models:
         missing = missing_key(model)
@@ -241,7 +241,7 @@ _CHECK_KINDS = {"string", "regex", "json", "jsonSchema", "latency", "cost"}  # p
 def _mark(e: dict) -> str:
     """One evaluator over a cell's repeats: ✓ / ✗ / ! (could not decide), with score and spread;
     where the judges' other reading disagrees, what it gives too ("0.00 ✗ (strict: 1.00 ✓)")."""
-    from promptbench.core.judging import SHORT_NAMES
+    from promptbench.core.eval.judging import SHORT_NAMES
 
     text = _verdicts(e)
     other = e.get("other_reading")
@@ -325,8 +325,8 @@ def format_report(report: dict) -> str:
 def report_notes(report: dict) -> list[str]:
     """What the reader should know about how the verdicts came about: a judge model override
     (the file names other judges), a small local judge."""
-    from promptbench.core.eval_judge import small_judge_warning
-    from promptbench.core.eval_report import overrides_text
+    from promptbench.core.eval.judges import small_judge_warning
+    from promptbench.core.eval.report import overrides_text
 
     notes = [note for note in (overrides_text(report), small_judge_warning(report.get("judge_model"))) if note]
     return notes + [w["text"] for w in report.get("judge_warnings") or ()]
@@ -334,14 +334,14 @@ def report_notes(report: dict) -> list[str]:
 
 def _judging_lines(report: dict) -> list[str]:
     """Under the verdict counts, for an eval with LLM judges: how their replies were read."""
-    from promptbench.core.judging import GITHUB, has_judges, judging_text
+    from promptbench.core.eval.judging import GITHUB, has_judges, judging_text
 
     return [judging_text(report.get("judging") or {"mode": GITHUB})] if has_judges(report) else []
 
 
 def _disagreements(report: dict) -> list[str]:
     """Every judge verdict the reading not used would give differently, with both readings."""
-    from promptbench.core.judging import GITHUB, disagreements, reading_text
+    from promptbench.core.eval.judging import GITHUB, disagreements, reading_text
 
     used = (report.get("judging") or {}).get("mode") or GITHUB
     lines = []

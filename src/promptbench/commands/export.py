@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _connect(args):
     from promptbench.cli import workspace_dir
-    from promptbench.core.dashboard_queries import open_readonly
-    from promptbench.core.private_dir import PRIVATE_DIR, ignore_private_dir
+    from promptbench.core.dashboard.queries import open_readonly
+    from promptbench.core.store.private_dir import PRIVATE_DIR, ignore_private_dir
 
     root = workspace_dir(args)
     if not root.is_dir():
@@ -66,7 +66,7 @@ def _guard(conn, path: Path, fn):
     """Run ``fn``; a damaged or foreign database file becomes one actionable message."""
     import sqlite3
 
-    from promptbench.core import db as dbmod
+    from promptbench.core.db import database as dbmod
 
     try:
         return fn()
@@ -77,9 +77,9 @@ def _guard(conn, path: Path, fn):
 
 
 def cmd_runs(args) -> int:
-    from promptbench.core.exports import parse_when, write_runs
-    from promptbench.core.run_kinds import kinds_label, resolve_kinds
-    from promptbench.core.runs import DEFAULT_KINDS
+    from promptbench.core.db.exports import parse_when, write_runs
+    from promptbench.core.engine.run_kinds import kinds_label, resolve_kinds
+    from promptbench.core.db.runs import DEFAULT_KINDS
 
     filters = {"prompt": _prompt(args.prompt), "model": args.model, "since": parse_when(args.since),
                "until": parse_when(args.until, end=True), "with_text": args.with_text,
@@ -93,7 +93,7 @@ def cmd_runs(args) -> int:
 
 
 def cmd_preferences(args) -> int:
-    from promptbench.core.exports import write_preferences
+    from promptbench.core.db.exports import write_preferences
 
     conn, path = _connect(args)
     out = Path(args.output).expanduser() if args.output else sys.stdout

@@ -9,11 +9,11 @@ import argparse
 import json
 import sys
 
-from promptbench.core.config import list_all_models, load_settings
+from promptbench.core.settings.config import list_all_models, load_settings
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.local_models import get_local_model, list_local_models
-from promptbench.core.pricing import price_per_mtok
-from promptbench.core.secrets import key_status, redact
+from promptbench.core.local.catalog import get_local_model, list_local_models
+from promptbench.core.providers.pricing import price_per_mtok
+from promptbench.core.settings.secrets import key_status, redact
 
 
 def register(sub: argparse._SubParsersAction) -> None:

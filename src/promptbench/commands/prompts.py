@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.promptfile import render
-from promptbench.core.store import PromptStore
-from promptbench.core.workspace import init_workspace
+from promptbench.core.prompts.promptfile import render
+from promptbench.core.store.promptstore import PromptStore
+from promptbench.core.store.workspace import init_workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,7 +94,7 @@ def open_store(args: argparse.Namespace, prompt: str | None = None, *, anywhere:
     (core/workspace.py), and ``prompt``, when it is an existing file outside the workspace, is
     opened read-only (core/outside.py), which stderr says."""
     from promptbench.cli import workspace_dir
-    from promptbench.core.workspace import open_workspace
+    from promptbench.core.store.workspace import open_workspace
 
     if not anywhere:
         return PromptStore(workspace_dir(args))
@@ -129,7 +129,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from promptbench.core.config import read_prompt_globs
+    from promptbench.core.settings.config import read_prompt_globs
 
     store = open_store(args)
     read_prompt_globs(store.root)  # a bad [workspace] prompt_globs is an error here (the app lists *.prompt.yml meanwhile)
@@ -228,7 +228,7 @@ def cmd_render(args) -> int:
     rel = store.resolve(args.prompt)
     values = parse_vars(args.var)
     if args.rev:
-        from promptbench.core.promptfile import parse_prompt_bytes
+        from promptbench.core.prompts.promptfile import parse_prompt_bytes
 
         prompt = parse_prompt_bytes(store.read_at(rel, args.rev), f"{rel}@{args.rev}")
     else:

@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def open_votes(args, voter: str | None = None):
     """The workspace's RunStore and a VoteStore over it; closed on exit."""
     from promptbench.cli import workspace_dir
-    from promptbench.core.runs import RunStore
-    from promptbench.core.private_dir import ensure_private_dir
-    from promptbench.core.votes import VoteStore
+    from promptbench.core.db.runs import RunStore
+    from promptbench.core.store.private_dir import ensure_private_dir
+    from promptbench.core.ranking.votes import VoteStore
 
     root = workspace_dir(args)
     if not root.is_dir():
@@ -64,7 +64,7 @@ def _prompt_arg(value: str | None) -> str | None:
 
 
 def cmd_leaderboard(args) -> int:
-    from promptbench.core.ranking import Contestant, fit
+    from promptbench.core.ranking.leaderboard import Contestant, fit
 
     if args.rounds < 0:
         raise PromptbenchError(f"--rounds must be 0 or more, not {args.rounds}")
@@ -159,7 +159,7 @@ def cmd_export(args) -> int:
     if args.file is None:
         sys.stdout.write(buffer.getvalue())
         return 0
-    from promptbench.core.gitrepo import atomic_write
+    from promptbench.core.store.gitrepo import atomic_write
 
     path = Path(args.file).expanduser()
     atomic_write(path, buffer.getvalue().encode("utf-8"), str(path))

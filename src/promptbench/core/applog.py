@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from promptbench.core.secrets import RedactingFilter, install_log_redaction, redact
+from promptbench.core.settings.secrets import RedactingFilter, install_log_redaction, redact
 
 LOG_NAME = "promptbench.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

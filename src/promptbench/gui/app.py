@@ -17,14 +17,14 @@ def run_app(workspace: Path | None = None) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
         print("promptbench: error: no display found (DISPLAY is not set); run it on a desktop, or set QT_QPA_PLATFORM=offscreen", file=sys.stderr)
         return 2
-    from promptbench.core.litellm_setup import ensure_env
+    from promptbench.core.providers.litellm_setup import ensure_env
 
     ensure_env()  # before anything could import litellm: offline price map and tokenizers
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from promptbench.gui.crash_hook import install_crash_hook
-    from promptbench.gui.resources import app_icon
+    from promptbench.gui.runtime.crash_hook import install_crash_hook
+    from promptbench.gui.runtime.resources import app_icon
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("promptbench")
@@ -32,7 +32,7 @@ def run_app(workspace: Path | None = None) -> int:
     app.setDesktopFileName("promptbench")
     app.setStyle("Fusion")  # follows the system light/dark colour scheme
     app.setWindowIcon(app_icon())
-    from promptbench.gui.gc_guard import keep_gui_responsive
+    from promptbench.gui.runtime.gc_guard import keep_gui_responsive
 
     collector = keep_gui_responsive(app)  # noqa: F841  (lives as long as the app)
     windows = AppWindows(QSettings())
@@ -63,11 +63,11 @@ class AppWindows:
 
         from promptbench.core.applog import install_file_log
         from promptbench.core.errors import PromptbenchError
-        from promptbench.core.store import PromptStore
-        from promptbench.core.workspace import ensure_sample_workspace
+        from promptbench.core.store.promptstore import PromptStore
+        from promptbench.core.store.workspace import ensure_sample_workspace
         from promptbench.gui.mainwindow import MainWindow
         from promptbench.gui.services import Services
-        from promptbench.gui.workspace_picker import open_store, remember_workspace
+        from promptbench.gui.workspace.picker import open_store, remember_workspace
 
         old = self.window
         try:
@@ -113,7 +113,7 @@ class AppWindows:
 
 
 def _warm_up(window) -> None:
-    from promptbench.core.litellm_setup import warm_up_in_background
+    from promptbench.core.providers.litellm_setup import warm_up_in_background
 
     warm_up_in_background()
     window.services.tasks.run(window.services.engine, key="warm-engine")

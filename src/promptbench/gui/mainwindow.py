@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QApplication, QInputDialog, QLabel, QMainWindow, 
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.gui.prompt_tree import PromptTree
+from promptbench.gui.workspace.prompt_tree import PromptTree
 from promptbench.gui.services import Services
 
 TAB_EDIT, TAB_HISTORY, TAB_COMPARE, TAB_EVAL, TAB_RUNS, TAB_RANK, TAB_LEADERBOARD, TAB_DASHBOARD = range(8)
@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         from promptbench.gui.editor import PromptEditor
         from promptbench.gui.history import HistoryPanel
         from promptbench.gui.rank import RankView
-        from promptbench.gui.runs_view import RunsView
+        from promptbench.gui.runs.runs_view import RunsView
 
         self.services = services
         services.setParent(self)  # freed with the window, on the GUI thread
@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([240, 1040])
-        from promptbench.gui.welcome import WelcomePanel
+        from promptbench.gui.workspace.welcome import WelcomePanel
 
         self.welcome = WelcomePanel()
         self.welcome.hide()
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         self.welcome.show()
 
     def show_shortcuts(self) -> None:
-        from promptbench.gui.welcome import ShortcutsDialog
+        from promptbench.gui.workspace.welcome import ShortcutsDialog
 
         ShortcutsDialog(self).exec()
 
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
                                     "https://github.com/ (README.md at its top). This installation has no copy of it.")
 
     def _on_welcome_step(self, step: str) -> None:
-        from promptbench.gui.welcome import LOCAL_MODELS, SAMPLE
+        from promptbench.gui.workspace.welcome import LOCAL_MODELS, SAMPLE
 
         if step == "open":
             if not self.tree.select(SAMPLE):
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         return alias
 
     def _fill_recent(self) -> None:
-        from promptbench.gui.workspace_picker import recent_workspaces
+        from promptbench.gui.workspace.picker import recent_workspaces
 
         self.recent_menu.clear()
         for path in recent_workspaces(self.qsettings):
@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
             drafted.add(current)
         missing = {rel for rel in drafted if rel not in paths}
         if select_first and not self.qsettings.value("welcome/closed"):
-            from promptbench.gui.welcome import SAMPLE
+            from promptbench.gui.workspace.welcome import SAMPLE
 
             self.welcome.setVisible(SAMPLE in paths)  # the sample workspace on a first start
         self._drafted, self._uncommitted = drafted, dirty
@@ -399,7 +399,7 @@ class MainWindow(QMainWindow):
             proceed()
 
     def _ask_identity(self) -> tuple[str, str, bool] | None:
-        from promptbench.gui.identity_dialog import IdentityDialog
+        from promptbench.gui.workspace.identity_dialog import IdentityDialog
 
         return IdentityDialog(str(self.store.root), self.qsettings, self).answer()
 
@@ -544,7 +544,7 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def open_workspace(self) -> None:
-        from promptbench.gui.workspace_picker import ask_folder
+        from promptbench.gui.workspace.picker import ask_folder
 
         folder = ask_folder(self)
         if folder:

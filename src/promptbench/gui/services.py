@@ -14,10 +14,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.events import EventFanout
-from promptbench.core.store import PromptStore
-from promptbench.gui.bridge import EngineBridge
-from promptbench.gui.tasks import TaskRunner
+from promptbench.core.engine.events import EventFanout
+from promptbench.core.store.promptstore import PromptStore
+from promptbench.gui.runtime.bridge import EngineBridge
+from promptbench.gui.runtime.tasks import TaskRunner
 
 
 class Services(QObject):
@@ -49,7 +49,7 @@ class Services(QObject):
 
     # -- lazily built parts (thread-safe: tasks may ask for them) ------------------------
     def settings(self):
-        from promptbench.core.config import load_settings
+        from promptbench.core.settings.config import load_settings
 
         with self._lock:
             if self._settings is None:
@@ -68,7 +68,7 @@ class Services(QObject):
         return settings
 
     def runs(self):
-        from promptbench.core.runs import RunStore
+        from promptbench.core.db.runs import RunStore
 
         with self._lock:
             if self._runs is None:
@@ -78,7 +78,7 @@ class Services(QObject):
             return self._runs
 
     def local(self):
-        from promptbench.core.local import LocalServerManager
+        from promptbench.core.local.servers import LocalServerManager
 
         with self._lock:
             if self._local is None:
@@ -89,7 +89,7 @@ class Services(QObject):
 
     def engine(self):
         """The streaming engine; first call imports its modules (do it in a task)."""
-        from promptbench.core.engine import Engine
+        from promptbench.core.engine.engine import Engine
 
         settings, runs, local = self.settings(), self.runs(), self.local()
         with self._lock:
@@ -100,7 +100,7 @@ class Services(QObject):
 
     def batch_runner(self):
         """Runs test cases x versions x models through the engine (ranking sessions, evaluation)."""
-        from promptbench.core.batch import BatchRunner
+        from promptbench.core.batch.runner import BatchRunner
 
         engine, runs, settings = self.engine(), self.runs(), self.settings()
         with self._lock:
@@ -112,7 +112,7 @@ class Services(QObject):
     def drafts(self):
         """The DraftWriter of this workspace (its ``store`` reads drafts back); None when the
         private folder cannot be created (a read-only workspace): edits then live in the editor only."""
-        from promptbench.core.drafts import DraftStore, DraftWriter
+        from promptbench.core.store.drafts import DraftStore, DraftWriter
 
         with self._lock:
             if self._drafts is None and not self._closed and self._keep_drafts:

@@ -22,7 +22,7 @@ from promptbench.gui.compare.model_picker import ModelPicker
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.routing import EventRouter, Launch
 from promptbench.gui.compare.run_pane import RunPane
-from promptbench.gui.elided import ElidedLabel
+from promptbench.gui.widgets.elided import ElidedLabel
 
 TICK_MS = 100
 MAX_PANES = 8
@@ -189,7 +189,7 @@ class CompareView(QWidget):
         return source
 
     def _new_pane(self, name: str) -> RunPane:
-        from promptbench.gui.rank.thumbs import ThumbsButtons
+        from promptbench.gui.rank.ballot.thumbs import ThumbsButtons
 
         pane = RunPane(name)
         pane.thumbs = ThumbsButtons(self.services)

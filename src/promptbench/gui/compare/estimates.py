@@ -13,7 +13,7 @@ ESTIMATE_DELAY_MS = 250
 
 def build_request(services, source, names: list[str], local_mode: str):
     """The ComparisonRequest for ``source`` (see CompareView.set_source) and model ``names``."""
-    from promptbench.core.compare import build_request as build, resolve_models
+    from promptbench.core.engine.requests import build_request as build, resolve_models
 
     rel, content, prompt, test_case, values = source
     settings = services.settings()
@@ -61,7 +61,7 @@ class Estimator(QObject):
         services, mode = self.services, picker.local_mode()
 
         def work():
-            from promptbench.core.compare import estimate
+            from promptbench.core.engine.requests import estimate
 
             request = build_request(services, source, names, mode)
             return estimate(request), describe(request)

@@ -23,8 +23,8 @@ _MISSING = QColor("#e53935")
 
 def _describe_models(settings, extra_names: list[str], detect_ollama: bool = True) -> list[tuple]:
     """(ModelConfig, key status) for every listed model plus ``extra_names`` (runs in a task)."""
-    from promptbench.core.config import list_all_models, resolve_model
-    from promptbench.core.secrets import key_status
+    from promptbench.core.settings.config import list_all_models, resolve_model
+    from promptbench.core.settings.secrets import key_status
 
     models = list_all_models(settings, detect_ollama=detect_ollama)
     known = {m.name for m in models}
@@ -257,8 +257,8 @@ class ModelPicker(QWidget):
         services = self.services
 
         def work():
-            from promptbench.core.config import resolve_model
-            from promptbench.core.secrets import key_status
+            from promptbench.core.settings.config import resolve_model
+            from promptbench.core.settings.secrets import key_status
 
             settings = services.settings()
             cfg = resolve_model(settings, name)

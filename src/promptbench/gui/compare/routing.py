@@ -9,7 +9,7 @@ replayed once the ids are known.
 
 from __future__ import annotations
 
-from promptbench.core import events as ev
+from promptbench.core.engine import events as ev
 
 
 class Launch:

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBu
                                QVBoxLayout, QWidget)
 
 from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
-from promptbench.core.live_run import LiveRun
+from promptbench.core.engine.live_run import LiveRun
 from promptbench.gui.compare.markdown import OutputView
-from promptbench.gui.elided import ElidedLabel
+from promptbench.gui.widgets.elided import ElidedLabel
 
 STATUS_COLORS = {"queued": "#616161", "waiting": "#546e7a", "streaming": "#1565c0", "retrying": "#ef6c00",
                  "done": "#2e7d32", "error": "#c62828", "cancelled": "#6d4c41", "interrupted": "#6d4c41"}

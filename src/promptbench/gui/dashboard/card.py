@@ -20,15 +20,15 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QToolButton,
                                QToolTip, QVBoxLayout)
 
-from promptbench.core.dashboard_sql import Filters
+from promptbench.core.dashboard.sql import Filters
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.exports import write_table_csv
+from promptbench.core.db.exports import write_table_csv
 from promptbench.gui.dashboard import drawing
 from promptbench.gui.dashboard.axes import MoneyAxis, NumberAxis, TimeAxis
 from promptbench.gui.dashboard.chart_view import ZOOM_HINT, ZOOM_TIP, ChartView
 from promptbench.gui.dashboard.hits import Hits
 from promptbench.gui.dashboard.specs import ChartSpec, empty_reason
-from promptbench.gui.elided import ElidedLabel
+from promptbench.gui.widgets.elided import ElidedLabel
 
 PLOT_HEIGHT = 240
 ROW_PX = 22  # per row of the horizontal charts (models, versions)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pyqtgraph as pg
 
-from promptbench.core.dashboard_sql import Filters
+from promptbench.core.dashboard.sql import Filters
 from promptbench.gui.dashboard import ticks
 from promptbench.gui.dashboard.hits import Hits
 

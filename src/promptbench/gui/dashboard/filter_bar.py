@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta, timezone
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QWidget
 
-from promptbench.core.dashboard_series import version_label
-from promptbench.core.dashboard_sql import Filters
-from promptbench.gui.flow_layout import FlowLayout, together
-from promptbench.gui.kind_box import KindBox
+from promptbench.core.dashboard.series import version_label
+from promptbench.core.dashboard.sql import Filters
+from promptbench.gui.widgets.flow_layout import FlowLayout, together
+from promptbench.gui.widgets.kind_box import KindBox
 
 
 class FilterBar(QWidget):

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from promptbench.core import dashboard_series as S
-from promptbench.core.dashboard_queries import DashboardData, load, open_readonly, run_ids, update
-from promptbench.core.dashboard_sql import Filters
+from promptbench.core.dashboard import series as S
+from promptbench.core.dashboard.queries import DashboardData, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.sql import Filters
 
 DEFAULT_OPTIONS = {"cost": {"by": "model", "mode": "daily"}, "length": {"field": "chars"}}
 

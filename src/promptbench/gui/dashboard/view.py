@@ -22,8 +22,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QGridLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from promptbench.core import events as ev
-from promptbench.core.run_kinds import kinds_label
+from promptbench.core.engine import events as ev
+from promptbench.core.engine.run_kinds import kinds_label
 from promptbench.gui.dashboard import jobs
 from promptbench.gui.dashboard.filter_bar import FilterBar
 from promptbench.gui.dashboard.specs import SPECS

@@ -18,8 +18,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from promptbench.core.drafts import Draft, blob_sha
-from promptbench.core.store import Fingerprint
+from promptbench.core.store.drafts import Draft, blob_sha
+from promptbench.core.store.promptstore import Fingerprint
 from promptbench.gui.editor.loading import check_text
 
 DRAFT_INTERVAL_MS = 300

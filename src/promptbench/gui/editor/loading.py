@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from promptbench.core.drafts import Draft, DraftStore, blob_sha
+from promptbench.core.store.drafts import Draft, DraftStore, blob_sha
 from promptbench.core.errors import Problem, PromptFileError, StoreError
-from promptbench.core.promptfile import PromptFile, parse_prompt_bytes
-from promptbench.core.store import Fingerprint, PromptStore
+from promptbench.core.prompts.promptfile import PromptFile, parse_prompt_bytes
+from promptbench.core.store.promptstore import Fingerprint, PromptStore
 
 
 @dataclass

@@ -13,8 +13,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from promptbench.core.errors import IdentityMissingError, PromptbenchError, PromptFileError
-from promptbench.core.store import ExternalChangeError, Fingerprint
-from promptbench.core.textmerge import MergeResult, has_conflict_markers, merge3
+from promptbench.core.store.promptstore import ExternalChangeError, Fingerprint
+from promptbench.core.prompts.textmerge import MergeResult, has_conflict_markers, merge3
 from promptbench.gui.editor.loading import Checked
 
 

@@ -16,15 +16,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget
 
 from promptbench.core.errors import PromptbenchError, PromptFileError
-from promptbench.core.promptfile import PromptFile, parse_prompt
-from promptbench.core.promptfixes import apply_fix, fix_label
-from promptbench.gui.editor.banner import Banner
+from promptbench.core.prompts.promptfile import PromptFile, parse_prompt
+from promptbench.core.prompts.fixes import apply_fix, fix_label
+from promptbench.gui.widgets.banner import Banner
 from promptbench.gui.editor.drafting import Drafting
 from promptbench.gui.editor.persistence import Persistence
 from promptbench.gui.editor.loading import Checked, Loaded, check_text, read_for_edit
-from promptbench.gui.editor.raw_view import RawView
-from promptbench.gui.editor.structured_view import StructuredView
-from promptbench.gui.editor.variables_panel import VariablesPanel
+from promptbench.gui.editor.raw.raw_view import RawView
+from promptbench.gui.editor.forms.structured_view import StructuredView
+from promptbench.gui.editor.forms.variables_panel import VariablesPanel
 
 LARGE_TEXT = 12_000  # characters; above this, checking and regenerating the text run in tasks
 DEBOUNCE_MS = 300

@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from promptbench.core.figures import short_version
-from promptbench.core.judging import GITHUB, SHORT_NAMES, STRICT, reading_text
+from promptbench.core.eval.judging import GITHUB, SHORT_NAMES, STRICT, reading_text
 
 PASS, FAIL, MIXED, ERROR, PENDING = "pass", "fail", "mixed", "error", "pending"
 BINARY_KINDS = frozenset({"string", "regex", "json", "jsonSchema", "latency", "cost"})  # scores are 1 or 0

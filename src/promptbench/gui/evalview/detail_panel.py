@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QSizePolicy, QSplitter, QTab
 
 from promptbench.core.figures import DASH, fmt_cost, fmt_ms
 from promptbench.gui.compare.markdown import OutputView
-from promptbench.core.judging import READING_NAMES, verdict_word
+from promptbench.core.eval.judging import READING_NAMES, verdict_word
 from promptbench.gui.evalview.cells import BINARY_KINDS, CellView, change_text, disagreement_text, repeat_verdict
 
 COL_NAME, COL_RESULT, COL_SCORE, COL_REASON = range(4)

@@ -57,8 +57,8 @@ def case_title(index: int | None, labels: list[str]) -> str:
 
 def load_setup(services, rel: str) -> Setup:
     """Models, versions, test cases and evaluator facts for *rel* (git, disk, settings)."""
-    from promptbench.core.config import list_all_models
-    from promptbench.core.promptfile import parse_prompt_bytes
+    from promptbench.core.settings.config import list_all_models
+    from promptbench.core.prompts.promptfile import parse_prompt_bytes
 
     settings = services.settings()
     setup = Setup(rel, judge_default=settings.eval_judge_model, concurrency=settings.eval_concurrency)
@@ -106,7 +106,7 @@ class RunnerHolder:
         self._runner = None
 
     def get(self):
-        from promptbench.core.eval_run import EvalRunner
+        from promptbench.core.eval.runner import EvalRunner
 
         services = self.services
         engine, runs, settings = services.engine(), services.runs(), services.settings()

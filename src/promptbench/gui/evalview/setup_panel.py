@@ -176,7 +176,7 @@ class SetupPanel(QScrollArea):
     def _show_judge_note(self, *_args) -> None:
         # The start of the name is what tells models apart: an editable combo would show its tail.
         self.judge.lineEdit().setCursorPosition(0)
-        from promptbench.core.eval_judge import small_judge_warning
+        from promptbench.core.eval.judges import small_judge_warning
 
         note = small_judge_warning(self.effective_judge()) if self._setup is not None and self._setup.has_judges else None
         self.judge_note.setText(note or "")

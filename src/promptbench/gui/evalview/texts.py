@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from promptbench.core.eval_judge import small_judge_warning
+from promptbench.core.eval.judges import small_judge_warning
 from promptbench.core.figures import DASH, fmt_cost, plural
-from promptbench.core.judging import GITHUB, STRICT, disagreements, has_judges, judging_short
+from promptbench.core.eval.judging import GITHUB, STRICT, disagreements, has_judges, judging_short
 
 
 def estimate_text(est: dict, has_judges: bool) -> str:
@@ -43,7 +43,7 @@ def report_status(report: dict) -> str:
         parts.append(f"{s['not_evaluated']} not evaluated")
     judges = f" + judges {fmt_cost(s['judge_cost_usd'])}" if s.get("judge_cost_usd") else ""
     parts.append(f"runs cost {fmt_cost(s.get('cost_usd'))}{judges}")
-    from promptbench.core.eval_report import overrides_text
+    from promptbench.core.eval.report import overrides_text
 
     override = overrides_text(report)
     if override:

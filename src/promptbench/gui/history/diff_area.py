@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
-from promptbench.core.history import Version
+from promptbench.core.store.history import Version
 from promptbench.gui.history.diff_view import SideBySideDiffView
 from promptbench.gui.history.jobs import DiffResult
 from promptbench.gui.history.structured_diff_view import StructuredDiffView

@@ -10,10 +10,10 @@ import difflib
 from dataclasses import dataclass
 
 from promptbench.core.errors import PromptFileError
-from promptbench.core.history import Version
-from promptbench.core.promptdiff import structured_diff
-from promptbench.core.promptfile import parse_prompt_bytes
-from promptbench.core.store import PromptStore, RollbackResult
+from promptbench.core.store.history import Version
+from promptbench.core.prompts.diff import structured_diff
+from promptbench.core.prompts.promptfile import parse_prompt_bytes
+from promptbench.core.store.promptstore import PromptStore, RollbackResult
 from promptbench.gui.history.sidebyside import DiffRow, align_lines
 
 WORKTREE = "WORKTREE"

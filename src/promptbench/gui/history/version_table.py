@@ -14,7 +14,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QP
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
                                QTreeWidget, QTreeWidgetItem, QWidget)
 
-from promptbench.core.history import Version
+from promptbench.core.store.history import Version
 from promptbench.gui.history.theme import change_color, chip_colors
 
 WORKTREE = "WORKTREE"

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
-from promptbench.core.ranking import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
-from promptbench.core.ranking_versions import VersionInfo
+from promptbench.core.ranking.leaderboard import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
+from promptbench.core.ranking.versions import VersionInfo
 from promptbench.core.figures import short_version
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def _esc(text: str) -> str:
 def session_board(votes, contestants: list[Contestant], *, session_id: str | None = None,
                   prompt: str | None = None, rounds: int = 100) -> Leaderboard | None:
     """Worker thread: the leaderboard of a queue's contestants from the stored votes."""
-    from promptbench.core.ranking import fit
+    from promptbench.core.ranking.leaderboard import fit
 
     battles = votes.battles(session_id=session_id) if session_id else votes.battles(prompt=prompt)
     keep = set(contestants)
@@ -188,6 +188,6 @@ def session_board(votes, contestants: list[Contestant], *, session_id: str | Non
 def queue_state(votes, contestants: list[Contestant], *, session_id: str | None = None,
                 prompt: str | None = None) -> tuple[Leaderboard | None, Judged | None]:
     """Worker thread: the queue's leaderboard and what the newest stored vote judged."""
-    from promptbench.core.ranking_session import last_judged
+    from promptbench.core.ranking.session import last_judged
 
     return session_board(votes, contestants, session_id=session_id, prompt=prompt), last_judged(votes)

@@ -19,18 +19,18 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLin
                                QVBoxLayout, QWidget)
 
 from promptbench.core.figures import test_case_label
-from promptbench.core.ranking import Judged
-from promptbench.gui.rank.ballots import add_rubric, pair_ballot, ranking_ballot
+from promptbench.core.ranking.leaderboard import Judged
+from promptbench.gui.rank.ballot.ballots import add_rubric, pair_ballot, ranking_ballot
 from promptbench.gui.rank.items import (LETTERS, PairChooser, RankItem, Versions, choose_next, items_from_comparison,
                                         judged, shown_order)
 from promptbench.gui.rank.message_page import MessagePage, done_text
-from promptbench.gui.rank.nway import Ordering
+from promptbench.gui.rank.ballot.nway import Ordering
 from promptbench.gui.rank.queue_board import ESTIMATE_TIP, QueueBoard, estimate_text
-from promptbench.gui.rank.rubric import workspace_criteria
+from promptbench.gui.rank.ballot.rubric import workspace_criteria
 from promptbench.gui.rank.save_strip import SaveStrip
-from promptbench.gui.rank.verdict_bar import VerdictBar
+from promptbench.gui.rank.ballot.verdict_bar import VerdictBar
 from promptbench.gui.rank.version_reader import VersionReader
-from promptbench.gui.rank.vote_card import OutputCard, arrange
+from promptbench.gui.rank.ballot.vote_card import OutputCard, arrange
 from promptbench.gui.rank.vote_writer import VoteJob, VoteWriter
 
 PAIR_KEYS = {Qt.Key.Key_1: "left", Qt.Key.Key_2: "right", Qt.Key.Key_3: "tie", Qt.Key.Key_0: "both_bad"}

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
                                QProgressBar, QVBoxLayout)
 
 from promptbench.core.figures import test_case_label
-from promptbench.core.ranking_versions import VersionInfo
+from promptbench.core.ranking.versions import VersionInfo
 from promptbench.gui.rank.items import RankItem, RankOutput
 
 
@@ -50,7 +50,7 @@ class SessionDialog(QDialog):
 
     # -- choices -------------------------------------------------------------------------------
     def _load_choices(self):
-        from promptbench.core.config import list_all_models
+        from promptbench.core.settings.config import list_all_models
 
         store = self.services.store
         settings = self.services.settings()
@@ -94,8 +94,8 @@ class SessionDialog(QDialog):
                                 on_error=self._on_failed, key="session-plan")
 
     def _plan(self, versions, names, cases):
-        from promptbench.core.compare import resolve_models
-        from promptbench.core.ranking_session import plan_session
+        from promptbench.core.engine.requests import resolve_models
+        from promptbench.core.ranking.session import plan_session
 
         runner = self.services.batch_runner()
         models = resolve_models(self.services.settings(), names)
@@ -129,8 +129,8 @@ class SessionDialog(QDialog):
         self.services.tasks.run(self._pairs, on_done=self._on_pairs, on_error=self._on_failed, key="session-pairs")
 
     def _pairs(self):
-        from promptbench.core.ranking_session import all_cells, session_pairs
-        from promptbench.core.votes import VoteStore
+        from promptbench.core.ranking.session import all_cells, session_pairs
+        from promptbench.core.ranking.votes import VoteStore
 
         runs = self.services.runs()
         results = self.services.batch_runner().results(self._batch_id) if self._batch_id else []

@@ -11,7 +11,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from promptbench.core.ranking_versions import describe_prompt_versions
+from promptbench.core.ranking.versions import describe_prompt_versions
 
 log = logging.getLogger(__name__)
 

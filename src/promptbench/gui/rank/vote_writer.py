@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from promptbench.core.votes import VoteStore
+from promptbench.core.ranking.votes import VoteStore
 
 RETRY_FIRST_MS = 3000
 RETRY_MAX_MS = 60000

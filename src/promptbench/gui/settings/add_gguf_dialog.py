@@ -1,6 +1,6 @@
 """Adding a GGUF file as a local model: its name and how it is prompted.
 
-Shown after core read the file's header (:func:`promptbench.core.local_gguf.inspect_gguf`).
+Shown after core read the file's header (:func:`promptbench.core.local.gguf.inspect_gguf`).
 The dialog checks the name as it is typed (core's ``name_problem``) and emits
 ``submitted``; the page writes promptbench.toml in a task and closes the dialog when
 that worked, or shows core's message here.
@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QRadioButton,
                                QVBoxLayout, QWidget)
 
-from promptbench.core.local_gguf import GgufInfo, default_name, name_problem
+from promptbench.core.local.gguf import GgufInfo, default_name, name_problem
 from promptbench.gui.settings.common import InlineError, muted
 
 CHAT_NOTE = "For instruction-tuned models: the file's own template formats the conversation."

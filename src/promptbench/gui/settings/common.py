@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
-from promptbench.core.secrets import parse_keyring_ref, redact
+from promptbench.core.settings.secrets import parse_keyring_ref, redact
 
 ERROR_COLOR = "#e5534b"  # readable on light and dark palettes
 OK_COLOR = "#2e9e4f"

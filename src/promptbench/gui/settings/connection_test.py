@@ -13,9 +13,9 @@ import uuid
 
 from PySide6.QtCore import QObject, Signal
 
-from promptbench.core import events as ev
-from promptbench.core.config import ModelConfig
-from promptbench.core.secrets import key_status, keyring_available, redact
+from promptbench.core.engine import events as ev
+from promptbench.core.settings.config import ModelConfig
+from promptbench.core.settings.secrets import key_status, keyring_available, redact
 from promptbench.gui.settings.common import guarded
 
 TEST_MESSAGES = [{"role": "user", "content": "Say OK."}]
@@ -42,7 +42,7 @@ class ConnectionTester(QObject):
             missing = missing_key_text(cfg)  # keyring look-ups may talk to D-Bus: here, off the GUI thread
             if missing:
                 return missing
-            from promptbench.core.engine import ComparisonRequest
+            from promptbench.core.engine.engine import ComparisonRequest
 
             request = ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
                                         local_mode=services.settings().local_mode, comparison_id=comparison_id,

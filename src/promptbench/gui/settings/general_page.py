@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSpinBox, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from promptbench.core.config import list_all_models
-from promptbench.core.settings_write import set_general
+from promptbench.core.settings.config import list_all_models
+from promptbench.core.settings.write import set_general
 from promptbench.gui.settings.common import InlineError, UnsavedChanges, error_field, guarded, heading, muted
 
 KIND = {"catalog": "Catalog", "local": "Local", "ollama": "Ollama", "ad-hoc": "Other"}

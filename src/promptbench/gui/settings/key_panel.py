@@ -15,8 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from promptbench.core.config import ModelConfig
-from promptbench.core.secrets import key_status, keyring_available, parse_keyring_ref, store_key_in_keyring
+from promptbench.core.settings.config import ModelConfig
+from promptbench.core.settings.secrets import key_status, keyring_available, parse_keyring_ref, store_key_in_keyring
 from promptbench.gui.settings.common import InlineError, describe_key_status, guarded, muted, set_status
 
 NO_KEYRING = "This system has no keyring; use an environment variable"

@@ -19,9 +19,9 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QRadioButton, QScrollArea, QVBoxLayout, QWidget)
 
-from promptbench.core.local_gguf import inspect_gguf, taken_names
-from promptbench.core.local_models import PREFIX, list_local_models
-from promptbench.core.settings_write import add_local_model, remove_local_model, set_local_mode
+from promptbench.core.local.gguf import inspect_gguf, taken_names
+from promptbench.core.local.catalog import PREFIX, list_local_models
+from promptbench.core.settings.write import add_local_model, remove_local_model, set_local_mode
 from promptbench.gui.settings.add_gguf_dialog import AddGgufDialog
 from promptbench.gui.settings.common import ERROR_COLOR, OK_COLOR, InlineError, guarded, heading, muted
 

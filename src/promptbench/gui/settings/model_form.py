@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFormLayout, QGr
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from promptbench.core.config import ConfigError, ModelConfig, Settings, resolve_model
-from promptbench.core.secrets import DEFAULT_KEY_ENV
+from promptbench.core.settings.config import ConfigError, ModelConfig, Settings, resolve_model
+from promptbench.core.settings.secrets import DEFAULT_KEY_ENV
 from promptbench.gui.settings.common import InlineError, muted
 
 FIELDS = ("name", "model", "api_base", "api_key_env", "keyring", "input_cost_per_mtok", "output_cost_per_mtok",
@@ -297,7 +297,7 @@ def _show_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        from promptbench.core.config import _toml_value
+        from promptbench.core.settings.config import _toml_value
 
         return _toml_value(value)
     return str(value)

@@ -1,0 +1,393 @@
+"""The streaming engine: many runs at once on one asyncio loop in one background thread.
+
+Fronts call ``compare()`` from any thread and receive typed events (core/events.py)
+through the ``on_event`` callback, which runs on the engine thread: the CLI puts them
+on a queue, the GUI re-emits them through one queued Qt signal. A provider failure
+becomes a RunFailed event for that run only; nothing is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from promptbench.core.engine import events as ev
+from promptbench.core.settings.config import ModelConfig, Settings
+from promptbench.core.providers.errorclass import ProviderError
+from promptbench.core.engine.metrics import StreamClock, tokens_per_second
+from promptbench.core.providers.pricing import cost_usd, unit_prices
+from promptbench.core.settings.secrets import get_api_key, missing_key, redact, remember_secret
+from promptbench.core.providers.tokens import StreamingTokenCounter, count_message_tokens
+from promptbench.core.providers.transports import Timeouts, WireRequest
+from promptbench.core.providers.transports.openai_compat import is_loopback, make_client, stream_openai
+
+MAX_RETRY_WAIT_S = 60.0
+
+
+@dataclass
+class ComparisonRequest:
+    messages: list[dict]
+    models: list[ModelConfig]
+    params: dict = field(default_factory=dict)      # OpenAI-style, from the prompt file
+    prompt_path: str | None = None
+    prompt_version: str | None = None                # git sha, or "draft:<sha1>"
+    test_case: int | None = None
+    variables: dict = field(default_factory=dict)
+    local_mode: str = "sequential"                   # or "parallel"
+    comparison_id: str | None = None
+    kind: str = "comparison"                         # core/runs.py RUN_KINDS: what the runs are for
+
+
+@dataclass
+class _Run:
+    run_id: str
+    comparison_id: str
+    model: ModelConfig
+    task: asyncio.Task | None = None
+    parts: list[str] = field(default_factory=list)
+    clock: StreamClock = field(default_factory=StreamClock)
+    metrics: ev.RunMetrics = field(default_factory=ev.RunMetrics)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class Engine:
+    def __init__(self, settings: Settings, on_event: Callable[[object], None], *, local=None, runs=None,
+                 key_lookup: Callable[[ModelConfig], str | None] = get_api_key):
+        self.settings = settings
+        self.on_event = on_event
+        self.local = local        # LocalServerManager or None
+        self.runs = runs          # RunStore or None
+        self.key_lookup = key_lookup
+        self.timeouts = Timeouts(settings.connect_timeout_s, settings.first_token_timeout_s, settings.idle_timeout_s)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="promptbench-engine", daemon=True)
+        self._thread.start()
+        self._active: dict[str, _Run] = {}
+        self._comparisons: dict[str, set[str]] = {}
+        self._done: dict[str, threading.Event] = {}
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._clients: dict[bool, object] = {}
+        self._closed = False
+
+    # -- public API (any thread) -----------------------------------------------------------
+    def update_settings(self, settings: Settings) -> None:
+        """New timeouts, retries and limits apply to runs started from now on."""
+        self.settings = settings
+        self.timeouts = Timeouts(settings.connect_timeout_s, settings.first_token_timeout_s, settings.idle_timeout_s)
+
+    def compare(self, request: ComparisonRequest) -> tuple[str, list[str]]:
+        if self._closed:
+            raise RuntimeError("engine is shut down")
+        comparison_id = request.comparison_id or new_id()
+        run_ids = [new_id() for _ in request.models]
+        self._done[comparison_id] = threading.Event()
+        if self.runs is not None:
+            self.runs.create_comparison(id=comparison_id, prompt_path=request.prompt_path, prompt_version=request.prompt_version,
+                                        test_case=request.test_case, variables=request.variables, local_mode=request.local_mode,
+                                        models=[m.name for m in request.models], kind=request.kind)
+        future = asyncio.run_coroutine_threadsafe(self._start(comparison_id, run_ids, request), self._loop)
+        try:
+            future.result(timeout=30)  # _start only creates tasks; a stopped loop must not hang the caller
+        except Exception:
+            future.cancel()
+            self._done.pop(comparison_id, None)
+            raise RuntimeError("the engine is shutting down; the comparison was not started") from None
+        return comparison_id, run_ids
+
+    def cancel(self, run_id: str) -> None:
+        self._loop.call_soon_threadsafe(self._cancel, run_id)
+
+    def cancel_all(self, comparison_id: str | None = None) -> None:
+        def go():
+            ids = self._comparisons.get(comparison_id, set()) if comparison_id else list(self._active)
+            for run_id in list(ids):
+                self._cancel(run_id)
+        self._loop.call_soon_threadsafe(go)
+
+    def wait(self, comparison_id: str, timeout: float | None = None) -> bool:
+        """True once every run of the comparison ended (forgotten after a successful wait)."""
+        done = self._done.get(comparison_id)
+        if done is None:
+            return True
+        if done.wait(timeout):
+            self._done.pop(comparison_id, None)
+            return True
+        return False
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel every run, close connections, stop the loop thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self.cancel_all()
+        fut = asyncio.run_coroutine_threadsafe(self._drain(), self._loop)
+        try:
+            fut.result(timeout)
+        except Exception:
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():  # closed now, not by the garbage collector at exit (which warns)
+            self._loop.close()
+        if self.runs is not None:
+            self.runs.flush()
+
+    # -- engine thread ---------------------------------------------------------------------
+    async def _drain(self) -> None:
+        tasks = [r.task for r in self._active.values() if r.task]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        for client in self._clients.values():
+            await client.aclose()
+
+    def _cancel(self, run_id: str) -> None:
+        run = self._active.get(run_id)
+        if run and run.task and not run.task.done():
+            run.task.cancel()
+
+    async def _start(self, comparison_id: str, run_ids: list[str], request: ComparisonRequest) -> None:
+        self._comparisons[comparison_id] = set(run_ids)
+        # Imports that take seconds (litellm for prices, tiktoken's tables) must not stall
+        # the loop that is streaming other runs: each run first awaits this worker thread.
+        warm = self._loop.run_in_executor(None, self._warm_for, request.models)
+        for run_id, model in zip(run_ids, request.models):
+            run = _Run(run_id, comparison_id, model)
+            self._active[run_id] = run
+            run.task = self._loop.create_task(self._run(run, request, warm))
+
+    @staticmethod
+    def _warm_for(models: list[ModelConfig]) -> None:
+        from promptbench.core.providers.tokens import get_encoding
+
+        for model in models:
+            get_encoding(model.model)
+            unit_prices(model)  # imports litellm once if the price must come from its map
+
+    def _semaphore(self, model: ModelConfig, local_mode: str) -> asyncio.Semaphore:
+        if model.is_local:
+            key, limit = ("local", 1) if local_mode == "sequential" else (f"local:{model.model}", 1)
+        else:
+            key = f"provider:{model.provider}"
+            limit = model.max_concurrency or self.settings.provider_concurrency.get(model.provider, 8)
+        if key not in self._semaphores:
+            self._semaphores[key] = asyncio.Semaphore(limit)
+        return self._semaphores[key]
+
+    def _emit(self, event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a broken subscriber must not kill the stream
+            pass
+
+    async def _run(self, run: _Run, request: ComparisonRequest, warm: asyncio.Future) -> None:
+        model = run.model
+        started_at = utc_now()
+        error: ProviderError | None = None
+        status = "finished"
+        if self.runs is not None:  # first, so that any end (even a cancel during warm-up) has a row to update
+            self.runs.run_started(id=run.run_id, comparison_id=run.comparison_id, prompt_path=request.prompt_path,
+                                  prompt_version=request.prompt_version, test_case=request.test_case,
+                                  model_name=model.name, model=model.model, provider=model.provider,
+                                  params=request.params, messages=request.messages, started_at=started_at,
+                                  kind=request.kind)
+        try:
+            await asyncio.shield(warm)
+            run.metrics.input_tokens = count_message_tokens(request.messages, model.model)
+            price_in, price_out = unit_prices(model)
+            async with self._semaphore(model, request.local_mode):
+                # Started means "its turn came": a run queued behind the concurrency limit
+                # (or the one-at-a-time local mode) has not started yet.
+                self._emit(ev.RunStarted(run.run_id, run.comparison_id, model.name, time.perf_counter_ns(),
+                                         run.metrics.input_tokens, price_in, price_out))
+                wire, stream_fn = await self._prepare(model, request)
+                await self._stream_with_retries(run, wire, stream_fn)
+        except ProviderError as exc:
+            error, status = exc, "error"
+        except asyncio.CancelledError:
+            status = "cancelled"
+        except Exception as exc:  # a bug or an unexpected library error: still a run result
+            error, status = ProviderError("unknown", f"{type(exc).__name__}: {exc}"), "error"
+        finally:
+            self._finish(run, status, error, request, started_at)
+
+    async def _prepare(self, model: ModelConfig, request: ComparisonRequest):
+        params = {**model.params, **request.params}  # catalog params are defaults; the prompt's win
+        api_key = remember_secret(self.key_lookup(model))  # custom lookups are redacted too
+        if model.is_local:
+            if self.local is None:
+                raise ProviderError("connection", f"{model.name}: local models are not available in this session")
+            from promptbench.core.local.catalog import get_local_model
+            try:
+                spec = get_local_model(model.model)
+                base = await self.local.aensure(model.model)
+            except Exception as exc:
+                raise ProviderError("connection", f"{model.name}: could not start the local model: {exc}") from None
+            fmt = params.get("response_format") or {}
+            if fmt.get("type") == "json_schema":
+                # llama-cpp-python's server takes a schema as json_object + schema (it compiles a grammar)
+                params["response_format"] = {"type": "json_object", "schema": (fmt.get("json_schema") or {}).get("schema", {})}
+            wire = WireRequest(model=model.model, messages=request.messages, params=params, api_base=base, chat=spec.chat)
+            if not spec.chat:
+                from promptbench.core.local.catalog import format_completion_prompt
+                wire.prompt = format_completion_prompt(request.messages)
+                params.pop("response_format", None)
+                if getattr(spec, "stop", None):
+                    from promptbench.core.local.transcript import completion_stop
+
+                    params["stop"] = completion_stop(params.get("stop"), spec.stop)  # the prompt's own stop adds to them
+            return wire, self._compat
+        if api_key is None:
+            missing = missing_key(model)
+            if missing:  # known to be missing: nothing is sent, nothing is charged
+                raise ProviderError("auth", f"{model.name}: no key: {missing}. Set it, or store a key in "
+                                            "Settings → Models; nothing was sent")
+        name = model.model.split("/", 1)[1] if "/" in model.model else model.model
+        wire = WireRequest(model=name, messages=request.messages, params=params,
+                           api_base=model.api_base, api_key=api_key)
+        if model.api_base and (model.provider in ("openai", "ollama", "openai_compatible", "hosted_vllm") or model.model.startswith("openai/")):
+            return wire, self._compat
+        from promptbench.core.providers.transports.litellm_stream import stream_litellm
+
+        async def via_litellm(w, timeouts, on_sent):
+            async for item in stream_litellm(model.model, w, timeouts, on_sent):
+                yield item
+        return wire, via_litellm
+
+    def _compat(self, wire: WireRequest, timeouts: Timeouts, on_sent):
+        loopback = is_loopback(wire.api_base)
+        if loopback not in self._clients:
+            self._clients[loopback] = make_client(loopback)
+        return stream_openai(self._clients[loopback], wire, timeouts, on_sent)
+
+    async def _stream_with_retries(self, run: _Run, wire: WireRequest, stream_fn) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._stream_once(run, wire, stream_fn)
+                return
+            except ProviderError as exc:
+                if not exc.retryable or run.parts or attempt >= self.settings.max_retries:
+                    raise
+                attempt += 1
+                run.metrics.retries = attempt
+                wait = exc.retry_after_s if exc.retry_after_s is not None else min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.8 + 0.4 * random.random())
+                wait = min(wait, MAX_RETRY_WAIT_S)
+                self._emit(ev.Retrying(run.run_id, attempt, wait, exc.message))
+                await asyncio.sleep(wait)
+
+    async def _stream_once(self, run: _Run, wire: WireRequest, stream_fn) -> None:
+        clock = run.clock = StreamClock()
+        counter = StreamingTokenCounter(run.model.model)
+        metrics = run.metrics
+        emit, run_id, parts = self._emit, run.run_id, run.parts
+
+        def on_sent(t_ns: int) -> None:
+            clock.sent_ns = t_ns
+            emit(ev.RequestSent(run_id, t_ns, run.metrics.retries))
+
+        eof = False
+        chunks = 0
+        # A plain-transcript model's answer never shows the transcript: an echoed
+        # "Assistant:" and anything from the next turn's marker on are dropped.
+        transcript = None
+        if not wire.chat:
+            from promptbench.core.local.transcript import TranscriptFilter
+            transcript = TranscriptFilter()
+        last_ns = 0
+
+        def shown(text: str, t_ns: int) -> None:
+            if not text:
+                return
+            parts.append(text)
+            if clock.content(t_ns):
+                emit(ev.FirstToken(run_id, t_ns, clock.ttft_ms))
+            emit(ev.TextDelta(run_id, text, t_ns, metrics.output_tokens))
+
+        async for item in stream_fn(wire, self.timeouts, on_sent):
+            kind = item[0]
+            if kind == "d":
+                _, text, t_ns = item
+                chunks += 1
+                last_ns = t_ns
+                metrics.output_tokens = counter.add(text)
+                shown(transcript.feed(text) if transcript is not None else text, t_ns)
+            elif kind == "u":
+                _, prompt_tokens, completion_tokens = item
+                if prompt_tokens is not None:
+                    metrics.input_tokens, metrics.input_tokens_reported = prompt_tokens, True
+                if completion_tokens is not None:
+                    metrics.output_tokens, metrics.tokens_reported = completion_tokens, True
+                emit(ev.UsageReported(run_id, prompt_tokens, completion_tokens))
+            elif kind == "f":
+                metrics.finish_reason = item[1]
+            elif kind == "eof":
+                eof = True
+        if transcript is not None:
+            shown(transcript.finish(), last_ns)
+        clock.ended_ns = time.perf_counter_ns()
+        if run.model.is_local and not metrics.tokens_reported:
+            # llama-cpp-python's server sends no usage in streams but exactly one chunk per
+            # generated token (tests/core/test_local.py checks this against its non-streamed usage).
+            metrics.output_tokens, metrics.tokens_reported = chunks, True
+        if metrics.finish_reason == "content_filter":
+            raise ProviderError("content_filter", f"{run.model.name}: the provider stopped the answer (content filter)")
+        if eof and metrics.finish_reason is None:
+            raise ProviderError("connection", f"{run.model.name}: the stream ended before the answer was complete (no finish reason, no [DONE])")
+
+    def _finish(self, run: _Run, status: str, error: ProviderError | None, request: ComparisonRequest, started_at: str) -> None:
+        metrics, clock = run.metrics, run.clock
+        if clock.ended_ns is None and clock.sent_ns:
+            clock.ended_ns = time.perf_counter_ns()
+        metrics.ttft_ms = clock.ttft_ms
+        metrics.total_ms = clock.total_ms()
+        metrics.itl_p50_ms, metrics.itl_p95_ms = clock.itl()
+        metrics.tokens_per_s = tokens_per_second(metrics.output_tokens, clock.first_ns, clock.last_ns)
+        reported = metrics.input_tokens_reported or (metrics.tokens_reported and not run.model.is_local)
+        if status == "error" and not reported and not run.parts:
+            # Nothing came back and the provider reported no usage: a failed call is not billed.
+            metrics.cost_usd, metrics.cost_note = 0.0, "not charged: the call failed and no usage was reported"
+        elif metrics.input_tokens is not None:
+            metrics.cost_usd, metrics.cost_note = cost_usd(run.model, metrics.input_tokens, metrics.output_tokens)
+            if status == "error" and not reported:
+                metrics.cost_note = ("estimated: the stream failed part way and the provider reported no usage"
+                                     + (f"; {metrics.cost_note}" if metrics.cost_note else ""))
+        output = "".join(run.parts)
+        cid = run.comparison_id
+        end_ns = clock.ended_ns or time.perf_counter_ns()
+        if status == "finished":
+            event = ev.RunFinished(run.run_id, output, metrics, cid, end_ns)
+        elif status == "cancelled":
+            event = ev.RunCancelled(run.run_id, output, metrics, cid, end_ns)
+        else:
+            event = ev.RunFailed(run.run_id, error.error_class, redact(error.message), output, metrics, cid, end_ns)
+        if self.runs is not None:
+            self.runs.run_ended(run.run_id, status=status, output=output, metrics=metrics,
+                                error_class=error.error_class if error else ("cancelled" if status == "cancelled" else None),
+                                error=redact(error.message) if error else None, ended_at=utc_now())
+        self._active.pop(run.run_id, None)
+        self._emit(event)
+        ids = self._comparisons.get(run.comparison_id)
+        if ids is not None:
+            ids.discard(run.run_id)
+            if not ids:
+                del self._comparisons[run.comparison_id]
+                self._emit(ev.ComparisonFinished(run.comparison_id))
+                done = self._done.get(run.comparison_id)
+                if done is not None:
+                    done.set()
+                    if len(self._done) > 1000:  # nobody waited for these: don't keep them forever
+                        for key in [k for k, e in self._done.items() if e.is_set()][:500]:
+                            self._done.pop(key, None)

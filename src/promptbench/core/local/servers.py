@@ -1,0 +1,379 @@
+"""The embedded llama.cpp servers: one child process per local model.
+
+Each model is served by llama-cpp-python's OpenAI-compatible server in its own process
+on 127.0.0.1 and a free port; :class:`LocalServerManager` starts it on first use, checks
+its health, restarts it if it died, and stops every server when promptbench exits. This
+process never imports llama_cpp; the child runs ``python -m promptbench.core.local.servers``,
+which applies :func:`patch_llama_cpp_for_cpu` and then runs ``llama_cpp.server``
+with the same command-line options.
+
+Facts about llama-cpp-python's server (0.3.36) that callers rely on:
+
+- Streams carry no ``usage``: ``stream_options`` is accepted and ignored. Each content
+  chunk holds one token (several only when a multi-byte character spans tokens), so
+  count content chunks; non-streamed responses do report ``usage``.
+- One server generates for one request at a time. We start it with
+  ``--interrupt_requests False``: concurrent requests queue instead of the running
+  stream being cut short with ``[DONE]`` (the server's default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import ctypes
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from promptbench.core.local.catalog import (  # re-exported: the one import for callers
+    COMPLETION_STOP,
+    GEMMA3_ID,
+    SMOLLM2_ID,
+    LocalModelError,
+    LocalModelSpec,
+    ensure_model_file,
+    format_completion_prompt,
+    get_local_model,
+    list_local_models,
+    register_gguf,
+    unregister_gguf,
+)
+
+__all__ = [
+    "COMPLETION_STOP", "GEMMA3_ID", "SMOLLM2_ID", "LocalModelError", "LocalModelSpec",
+    "LocalServerManager", "default_n_threads", "format_completion_prompt", "get_local_model",
+    "list_local_models", "patch_llama_cpp_for_cpu", "register_gguf", "unregister_gguf",
+]
+
+_HOST = "127.0.0.1"
+_PORT_ATTEMPTS = 3
+_LOG_ROTATE_BYTES = 5_000_000  # a start writes ~200 KB of llama.cpp load messages
+
+
+def default_n_threads() -> int:
+    """All usable cores but one, which is left to promptbench and the server's own Python.
+
+    Measured on 2 cores with SmolLM2 while other processes come and go: 1 thread gives a
+    steady 40-50 tokens/s; 2 threads give up to ~90 on an idle machine but fall to 3-40
+    as soon as anything else (the client reading the stream included) needs a core,
+    because llama.cpp's threads wait for each other at every step.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def patch_llama_cpp_for_cpu() -> bool:
+    """Avoid ggml's AMX kernels, which crash (SIGSEGV in ggml_backend_amx_mul_mat,
+    llama.cpp issue 20824) on the AMX-capable Xeons this project runs on.
+
+    Turns off llama.cpp's extra weight buffer types (AMX, CPU_REPACK) when the build has
+    AMX; ``PROMPTBENCH_LLAMA_AMX=1`` keeps them. Returns True when it patched. Call it in
+    the process that loads models, before creating a ``llama_cpp.Llama``.
+    """
+    import llama_cpp.llama_cpp as lib  # only ever in the server child or a benchmark
+
+    if os.environ.get("PROMPTBENCH_LLAMA_AMX") == "1":
+        return False
+    fields = {name for name, *_ in getattr(lib.llama_model_params, "_fields_", ())}
+    if "use_extra_bufts" not in fields or b"AMX_INT8 = 1" not in lib.llama_print_system_info():
+        return False
+    default_params = lib.llama_model_default_params
+
+    def model_params_without_extra_bufts():  # type: ignore[no-untyped-def]
+        params = default_params()
+        params.use_extra_bufts = False
+        return params
+
+    lib.llama_model_default_params = model_params_without_extra_bufts
+    return True
+
+
+def _serve_main() -> None:
+    """Entry point of the server child: ``python -m promptbench.core.local.servers ARGS``."""
+    import runpy
+
+    if patch_llama_cpp_for_cpu():
+        print("promptbench: llama.cpp built with AMX: extra buffer types turned off", file=sys.stderr, flush=True)
+    sys.argv = ["llama_cpp.server", *sys.argv[1:]]
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+
+
+# --- child process plumbing ------------------------------------------------------------
+
+_libc: Any = None
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _death_signal_preexec() -> Any:
+    """A preexec_fn that makes the child get SIGTERM when promptbench dies (Linux)."""
+    global _libc
+    if not sys.platform.startswith("linux"):
+        return None
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: the child only calls it
+    parent = os.getpid()
+    libc = _libc
+
+    def preexec() -> None:
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _spawn(*args: Any, **kwargs: Any) -> subprocess.Popen:
+    """Popen on one long-lived thread: PR_SET_PDEATHSIG fires when the *thread* that
+    forked the child exits, so children must not be forked from short-lived threads."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="promptbench-local-spawn")
+    return _spawner.submit(subprocess.Popen, *args, **kwargs).result()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _slug(model_id: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "-" for c in model_id.removeprefix("local/"))
+    return keep.strip("-.")[:80] or "model"
+
+
+def _log_tail(path: Path, offset: int, lines: int = 12) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(offset, os.path.getsize(path) - 8192))
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _probe(port: int, model_id: str) -> bool:
+    """True when our server answers GET /v1/models naming ``model_id``."""
+    conn = http.client.HTTPConnection(_HOST, port, timeout=2)
+    try:
+        conn.request("GET", "/v1/models")
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            return False
+        ids = [m.get("id") for m in json.loads(body).get("data", [])]
+        return model_id in ids
+    except (OSError, ValueError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+@dataclass
+class _Server:
+    model_id: str
+    model_path: Path
+    proc: subprocess.Popen
+    port: int
+    log_path: Path
+    restarts: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{_HOST}:{self.port}/v1"
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+class LocalServerManager:
+    """Starts, health-checks, restarts and stops one llama.cpp server per local model."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        n_threads: int | None = None,
+        n_ctx: int = 2048,
+        python: str = sys.executable,
+        start_timeout_s: float = 120,
+        models_dir: Path | None = None,
+        stop_grace_s: float = 5.0,
+        extra_args: Sequence[str] = (),
+    ):
+        self.log_dir = Path(log_dir)
+        self.n_threads = n_threads or default_n_threads()
+        self.n_ctx = n_ctx
+        self.python = python
+        self.start_timeout_s = start_timeout_s
+        self.models_dir = models_dir
+        self.stop_grace_s = stop_grace_s
+        self.extra_args = list(extra_args)
+        self._servers: dict[str, _Server] = {}
+        self._restarts: dict[str, int] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        atexit.register(self.stop_all)
+
+    def __enter__(self) -> LocalServerManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+    def _lock(self, model_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(model_id, threading.Lock())
+
+    def ensure(self, model_id: str) -> str:
+        """Start the model's server unless it runs; return its base URL ``http://127.0.0.1:PORT/v1``.
+
+        Blocking (model load: ~1 s for SmolLM2). Raises LocalModelError.
+        """
+        with self._lock(model_id):
+            server = self._servers.get(model_id)
+            if server is not None and server.alive():
+                return server.base_url
+            restarted = server is not None
+            spec = get_local_model(model_id, self.models_dir)
+            path = ensure_model_file(spec)
+            if restarted:
+                self._restarts[model_id] = self._restarts.get(model_id, 0) + 1
+            note = f"restart after exit code {server.proc.returncode}" if server else "start"
+            server = self._start(spec, path, note)
+            server.restarts = self._restarts.get(model_id, 0)
+            self._servers[model_id] = server
+            return server.base_url
+
+    async def aensure(self, model_id: str) -> str:
+        """:meth:`ensure` for asyncio callers: the blocking start runs in a thread."""
+        return await asyncio.to_thread(self.ensure, model_id)
+
+    def _command(self, spec: LocalModelSpec, path: Path, port: int) -> list[str]:
+        n = str(self.n_threads)
+        return [
+            self.python, "-X", "faulthandler", "-m", "promptbench.core.local.servers",
+            "--model", str(path), "--model_alias", spec.id,
+            "--host", _HOST, "--port", str(port),
+            "--n_ctx", str(self.n_ctx), "--n_threads", n, "--n_threads_batch", n,
+            # logits for every prompt token only serve logprobs and slow prompt eval
+            "--logits_all", "False", "--use_mlock", "False",
+            "--interrupt_requests", "False",
+            *self.extra_args,
+        ]  # fmt: skip
+
+    def _start(self, spec: LocalModelSpec, path: Path, note: str) -> _Server:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{_slug(spec.id)}.log"
+        if log_path.is_file() and log_path.stat().st_size > _LOG_ROTATE_BYTES:
+            os.replace(log_path, log_path.with_name(log_path.name + ".1"))
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        src_root = str(Path(__file__).resolve().parents[3])  # so the child finds promptbench
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH")) if p)
+        for attempt in range(_PORT_ATTEMPTS):
+            port = _free_port()
+            cmd = self._command(spec, path, port)
+            with open(log_path, "ab") as log:
+                offset = log.tell()
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                log.write(f"\n==== {stamp} promptbench: {note} {spec.id} on port {port}: {' '.join(cmd)}\n".encode())
+                log.flush()
+                try:
+                    proc = _spawn(
+                        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                        start_new_session=True, preexec_fn=_death_signal_preexec(),
+                    )
+                except OSError as exc:
+                    raise LocalModelError(f"cannot start the server for {spec.id!r} with {self.python}: {exc}") from None
+            server = _Server(spec.id, path, proc, port, log_path)
+            try:
+                self._wait_healthy(server, offset)
+                return server
+            except LocalModelError as exc:
+                tail = _log_tail(log_path, offset, lines=40).lower()
+                collided = "address already in use" in tail or "errno 98" in tail
+                if not collided or attempt == _PORT_ATTEMPTS - 1:
+                    raise exc from None
+        raise AssertionError("unreachable")
+
+    def _wait_healthy(self, server: _Server, log_offset: int) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        delay = 0.05
+        while True:
+            if _probe(server.port, server.model_id):
+                return
+            code = server.proc.poll()
+            if code is not None:
+                tail = _log_tail(server.log_path, log_offset)
+                raise LocalModelError(
+                    f"the server for {server.model_id!r} exited with code {code} while starting; "
+                    f"see {server.log_path}. Last lines:\n{tail}"
+                )
+            if time.monotonic() > deadline:
+                self._terminate([server])
+                raise LocalModelError(
+                    f"the server for {server.model_id!r} did not answer within {self.start_timeout_s:.0f} s; "
+                    f"see {server.log_path}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def status(self) -> dict[str, dict]:
+        """model_id -> {pid, port, base_url, alive, restarts, log_path, model_path}."""
+        with self._guard:
+            servers = list(self._servers.values())
+        return {
+            s.model_id: {
+                "pid": s.proc.pid, "port": s.port, "base_url": s.base_url, "alive": s.alive(),
+                "restarts": s.restarts, "log_path": str(s.log_path), "model_path": str(s.model_path),
+            }
+            for s in servers
+        }  # fmt: skip
+
+    def stop(self, model_id: str) -> None:
+        """Stop one model's server (no-op when it is not running)."""
+        with self._lock(model_id):
+            server = self._servers.pop(model_id, None)
+            if server is not None:
+                self._terminate([server])
+
+    def stop_all(self) -> None:
+        """Terminate every server, wait, kill the ones still there after the grace period."""
+        with self._guard:
+            servers = list(self._servers.values())
+            self._servers.clear()
+        self._terminate(servers)
+
+    def _terminate(self, servers: list[_Server]) -> None:
+        running = [s for s in servers if s.alive()]
+        for s in running:
+            try:
+                s.proc.terminate()
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + self.stop_grace_s
+        for s in running:
+            try:
+                s.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+                s.proc.wait()
+
+
+if __name__ == "__main__":
+    _serve_main()

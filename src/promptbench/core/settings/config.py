@@ -1,0 +1,477 @@
+"""Workspace settings and the model catalog: ``promptbench.toml`` at the workspace root.
+
+The file is committed with the prompts, so it never holds a key: a model says *where*
+its key comes from (``api_key_env`` or ``keyring``). :func:`load_settings` refuses a
+literal ``api_key`` and any value shaped like a key. Nothing here imports litellm.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promptbench.core.errors import PromptbenchError
+from promptbench.core.eval.judging import DEFAULT_PASS_THRESHOLD, GITHUB, JUDGING_MODES
+from promptbench.core.providers.litellm_setup import provider_for
+from promptbench.core.local.gguf import MODES as LOCAL_MODEL_MODES, AddedModel, name_problem, use_workspace_models
+from promptbench.core.local.catalog import PREFIX as LOCAL_PREFIX, GEMMA3_ID, SMOLLM2_ID, list_local_models
+from promptbench.core.store.paths import glob_problem
+from promptbench.core.settings.secrets import looks_like_key
+
+FILE_NAME = "promptbench.toml"
+OLLAMA_BASE = "http://127.0.0.1:11434"
+LOCAL_MODES = ("sequential", "parallel")
+DEFAULT_COMPARE_MODELS = (SMOLLM2_ID, GEMMA3_ID)
+SECRET_FIELDS = frozenset({"api_key", "apikey", "api-key", "secret", "secret_key", "password", "access_token", "auth_token"})
+_MODEL_FIELDS = {"model": str, "api_base": str, "api_key_env": str, "keyring": str,
+                 "input_cost_per_mtok": (int, float), "output_cost_per_mtok": (int, float),
+                 "params": dict, "max_concurrency": int}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TO_DO = ("put the key in an environment variable and write api_key_env = \"OPENAI_API_KEY\", "
+          "or store it in the OS keyring and write keyring = \"promptbench/openai\"; "
+          "if this file was committed with the key, rotate the key")
+
+
+class ConfigError(PromptbenchError):
+    """promptbench.toml is unreadable or invalid; names the line, field and the fix."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str  # catalog name, or the raw string for ad-hoc models
+    model: str  # litellm model string, or "local/<id>"
+    provider: str  # "openai", "anthropic", "local", "ollama", ...; "unknown" if it cannot be told
+    api_base: str | None = None
+    api_key_env: str | None = None
+    keyring: str | None = None  # "service/username" or "service" (username "api_key")
+    input_cost_per_mtok: float | None = None
+    output_cost_per_mtok: float | None = None
+    params: dict = field(default_factory=dict, hash=False)
+    max_concurrency: int | None = None
+    source: str = "ad-hoc"  # "catalog" | "local" | "ollama" | "ad-hoc"
+    is_local: bool = False  # the embedded llama.cpp models ("local/..."); not ollama
+
+
+@dataclass(frozen=True)
+class Settings:
+    local_mode: str = "sequential"
+    default_models: list[str] = field(default_factory=lambda: list(DEFAULT_COMPARE_MODELS))
+    models: dict[str, ModelConfig] = field(default_factory=dict)
+    provider_concurrency: dict[str, int] = field(default_factory=dict)
+    connect_timeout_s: float = 10.0
+    first_token_timeout_s: float = 60.0
+    idle_timeout_s: float = 30.0
+    max_retries: int = 3
+    eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
+    eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
+    eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
+    eval_judging: str = GITHUB  # [eval] judging: "github" or "strict" (core/judging.py)
+    eval_pass_threshold: float = DEFAULT_PASS_THRESHOLD  # [eval] pass_threshold: the strict reading passes at score >=
+    local_models: dict[str, AddedModel] = field(default_factory=dict)  # [local.models.<name>]: added GGUF files
+    prompt_globs: tuple[str, ...] = ()  # [workspace] prompt_globs: more files listed as prompts (core/paths.py)
+
+
+# -- loading ------------------------------------------------------------------
+
+def config_path(workspace_root: Path) -> Path:
+    return Path(workspace_root) / FILE_NAME
+
+
+def load_settings(workspace_root: Path) -> Settings:
+    """The workspace's settings; defaults if promptbench.toml is missing. Registers its
+    added GGUF files as ``local/<name>`` (core/local_gguf.py)."""
+    settings = parse_settings(_read_text(workspace_root))
+    use_workspace_models(settings.local_models, workspace_root)
+    return settings
+
+
+def read_prompt_globs(workspace_root: Path) -> tuple[str, ...]:
+    """``[workspace] prompt_globs`` alone (all that listing prompts needs), checked as load_settings checks it."""
+    text = _read_text(workspace_root)
+    return _prompt_globs(_load_toml(text), text)
+
+
+def _read_text(workspace_root: Path) -> str:
+    try:
+        return config_path(workspace_root).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{FILE_NAME}: cannot read it ({exc}); check the file's permissions and encoding (UTF-8)") from None
+
+
+def parse_settings(text: str) -> Settings:
+    data = _load_toml(text)
+    _refuse_secrets(data, (), text)
+    return _build_settings(data, text)
+
+
+def _load_toml(text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        where = f"{FILE_NAME}:{m.group(1)}" if m else FILE_NAME
+        raise ConfigError(f"{where}: invalid TOML: {exc}; fix the syntax (strings need quotes, tables [name])") from None
+    except (ValueError, RecursionError):  # a 5,000-digit number, arrays nested thousands deep
+        raise ConfigError(f"{FILE_NAME}: a value is too large or nested too deeply to read; fix the file") from None
+
+
+def _fail(text: str, path: tuple[str, ...], message: str) -> ConfigError:
+    line = _line_of(text, path)
+    where = f"{FILE_NAME}:{line}" if line else FILE_NAME
+    return ConfigError(f"{where}: {'.'.join(path)}: {message}")
+
+
+def _refuse_secrets(value: Any, path: tuple[str, ...], text: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in SECRET_FIELDS:
+                raise _fail(text, (*path, key), f"a literal key is refused here ({FILE_NAME} is committed to git); {_TO_DO}")
+            _refuse_secrets(item, (*path, str(key)), text)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_secrets(item, path, text)
+    elif isinstance(value, str):
+        if looks_like_key(value) or (path[-1:] == ("api_key_env",) and _high_entropy(value)):
+            raise _fail(text, path, f"this value looks like an API key, which must never be in {FILE_NAME}; {_TO_DO}")
+
+
+def _high_entropy(value: str) -> bool:
+    """A long random-looking string (a key pasted where an env var *name* belongs)."""
+    n = len(value)
+    entropy = -sum(value.count(c) / n * math.log2(value.count(c) / n) for c in set(value)) if n >= 20 else 0.0
+    digits = sum(c.isdigit() for c in value) / max(n, 1)
+    cases = any(c.islower() for c in value) and any(c.isupper() for c in value) and digits > 0
+    return entropy > 3.5 and ("_" not in value or digits >= 0.2 or cases or not _ENV_NAME.match(value))
+
+
+def _table(data: dict, key: str, text: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(text, (key,), f"expected a table [{key}], got {type(value).__name__}")
+    return value
+
+
+def _as_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _typed(table: dict, key: str, types: Any, path: tuple[str, ...], text: str, default: Any = None,
+           above: float | None = None, at_least: float | None = None) -> Any:
+    """table[key] checked against ``types`` (bool is never a number) and a lower bound."""
+    if key not in table:
+        return default
+    value, kinds = table[key], (types if isinstance(types, tuple) else (types,))
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(t.__name__ for t in kinds).replace("int or float", "a number")
+        raise _fail(text, (*path, key), f"expected {names}, got {type(value).__name__}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isfinite(_as_float(value)):
+        raise _fail(text, (*path, key), "must be a finite number of reasonable size")
+    if (above is not None and value <= above) or (at_least is not None and value < at_least):
+        bound = f"> {above}" if above is not None else f">= {at_least}"
+        raise _fail(text, (*path, key), f"must be {bound}, got {value}")
+    return value
+
+
+def _build_settings(data: dict, text: str) -> Settings:
+    local, compare = _table(data, "local", text), _table(data, "compare", text)
+    timeouts, retries, evals = _table(data, "timeouts", text), _table(data, "retries", text), _table(data, "eval", text)
+    for name, table, known in (("local", local, {"mode", "models"}), ("compare", compare, {"default_models"}),
+                               ("timeouts", timeouts, {"connect_s", "first_token_s", "idle_s"}), ("retries", retries, {"max"}),
+                               ("eval", evals, {"judge_model", "embedding_model", "concurrency", "judging", "pass_threshold"})):
+        for key in table:
+            if key not in known:
+                raise _fail(text, (name, key), f"unknown field; known: {', '.join(sorted(known))}")
+    mode = _typed(local, "mode", str, ("local",), text, "sequential")
+    if mode not in LOCAL_MODES:
+        raise _fail(text, ("local", "mode"), f"expected \"sequential\" or \"parallel\", got {mode!r}")
+    defaults = _typed(compare, "default_models", list, ("compare",), text, list(DEFAULT_COMPARE_MODELS))
+    if not all(isinstance(m, str) and m for m in defaults):
+        raise _fail(text, ("compare", "default_models"), "expected a list of model names (strings)")
+    providers = {}
+    for prov, table in _table(data, "providers", text).items():
+        if not isinstance(table, dict) or set(table) - {"max_concurrency"}:
+            raise _fail(text, ("providers", prov), "expected a table with only max_concurrency = <int>")
+        if "max_concurrency" in table:
+            providers[prov] = _typed(table, "max_concurrency", int, ("providers", prov), text, above=0)
+    models = {name: _model_from_table(name, table, text) for name, table in _table(data, "models", text).items()}
+    added = {name: _added_model(name, table, text) for name, table in _typed(local, "models", dict, ("local",), text, {}).items()}
+    num, t, e = (int, float), ("timeouts",), ("eval",)
+    judging = _typed(evals, "judging", str, e, text, GITHUB)
+    if judging not in JUDGING_MODES:
+        raise _fail(text, ("eval", "judging"), f"expected \"github\" or \"strict\", got {judging!r}")
+    return Settings(
+        local_mode=mode, default_models=list(defaults), models=models, provider_concurrency=providers,
+        connect_timeout_s=float(_typed(timeouts, "connect_s", num, t, text, 10.0, above=0)),
+        first_token_timeout_s=float(_typed(timeouts, "first_token_s", num, t, text, 60.0, above=0)),
+        idle_timeout_s=float(_typed(timeouts, "idle_s", num, t, text, 30.0, above=0)),
+        max_retries=_typed(retries, "max", int, ("retries",), text, 3, at_least=0),
+        eval_judge_model=_typed(evals, "judge_model", str, e, text) or None,  # "" = unset, like a deleted line
+        eval_embedding_model=_typed(evals, "embedding_model", str, e, text) or None,
+        eval_concurrency=_typed(evals, "concurrency", int, e, text, 4, above=0), local_models=added, eval_judging=judging,
+        eval_pass_threshold=float(_typed(evals, "pass_threshold", num, e, text, DEFAULT_PASS_THRESHOLD)),
+        prompt_globs=_prompt_globs(data, text),
+    )
+
+
+def _prompt_globs(data: dict, text: str) -> tuple[str, ...]:
+    """``[workspace] prompt_globs = ["**/*_prompt.yml"]``: patterns from the workspace root, never out of it."""
+    table = _table(data, "workspace", text)
+    for key in table:
+        if key != "prompt_globs":
+            raise _fail(text, ("workspace", key), "unknown field; known: prompt_globs")
+    globs = _typed(table, "prompt_globs", list, ("workspace",), text, [])
+    for pattern in globs:
+        problem = "expected a list of glob patterns (strings)" if not isinstance(pattern, str) else glob_problem(pattern)
+        if problem:
+            raise _fail(text, ("workspace", "prompt_globs"), problem)
+    return tuple(globs)
+
+
+def _added_model(name: str, table: Any, text: str) -> AddedModel:
+    path = ("local", "models", name)
+    if not isinstance(table, dict):
+        raise _fail(text, path, f"expected a table [local.models.{name}] with path = \"/path/to/model.gguf\"")
+    for key in table:
+        if key not in ("path", "mode"):
+            raise _fail(text, (*path, key), "unknown field; known: path, mode")
+    problem = name_problem(name)
+    if problem:
+        raise _fail(text, path, f"not a usable name: {problem[0].lower()}{problem[1:]}")
+    file, mode = _typed(table, "path", str, path, text), _typed(table, "mode", str, path, text)
+    if not file:
+        raise _fail(text, path, "missing path = \"/path/to/model.gguf\"")
+    if mode is not None and mode not in LOCAL_MODEL_MODES:
+        raise _fail(text, (*path, "mode"), f"expected \"chat\" or \"transcript\", got {mode!r}")
+    return AddedModel(name=name, path=file, mode=mode)
+
+
+def _model_from_table(name: str, table: Any, text: str) -> ModelConfig:
+    path = ("models", name)
+    if not isinstance(table, dict):
+        raise _fail(text, path, f"expected a table [models.{name}] with at least model = \"provider/model\"")
+    for key in table:
+        if key not in _MODEL_FIELDS:
+            raise _fail(text, (*path, key), f"unknown field; known: {', '.join(_MODEL_FIELDS)}")
+    vals = {key: _typed(table, key, types, path, text, at_least=0 if "cost" in key else None,
+                        above=0 if key == "max_concurrency" else None) for key, types in _MODEL_FIELDS.items()}
+    if not vals["model"]:
+        raise _fail(text, path, "missing model = \"provider/model\" (a litellm model string or local/<id>)")
+    if vals["api_key_env"] is not None and not _ENV_NAME.match(vals["api_key_env"]):
+        raise _fail(text, (*path, "api_key_env"), "expected the NAME of an environment variable (letters, digits, _), e.g. OPENAI_API_KEY")
+    if vals["keyring"] is not None and not vals["keyring"].split("/", 1)[0]:
+        raise _fail(text, (*path, "keyring"), "expected \"service/username\" or \"service\", e.g. \"promptbench/openai\"")
+    return _make_config(name, vals, source="catalog")
+
+
+def _make_config(name: str, vals: dict, source: str) -> ModelConfig:
+    model = vals["model"]
+    provider = "local" if model.startswith(LOCAL_PREFIX) else provider_for(model)
+    api_base = vals.get("api_base") or (OLLAMA_BASE if provider == "ollama" else None)
+    costs = {k: (float(vals[k]) if vals.get(k) is not None else None) for k in ("input_cost_per_mtok", "output_cost_per_mtok")}
+    return ModelConfig(name=name, model=model, provider=provider, api_base=api_base, api_key_env=vals.get("api_key_env"),
+                       keyring=vals.get("keyring"), params=dict(vals.get("params") or {}),
+                       max_concurrency=vals.get("max_concurrency"), source=source, is_local=provider == "local", **costs)
+
+
+def _line_of(text: str, path: tuple[str, ...]) -> int | None:
+    """Best-effort 1-based line of a dotted field (for messages); None if not found."""
+    table: tuple[str, ...] = ()
+    best = None
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _header_path(line)
+        if header is not None:
+            table = header
+            if header == path[: len(header)] and len(header) == len(path):
+                best = best or number
+            continue
+        m = re.match(r"\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\-]+)\s*=", line)
+        if m:
+            full = table + tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            if full == path[: len(full)] and full:
+                return number
+    return best
+
+
+def _header_path(line: str) -> tuple[str, ...] | None:
+    m = re.match(r"\s*\[\[?\s*([^\[\]#]+?)\s*\]\]?\s*(#.*)?$", line)
+    if not m:
+        return None
+    try:
+        parsed = tomllib.loads(f"{m.group(1)} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    path: list[str] = []
+    while isinstance(parsed, dict) and len(parsed) == 1:
+        key, parsed = next(iter(parsed.items()))
+        path.append(key)
+    return tuple(path)
+
+
+# -- resolving and listing ------------------------------------------------------
+
+def resolve_model(settings: Settings, name_or_model: str) -> ModelConfig:
+    """A catalog name -> its config; ``local/...``, ``ollama/...`` or any litellm string -> a config."""
+    text = (name_or_model or "").strip()
+    if not text:
+        raise ConfigError("empty model name; use a name from promptbench.toml [models.*], local/<id> or a litellm model string")
+    if text in settings.models:
+        return settings.models[text]
+    if text.startswith(LOCAL_PREFIX):
+        return _make_config(text, {"model": text, "input_cost_per_mtok": 0.0, "output_cost_per_mtok": 0.0}, "local")
+    return _make_config(text, {"model": text}, "ollama" if text.startswith(("ollama/", "ollama_chat/")) else "ad-hoc")
+
+
+def detect_ollama_models(timeout_s: float = 0.3) -> list[ModelConfig]:
+    """Models of an Ollama server on 127.0.0.1:11434; [] quickly if none runs. Never raises."""
+    try:
+        import httpx
+
+        with httpx.Client(trust_env=False, timeout=timeout_s) as client:
+            response = client.get(f"{OLLAMA_BASE}/api/tags")
+            response.raise_for_status()
+            names = [m.get("name") or m.get("model") for m in response.json().get("models", [])]
+    except Exception:
+        return []
+    return [resolve_model(Settings(), f"ollama/{n}") for n in names if isinstance(n, str) and n]
+
+
+def list_all_models(settings: Settings, detect_ollama: bool = True) -> list[ModelConfig]:
+    """Catalog models, then the embedded local models, then detected Ollama models."""
+    found: dict[str, ModelConfig] = dict(settings.models)
+    # A catalog entry stands for the embedded or detected model it names, unless it is a
+    # variant with its own parameters (e.g. a fixed seed): then both are listed.
+    catalog_strings = {cfg.model for cfg in settings.models.values() if not cfg.params}
+    extra = [resolve_model(settings, spec.id) for spec in list_local_models()]
+    extra += detect_ollama_models() if detect_ollama else []
+    for cfg in extra:
+        if cfg.name not in found and cfg.model not in catalog_strings:
+            found[cfg.name] = cfg
+    return list(found.values())
+
+
+# -- writing ------------------------------------------------------------------
+
+def model_to_table(cfg: ModelConfig) -> dict:
+    """What :func:`save_model` writes for ``cfg`` (where the key is, never a key)."""
+    table = {"model": cfg.model}
+    for key in ("api_base", "api_key_env", "keyring", "input_cost_per_mtok", "output_cost_per_mtok", "max_concurrency"):
+        value = getattr(cfg, key)
+        if value is not None and not (key == "api_base" and cfg.provider == "ollama" and value == OLLAMA_BASE):
+            table[key] = value
+    if cfg.params:
+        table["params"] = dict(cfg.params)
+    return table
+
+
+def save_model(workspace_root: Path, cfg: ModelConfig) -> Path:
+    """Add or replace ``[models.<cfg.name>]``; other sections stay byte-for-byte."""
+    if not cfg.name or not cfg.model:
+        raise ConfigError("a model needs a name and a model string to be saved")
+    table = model_to_table(cfg)
+    _refuse_secrets({"models": {cfg.name: table}}, (), "")
+    body = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+    return _rewrite(workspace_root, cfg.name, [f"[models.{_toml_key(cfg.name)}]", *body], tomllib.loads("\n".join(body)))
+
+
+def remove_model(workspace_root: Path, name: str) -> Path:
+    """Delete ``[models.<name>]`` (and its subtables); ConfigError if there is none."""
+    return _rewrite(workspace_root, name, None, None)
+
+
+def _rewrite(workspace_root: Path, name: str, block: list[str] | None, table: dict | None) -> Path:
+    path = config_path(workspace_root)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    parse_settings(text)  # refuse to rewrite a file that is already invalid
+    old = tomllib.loads(text)
+    lines = text.splitlines()
+    spans = _model_spans(lines, name)
+    if not spans and name in old.get("models", {}):
+        raise ConfigError(f"{FILE_NAME}: models.{name} is not written as a [models.{name}] table; edit it by hand")
+    if block is None and not spans:
+        raise ConfigError(f"{FILE_NAME}: there is no model named {name!r}; known: {', '.join(old.get('models', {})) or 'none'}")
+    if spans:
+        at = spans[0][0]
+        for start, end in reversed(spans):
+            del lines[start:end]
+            if block is None and 0 < start <= len(lines) and not lines[start - 1].strip() \
+                    and (start == len(lines) or not lines[start].strip()):
+                del lines[start - 1]  # no double blank line where the table was
+    else:
+        others = [s for n in old.get("models", {}) for s in _model_spans(lines, n)]
+        at = max((end for _, end in others), default=len(lines))
+    if block is not None:
+        lines[at:at] = [""] * (at > 0 and bool(lines[at - 1].strip())) + block + [""] * (at < len(lines) and bool(lines[at].strip()))
+    new_text = "\n".join(lines).rstrip("\n") + "\n" if any(line.strip() for line in lines) else ""
+    new = tomllib.loads(new_text)
+    old_models, new_models = dict(old.get("models", {})), dict(new.get("models", {}))
+    old_models.pop(name, None)
+    if new_models.pop(name, None) != table or {**old, "models": old_models} != {**new, "models": new_models}:
+        raise ConfigError(f"{FILE_NAME}: could not update models.{name} without touching other settings; edit it by hand")
+    parse_settings(new_text)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(new_text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{FILE_NAME}: cannot write it ({exc.strerror or exc}); check the folder's permissions") from None
+    return path
+
+
+def _model_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
+    """[start, end) line ranges of [models.<name>] and its subtables."""
+    return _table_spans(lines, ("models", name))
+
+
+def _table_spans(lines: list[str], table: tuple[str, ...]) -> list[tuple[int, int]]:
+    """[start, end) line ranges of the table ``[a.b.c]`` and its subtables (comments above the next header stay out)."""
+    spans, start = [], None
+    for i, line in enumerate(lines):
+        header = _header_path(line)
+        if header is None:
+            continue
+        if start is not None:
+            spans.append((start, _trim_end(lines, start, i)))
+        start = i if header[:len(table)] == table else None
+    if start is not None:
+        spans.append((start, _trim_end(lines, start, len(lines))))
+    return spans
+
+
+def _trim_end(lines: list[str], start: int, end: int) -> int:
+    """Leave blank lines and the comments right above the next header outside the span."""
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    return end
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_\-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, (bool, int)):
+        return str(value).lower()  # true / false / 42
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, str):  # a JSON string is a TOML basic string, once DEL is escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+    raise ConfigError(f"cannot write a {type(value).__name__} to {FILE_NAME}; use strings, numbers, booleans, lists or tables")

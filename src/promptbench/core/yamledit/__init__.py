@@ -1,6 +1,0 @@
-"""Editing YAML text in place: only the nodes whose value changed are rewritten."""
-
-from promptbench.core.yamledit.nodes import Unpatchable
-from promptbench.core.yamledit.patch import Patcher, patch_text, same
-
-__all__ = ["Patcher", "Unpatchable", "patch_text", "same"]
