@@ -330,7 +330,7 @@ def test_a_process_that_died_between_a_run_and_its_evaluation_is_caught_up_on_re
         db.execute("DELETE FROM eval_results WHERE run_id = ?", [lost])
         db.execute("UPDATE batches SET status = 'running', owner = ? WHERE id = ?", [dead_owner(), eval_id])
 
-    bench.runs._writer.submit("simulate a crash", die, wait=True)
+    bench.runs.write("simulate a crash", die, wait=True)
     before = openai_server.log()[-1]["id"]
     runner = bench.runner()
     assert runner.mark_interrupted() == 1 and runner.batch.get(eval_id)["status"] == "interrupted"

@@ -245,8 +245,7 @@ class RunStore:
     def flush(self, timeout: float = 10) -> None:
         """Return once every write queued before this call is committed (durable against a
         crash of this process). Raises PromptbenchError for writes that failed since the last flush."""
-        if not self._writer.closed:
-            self._writer.submit("flush", lambda db: None, wait=True, timeout=timeout)
+        self.barrier("flush", timeout=timeout)
         self._raise_new_errors()
 
     def _raise_new_errors(self) -> None:
@@ -287,7 +286,26 @@ class RunStore:
         self._local.conn = conn
         return conn
 
-    def _query(self, sql: str, params: list | tuple = ()) -> list[sqlite3.Row]:
+    # --- the database's public face: votes, batches, evals and exports build on these ----
+
+    def write(self, label: str, fn, *, wait: bool = False, timeout: float | None = None):
+        """Run ``fn(db)`` on the one writer thread (sqlite_utils Database, in WAL mode); with
+        *wait*, block until it is committed and return its result. *label* names the write
+        in errors ("… was not saved")."""
+        return self._writer.submit(label, fn, wait=wait, timeout=timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._writer.closed
+
+    def barrier(self, label: str, timeout: float | None = None) -> None:
+        """Return once every write queued before this call is committed (no-op when closed),
+        so a read that follows sees them. Unlike ``flush`` it raises no earlier write's error."""
+        if not self._writer.closed:
+            self._writer.submit(label, lambda db: None, wait=True, timeout=timeout)
+
+    def query(self, sql: str, params: list | tuple = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only statement on this thread's reader connection."""
         conn = self._reader()
         try:
             return conn.execute(sql, params).fetchall()
@@ -297,7 +315,7 @@ class RunStore:
             raise PromptbenchError(f"{self.path}: reading runs failed: {e}") from e
 
     def get_run(self, id: str) -> dict | None:
-        rows = self._query(
+        rows = self.query(
             "SELECT runs.*, t.messages, t.output FROM runs LEFT JOIN run_texts t ON t.run_id = runs.id"
             " WHERE runs.id = ?",
             [id],
@@ -308,8 +326,8 @@ class RunStore:
         conn = self._reader()
         with conn:  # one read transaction: the comparison and its runs from one snapshot
             conn.execute("BEGIN")
-            rows = self._query("SELECT * FROM comparisons WHERE id = ?", [id])
-            runs = self._query(
+            rows = self.query("SELECT * FROM comparisons WHERE id = ?", [id])
+            runs = self.query(
                 "SELECT runs.*, t.messages, t.output FROM runs LEFT JOIN run_texts t ON t.run_id = runs.id"
                 " WHERE runs.comparison_id = ? ORDER BY runs.rowid",
                 [id],
@@ -333,7 +351,7 @@ class RunStore:
             conds.append("c.prompt_path = ?")
             params.append(prompt_path)
         where = " AND ".join(c for c in conds if c)
-        rows = self._query(
+        rows = self.query(
             "SELECT c.*, (SELECT count(*) FROM runs WHERE runs.comparison_id = c.id) AS run_count"
             f" FROM comparisons c {'WHERE ' + where if where else ''} ORDER BY c.created_at DESC, c.rowid DESC LIMIT ?",
             [*params, int(limit)],
@@ -368,7 +386,7 @@ class RunStore:
             where.append("started_at < ?")
             params.append(dbmod.to_utc_iso(until))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._query(
+        rows = self.query(
             f"SELECT * FROM runs {clause} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
             [*params, int(limit), int(offset)],
         )

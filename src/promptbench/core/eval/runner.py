@@ -215,7 +215,7 @@ class EvalRunner:
 
     def list_evals(self, *, prompt_path: str | None = None, limit: int = 50) -> list[dict]:
         """Evals newest first (batch rows without config)."""
-        ids = {r["id"] for r in self.runs._query("SELECT id FROM batches WHERE json_extract(config, '$.kind') = 'eval'")}
+        ids = {r["id"] for r in self.runs.query("SELECT id FROM batches WHERE json_extract(config, '$.kind') = 'eval'")}
         return [b for b in self.batch.batches.list(prompt_path=prompt_path, limit=10_000) if b["id"] in ids][:limit]
 
     def _rebuild(self, batch: dict) -> tuple[list[Evaluator], PromptFile]:

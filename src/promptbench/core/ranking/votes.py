@@ -114,7 +114,7 @@ class VoteStore:
             finally:
                 db.execute(f"PRAGMA synchronous = {int(before)}")
 
-        return self.runs._writer.submit(label, durable, wait=True, timeout=WRITE_TIMEOUT_S)
+        return self.runs.write(label, durable, wait=True, timeout=WRITE_TIMEOUT_S)
 
     def _insert_votes(self, label: str, rows: list[dict], session_id: str | None = None) -> None:
         def fn(db):
@@ -275,7 +275,7 @@ class VoteStore:
         self._write_now(f"status of ranking session {session_id}", fn)
 
     def _session_rows(self, where: str, params: list, limit: int = -1) -> list[dict]:
-        rows = self.runs._query(
+        rows = self.runs.query(
             "SELECT s.*, (SELECT count(*) FROM votes v WHERE v.session_id = s.id) AS vote_count"
             f" FROM ranking_sessions s {where} ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?",
             [*params, int(limit)],
@@ -296,7 +296,7 @@ class VoteStore:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _vote_rows(self, *, prompt=None, since=None, until=None, tag=None, session_id=None, voter=None) -> list:
+    def vote_rows(self, *, prompt=None, since=None, until=None, tag=None, session_id=None, voter=None) -> list:
         where, params = [], []
         if prompt is not None:
             where.append(
@@ -318,15 +318,15 @@ class VoteStore:
                 where.append(f"{col} = ?")
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return self.runs._query(f"SELECT v.* FROM votes v {clause} ORDER BY v.created_at, v.rowid", params)
+        return self.runs.query(f"SELECT v.* FROM votes v {clause} ORDER BY v.created_at, v.rowid", params)
 
     def votes(self, **filters) -> list[dict]:
         """Stored votes and rankings as dicts (JSON columns decoded), oldest first.
         Filters as for :meth:`battles`."""
-        return [_vote_dict(r) for r in self._vote_rows(**filters)]
+        return [_vote_dict(r) for r in self.vote_rows(**filters)]
 
     def get_vote(self, vote_id: str) -> dict | None:
-        rows = self.runs._query("SELECT * FROM votes WHERE id = ?", [vote_id])
+        rows = self.runs.query("SELECT * FROM votes WHERE id = ?", [vote_id])
         return _vote_dict(rows[0]) if rows else None
 
     def battles(self, *, prompt: str | None = None, since: datetime | str | None = None,
@@ -338,7 +338,7 @@ class VoteStore:
         ``until`` exclusive; ``tag``: a ranking session id or an import's source name.
         """
         out: list[Battle] = []
-        for row in self._vote_rows(prompt=prompt, since=since, until=until, tag=tag, session_id=session_id,
+        for row in self.vote_rows(prompt=prompt, since=since, until=until, tag=tag, session_id=session_id,
                                    voter=voter):  # fmt: skip
             if row["kind"] == "pairwise":
                 a, b = (Contestant(*(row[f"{s}_{k}"] for k in SIDE_COLUMNS)) for s in SIDES)
@@ -350,7 +350,7 @@ class VoteStore:
 
     def rubric_means(self, *, prompt: str | None = None) -> dict[Contestant, dict[str, tuple[float, int]]]:
         where, params = ("WHERE prompt = ?", [prompt]) if prompt is not None else ("", [])
-        rows = self.runs._query(
+        rows = self.runs.query(
             "SELECT prompt, version, model, criterion, avg(score) AS mean, count(*) AS n FROM rubric_scores"
             f" {where} GROUP BY prompt, version, model, criterion ORDER BY prompt, version, model, criterion",
             params,
@@ -370,7 +370,7 @@ class VoteStore:
     def _simple(self, table: str, **filters) -> list[dict]:
         pairs = [(k, v) for k, v in filters.items() if v is not None]
         clause = f"WHERE {' AND '.join(f'{k} = ?' for k, _ in pairs)}" if pairs else ""
-        rows = self.runs._query(f"SELECT * FROM {table} {clause} ORDER BY created_at, rowid", [v for _, v in pairs])
+        rows = self.runs.query(f"SELECT * FROM {table} {clause} ORDER BY created_at, rowid", [v for _, v in pairs])
         return [dict(r) for r in rows]
 
     # --- JSONL exchange (core/votes_jsonl.py) ----------------------------------------

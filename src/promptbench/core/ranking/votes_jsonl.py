@@ -24,7 +24,7 @@ def export_jsonl(store: "VoteStore", fp: IO[str], *, prompt: str | None = None) 
     """Write every vote as one JSON battle per line (rankings as their expanded pairs,
     each with ``from_ranking``). Returns the number of lines. :func:`import_jsonl` reads it back."""
     n = 0
-    for row in store._vote_rows(prompt=prompt):
+    for row in store.vote_rows(prompt=prompt):
         common = {"created_at": row["created_at"], "voter": row["voter"], "blind": bool(row["blind"]),
                   "note": row["note"], "prompt_path": row["prompt_path"]}  # fmt: skip
         if row["kind"] == "pairwise":
