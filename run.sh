@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # promptbench developer entry point.
 #   ./run.sh app     set up (first time ~15 min: llama.cpp compiles) and open the app
-#   ./run.sh test    set up and run the whole test suite (what CI runs): offscreen, then the
-#                    journey tests again on a real X server (Xvfb, installed through apt)
+#   ./run.sh test    set up, check the import contracts (lint-imports), then run the whole test
+#                    suite (what CI runs): offscreen, then the journey tests again on a real
+#                    X server (Xvfb, installed through apt)
 #   ./run.sh bench   set up and run every benchmark under benchmarks/
 #   ./run.sh setup   only set up .venv
 # Works on a fresh Debian/Ubuntu with Python 3.11+: missing system packages are
@@ -85,6 +86,8 @@ case "$cmd" in
     exec "$VENV/bin/promptbench" app "$@" ;;
   test)
     setup
+    say "import contracts (lint-imports: what may import what, see pyproject.toml)"
+    "$VENV/bin/lint-imports" --no-cache || exit $?  # 0.2 s; a cache can miss an edit made within the same second
     if [ $# -gt 0 ]; then  # a chosen part of the suite: offscreen only
       QT_QPA_PLATFORM=offscreen exec "$VENV/bin/python" -m pytest -q "$@"
     fi

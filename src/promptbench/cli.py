@@ -54,7 +54,7 @@ def _accept_workspace_anywhere(sub: argparse._SubParsersAction) -> None:
 
 
 def _version() -> str:
-    from promptbench import __version__
+    from promptbench._version import __version__
 
     return f"promptbench {__version__}"
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug: still one line, with where to look
         from promptbench.core.applog import write_crash_report
-        from promptbench.core.settings.secrets import redact
+        from promptbench.core.redaction import redact
 
         command = " ".join(["promptbench", *filter(None, [getattr(args, "command", None)])])
         report = write_crash_report(exc, f"running `{command}`")
@@ -86,10 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("PROMPTBENCH_DEBUG"):
             raise
         return 3
-
-
-def workspace_dir(args: argparse.Namespace) -> Path:
-    return Path(args.workspace).expanduser() if args.workspace else Path.cwd()
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -122,3 +122,20 @@ def test_any_yaml_file_named_explicitly_is_a_prompt_but_only_prompt_yml_is_liste
     assert code == 0 and "greeter_prompt.yml" not in out and P in out
     code, _, err = run(capsys, ws, "render", "missing_prompt.yml")   # a name that is no file stays refused
     assert code == 2 and "missing_prompt.yml: no prompt of that name" in err
+
+
+def test_compare_says_done_like_the_app_and_its_json_keeps_the_stored_status(capsys, ws, openai_server):
+    """A run that finished reads "done", as on the app's compare pane and in the CLI's own
+    live table. (Issue 14: the CLI's summary lines said "finished" while both of those said
+    "done"; the app's word was kept.) --json and the database keep the stored "finished"."""
+    with open(ws.root / "promptbench.toml", "a", encoding="utf-8") as f:
+        f.write(f'\n[models.loop]\nmodel = "openai/loop"\napi_base = "{openai_server.base_url}"\n')
+    openai_server.set_scenario("loop", chunks=["Hello", " Ada"])
+    code, out, err = run(capsys, ws, "compare", P, "--test", "0", "-m", "loop")
+    assert code == 0, err
+    assert "=== loop (done)\nHello Ada" in out
+    summary = [line for line in err.splitlines() if line.startswith("loop ")]
+    assert len(summary) == 1 and summary[0].split()[1] == "done" and "finished" not in summary[0], err
+    code, out, err = run(capsys, ws, "compare", P, "--test", "0", "-m", "loop", "--json")
+    assert code == 0, err
+    assert json.loads(out)["runs"][0]["status"] == "finished"

@@ -9,9 +9,9 @@ import pytest
 
 from promptbench.core.settings import config
 from promptbench.core.settings.config import (
-    ConfigError, ModelConfig, Settings, detect_ollama_models, list_all_models, load_settings,
-    remove_model, resolve_model, save_model,
+    ConfigError, ModelConfig, Settings, detect_ollama_models, list_all_models, load_settings, resolve_model,
 )
+from promptbench.core.settings.write import remove_model, save_model
 from promptbench.core.errors import PromptbenchError
 
 GOOD = """\

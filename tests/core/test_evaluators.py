@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core.eval import judge_prompts
+from promptbench.core.prompts import judge_prompts
 from promptbench.core.providers.errorclass import ProviderError
 from promptbench.core.errors import PromptbenchError, PromptFileError
 from promptbench.core.eval.evaluators import (

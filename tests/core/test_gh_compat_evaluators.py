@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from promptbench.core.eval.evaluators import EvalContext, build_evaluators, evaluate_all, summarize
-from promptbench.core.eval.judge_prompts import RUBRICS
+from promptbench.core.prompts.judge_prompts import RUBRICS
 from promptbench.core.prompts.promptfile import parse_prompt_bytes
 from tests.core.test_eval_run import bench, finish, requests_for, verdicts  # noqa: F401 (bench: a fixture)
 

@@ -235,20 +235,11 @@ def test_a_strict_eval_is_judged_by_the_stated_choice_and_keeps_its_reading(caps
     (ws.root / "promptbench.toml").write_text((ws.root / "promptbench.toml").read_text().replace(
         'judging = "strict"', 'judging = "github"'))
     from promptbench.commands.eval import format_report
-    from promptbench.commands.compare import Session
-    from promptbench.core.settings.config import load_settings
-    from promptbench.core.eval.runner import EvalRunner
-    from promptbench.core.engine.events import EventFanout
+    from promptbench.core.workbench import Workbench
 
-    fanout, settings = EventFanout(), load_settings(ws.root)
-    assert settings.eval_judging == "github"
-    session = Session(ws, settings, fanout)
-    runner = EvalRunner(session.engine, session.runs, ws, settings, fanout)
-    try:
-        again = runner.report(report["eval_id"])
-    finally:
-        runner.close()
-        session.close()
+    with Workbench(ws) as workbench:
+        assert workbench.settings().eval_judging == "github"
+        again = workbench.eval_runner().report(report["eval_id"])
     assert again["judging"] == {"mode": "strict", "pass_threshold": 0.75}
     text = format_report(again).splitlines()
     assert ('judged with the strict reading ([eval] judging = "strict"): whole-word choices, the one the '

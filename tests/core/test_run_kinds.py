@@ -19,8 +19,8 @@ from promptbench.core.dashboard.sql import PROPOSED_INDEXES, Filters
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.eval.report import judge_calls
 from promptbench.core.engine.events import RunMetrics
-from promptbench.core.engine.run_kinds import count_text, kind_condition, kinds_label, resolve_kinds
-from promptbench.core.db.runs import DEFAULT_KINDS, RUN_KINDS, RunStore
+from promptbench.core.engine.run_kinds import DEFAULT_KINDS, RUN_KINDS, count_text, kind_condition, kinds_label, resolve_kinds
+from promptbench.core.db.runs import RunStore
 from promptbench.core.ranking.votes import VoteStore
 from tests.core.test_eval_cli import eval_registered, ws  # noqa: F401  (fixtures: eval on the CLI; a loopback workspace)
 from tests.core.test_eval_cli import run as run_eval

@@ -12,9 +12,8 @@ from keyring.backends import fail
 
 from promptbench.core.settings.config import ModelConfig, Settings, resolve_model
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.settings.secrets import (
-    REDACTED, get_api_key, install_log_redaction, key_source, key_status, redact, store_key_in_keyring,
-)
+from promptbench.core.redaction import REDACTED, install_log_redaction, redact
+from promptbench.core.settings.secrets import get_api_key, key_source, key_status, store_key_in_keyring
 
 OPENAI_KEY = "sk-proj-Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp"
 

@@ -1,11 +1,11 @@
-"""Writing [local] mode, [compare] default_models, [timeouts] and [retries] into promptbench.toml."""
+"""Writing promptbench.toml: [local] mode, [compare] default_models, [timeouts], [retries], [eval] and model tables."""
 
 from __future__ import annotations
 
 import pytest
 
-from promptbench.core.settings.config import ConfigError, load_settings, save_model
-from promptbench.core.settings.write import set_general, set_local_mode, set_values
+from promptbench.core.settings.config import ConfigError, ModelConfig, load_settings
+from promptbench.core.settings.write import remove_model, save_model, set_general, set_local_mode, set_values, toml_value
 from promptbench.core.store.workspace import DEFAULT_SETTINGS
 
 HAND_WRITTEN = """\
@@ -94,8 +94,6 @@ def test_a_table_without_trailing_newline_and_a_catalog_after_it(tmp_path):
 
 
 def _cfg():
-    from promptbench.core.settings.config import ModelConfig
-
     return ModelConfig(name="x", model="openai/gpt-4o", provider="openai", api_key_env="OPENAI_API_KEY")
 
 
@@ -140,3 +138,38 @@ def test_strings_with_hashes_and_quotes_round_trip(tmp_path):
     set_general(tmp_path, default_models=['x "y"', "z#"])
     assert path.read_text() == '[compare]\ndefault_models = ["x \\"y\\"", "z#"] # two\n'
     assert load_settings(tmp_path).default_models == ['x "y"', "z#"]
+
+
+def test_a_new_key_goes_after_the_last_value_not_under_the_next_tables_comment(tmp_path):
+    path = _write(tmp_path, '[eval]\njudge_model = "local/x"\n\n# retries: how often a failed call is tried again\n[retries]\nmax = 1\n')
+    set_general(tmp_path, judging="strict")
+    assert path.read_text() == ('[eval]\njudge_model = "local/x"\njudging = "strict"\n\n'
+                                '# retries: how often a failed call is tried again\n[retries]\nmax = 1\n')
+
+
+def test_an_existing_model_changes_only_the_lines_that_change(tmp_path):
+    path = _write(tmp_path, '[models.x]\nmodel = "openai/gpt-4o"  # the big one\n# what it costs\n'
+                            'input_cost_per_mtok = 2\napi_key_env = "OLD_KEY"\n\n[retries]\nmax = 1\n')
+    save_model(tmp_path, ModelConfig(name="x", model="openai/gpt-4o-mini", provider="openai", input_cost_per_mtok=2.0,
+                                     keyring="promptbench/x", params={"seed": 7}))
+    assert path.read_text() == ('[models.x]\nmodel = "openai/gpt-4o-mini"  # the big one\n# what it costs\n'
+                                'input_cost_per_mtok = 2\nkeyring = "promptbench/x"\nparams = { seed = 7 }\n\n'
+                                '[retries]\nmax = 1\n')
+    assert toml_value({"seed": 7, "stop": ["a", "b"]}) == '{ seed = 7, stop = ["a", "b"] }'
+
+
+def test_model_tables_keep_the_files_line_endings_and_blank_lines(tmp_path):
+    path = _write(tmp_path, '[models.a]\nmodel = "openai/gpt-4o"\n\n[retries]\nmax = 1', "\r\n")
+    save_model(tmp_path, _cfg())
+    assert path.read_bytes() == (b'[models.a]\r\nmodel = "openai/gpt-4o"\r\n\r\n[models.x]\r\nmodel = "openai/gpt-4o"\r\n'
+                                 b'api_key_env = "OPENAI_API_KEY"\r\n\r\n[retries]\r\nmax = 1')
+    remove_model(tmp_path, "a")
+    remove_model(tmp_path, "x")
+    assert path.read_bytes() == b"[retries]\r\nmax = 1"
+
+
+def test_dotted_keys_are_refused_with_their_line(tmp_path):
+    path = _write(tmp_path, '# settings\nlocal.mode = "sequential"\n')
+    with pytest.raises(ConfigError, match=r"promptbench.toml:2: local is written inline or with dotted keys.*edit it by hand"):
+        set_local_mode(tmp_path, "parallel")
+    assert path.read_text() == '# settings\nlocal.mode = "sequential"\n'

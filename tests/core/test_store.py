@@ -114,6 +114,20 @@ def test_read_at_and_diff(workspace):
     assert params[0]["key"] == "temperature" and params[0]["old"] == 0.2 and params[0]["new"] == 0.9
 
 
+def test_diff_of_the_first_version_is_against_nothing_and_carries_both_texts(workspace):
+    """The history panel's first-version diff (it had its own copy of this; issue 14)."""
+    v1 = workspace.save(P, SIMPLE_PROMPT, "v1")
+    first = workspace.diff(P, None, v1.sha)
+    assert first.rev_a is None and first.old == b"" and first.new.decode() == SIMPLE_PROMPT
+    assert first.unified.startswith(f"--- /dev/null\n+++ {P}@{v1.sha}\n")
+    assert all(line.startswith(("---", "+++", "@@", "+")) for line in first.unified.splitlines())
+    assert first.structured["summary"] and "error" not in first.structured
+    (workspace.root / P).write_text(edited(SIMPLE_PROMPT, "temperature: 0.2", "temperature: 0.9"))
+    now = workspace.diff(P, v1.sha)   # against the file on disk (WORKTREE)
+    assert now.old.decode() == SIMPLE_PROMPT and b"temperature: 0.9" in now.new
+    assert now.structured["modelParameters"][0]["new"] == 0.9
+
+
 def test_rollback_is_a_new_commit_and_can_be_undone(workspace, git):
     v1 = workspace.save(P, SIMPLE_PROMPT, "v1")
     v2_text = edited(SIMPLE_PROMPT, "friendly", "rude")

@@ -257,7 +257,7 @@ def test_events_before_the_run_ids_are_known_are_replayed_and_stale_ones_dropped
 
 
 def test_output_follows_the_end_unless_the_reader_scrolled_up(qtbot, widgets):
-    from promptbench.gui.compare.markdown import OutputView
+    from promptbench.gui.widgets.markdown import OutputView
 
     view = OutputView()
     widgets(view)

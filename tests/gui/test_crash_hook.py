@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from promptbench.core.settings.secrets import remember_secret
+from promptbench.core.redaction import remember_secret
 from promptbench.gui.runtime import crash_hook
 
 KEY = "pbtest-CRASHPLANT-8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f"

@@ -12,7 +12,8 @@ from keyring.backends import fail
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QTableWidget, QTreeWidget, QWidget
 
-from promptbench.core.settings.config import ModelConfig, load_settings, save_model
+from promptbench.core.settings.config import ModelConfig, load_settings
+from promptbench.core.settings.write import save_model
 from promptbench.gui.services import Services
 from promptbench.gui.settings import SettingsDialog
 

@@ -10,7 +10,8 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QLineEdit
 
-from promptbench.core.settings.config import ModelConfig, save_model
+from promptbench.core.settings.config import ModelConfig
+from promptbench.core.settings.write import save_model
 from promptbench.gui.settings.model_form import ModelForm
 from tests.gui.test_settings import MemoryKeyring, _idle, dialog, services, use_keyring  # noqa: F401  (fixtures)
 

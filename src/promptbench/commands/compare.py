@@ -11,7 +11,7 @@ import time
 from promptbench.core.engine import events as ev
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, plural
-from promptbench.core.engine.live_run import LiveRun
+from promptbench.core.engine.live_run import LiveRun, shown_status
 
 REDRAW_S = 0.1
 
@@ -30,35 +30,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_compare)
 
 
-class Session:
-    """Everything a headless run needs, closed in one place."""
-
-    def __init__(self, store, settings, on_event):
-        from promptbench.core.engine.engine import Engine
-        from promptbench.core.local.servers import LocalServerManager
-        from promptbench.core.db.runs import RunStore
-
-        store.private_dir()
-        self.local = LocalServerManager(log_dir=store.data_dir / "logs")
-        self.runs = RunStore(store.data_dir / "promptbench.db")
-        self.runs.mark_interrupted()
-        self.engine = Engine(settings, on_event, local=self.local, runs=self.runs)
-
-    def close(self) -> None:
-        self.engine.shutdown()
-        self.local.stop_all()
-        self.runs.close()
-
-
 def cmd_compare(args) -> int:
-    from promptbench.commands.prompts import open_store, parse_vars
-    from promptbench.core.engine.requests import build_request, estimate, resolve_models
-    from promptbench.core.settings.config import load_settings
+    from promptbench.commands.prompts import open_store
+    from promptbench.core.workbench import Workbench
 
-    store = open_store(args, args.prompt, anywhere=True)
+    with Workbench(open_store(args, args.prompt, anywhere=True)) as workbench:
+        return _compare(args, workbench)
+
+
+def _compare(args, workbench) -> int:
+    from promptbench.commands.prompts import parse_vars
+    from promptbench.core.engine.requests import build_request, estimate, resolve_models
+
+    store = workbench.store
     rel = store.resolve(args.prompt)
     prompt = store.read(rel)
-    settings = load_settings(store.root)
+    settings = workbench.settings()
     models = resolve_models(settings, args.models)
     request = build_request(store, rel, prompt, models, settings=settings, test_case=args.test,
                             values=parse_vars(args.var), local_mode=args.local_mode)
@@ -72,10 +59,11 @@ def cmd_compare(args) -> int:
             else f"at most {fmt_cost(row['max_cost_usd'])}"
         print(f"  {row['model']}: ~{row['input_tokens']} input tokens, up to {row['max_output_tokens']} output tokens, "
               f"{cost}", file=sys.stderr)
-    session = Session(store, settings, events.put)
+    workbench.events.add(events.put)
+    engine = workbench.engine()
     results: dict[str, dict] = {}
     try:
-        comparison_id, run_ids = session.engine.compare(request)
+        comparison_id, run_ids = engine.compare(request)
         names = dict(zip(run_ids, (m.name for m in models)))
         live.bind(run_ids)
         pending = set(run_ids)
@@ -93,12 +81,12 @@ def cmd_compare(args) -> int:
                     if not live.enabled and not args.json:
                         print(summary_line(results[event.run_id]), file=sys.stderr)
         except KeyboardInterrupt:
-            session.engine.cancel_all(comparison_id)
-            session.engine.wait(comparison_id, 10)
+            engine.cancel_all(comparison_id)
+            engine.wait(comparison_id, 10)
             raise
         live.draw(final=True)
     finally:
-        session.close()
+        workbench.close()
     rows = [results[r] for r in run_ids if r in results]
     if args.json:
         json.dump({"comparison_id": comparison_id, "prompt": rel, "prompt_version": request.prompt_version,
@@ -106,14 +94,14 @@ def cmd_compare(args) -> int:
         sys.stdout.write("\n")
     else:
         for row in rows:
-            print(f"\n=== {row['model']} ({row['status']})")
+            print(f"\n=== {row['model']} ({shown_status(row['status'])})")
             print(row["output"] if row["status"] == "finished" else f"{row['error_class']}: {row['error']}\n{row['output']}")
     return 0 if all(r["status"] == "finished" for r in rows) else 2
 
 
 def result_row(model_name: str, event) -> dict:
     m = event.metrics
-    status = {ev.RunFinished: "finished", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}[type(event)]
+    status = ev.END_STATUS[type(event)]  # the stored word ("finished"), as JSON reports it
     return {"run_id": event.run_id, "model": model_name, "status": status,
             "error_class": getattr(event, "error_class", "cancelled" if status == "cancelled" else None),
             "error": getattr(event, "message", None), "ttft_ms": _round(m.ttft_ms), "tokens_per_s": _round(m.tokens_per_s),
@@ -131,7 +119,7 @@ def summary_line(row: dict) -> str:
     ttft = "-" if row["ttft_ms"] is None else fmt_ms(row["ttft_ms"])
     tps = "-" if row["tokens_per_s"] is None else f"{fmt_tps(row['tokens_per_s'])} tok/s"
     cost = fmt_cost(row["cost_usd"], failed=row["status"] == "error")
-    state = row["status"] if row["status"] == "finished" else f"{row['status']} ({row['error_class']})"
+    state = shown_status(row["status"]) if row["status"] == "finished" else f"{row['status']} ({row['error_class']})"
     out = fmt_tokens(row["output_tokens"], row["tokens_reported"])
     inp = fmt_tokens(row["input_tokens"], row.get("input_tokens_reported", False))
     return f"{row['model']:<28.28} {state:<22} TTFT {ttft:>8}  {tps:>12}  out {out:>6}  in {inp}  {cost}"

@@ -61,26 +61,21 @@ def _check_args(args) -> None:
 
 
 def cmd_eval(args) -> int:
-    from promptbench.commands.compare import Session
     from promptbench.commands.prompts import open_store
     from promptbench.core.engine.requests import resolve_models
-    from promptbench.core.settings.config import load_settings
-    from promptbench.core.eval.runner import EvalRunner
-    from promptbench.core.engine.events import EventFanout
+    from promptbench.core.workbench import Workbench
 
     _check_args(args)
     fmt = _format(args)   # a contradiction in the flags fails before anything runs
-    store = open_store(args, args.prompt, anywhere=True)  # any FILE, also outside a workspace (read-only)
-    settings = load_settings(store.root)
-    fanout = EventFanout()
-    session = Session(store, settings, fanout)
-    runner = EvalRunner(session.engine, session.runs, store, settings, fanout)
+    workbench = Workbench(open_store(args, args.prompt, anywhere=True))  # any FILE, also outside a workspace (read-only)
+    store = workbench.store
     progress = ProgressLine(sys.stderr)
     eval_id = None
     prompt = None   # the file's name, description and test data, for gh's JSON
     interrupted = False
     try:
-        runner.mark_interrupted()
+        settings = workbench.settings()
+        runner = workbench.eval_runner()  # batches left running by a process that ended are marked interrupted
         if args.baseline:
             runner.get(args.baseline)  # a typo fails now, not after the whole eval ran
         if args.resume:
@@ -115,9 +110,7 @@ def cmd_eval(args) -> int:
             prompt = _prompt_file(store, report["prompt"])
     finally:
         try:
-            runner.close()
-            session.close()
-            store.close()
+            workbench.close()
         except PromptbenchError as exc:
             if not interrupted:
                 raise

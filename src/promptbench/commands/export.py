@@ -10,7 +10,7 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.core.figures import plural
 
 DB_NAME = "promptbench.db"
-# core.runs.RUN_KINDS and "all", spelled out so that parsing needs no sqlite_utils import
+# core.engine.run_kinds.RUN_KINDS and "all", spelled out so that parsing needs no sqlite_utils import
 # (tests/core/test_run_kinds.py keeps them equal)
 KIND_CHOICES = ("comparison", "eval_cell", "judge", "ranking_generation", "warmup", "connection_test", "all")
 
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _connect(args):
-    from promptbench.cli import workspace_dir
+    from promptbench.commands._common import workspace_dir
     from promptbench.core.dashboard.queries import open_readonly
     from promptbench.core.store.private_dir import PRIVATE_DIR, ignore_private_dir
 
@@ -78,8 +78,7 @@ def _guard(conn, path: Path, fn):
 
 def cmd_runs(args) -> int:
     from promptbench.core.db.exports import parse_when, write_runs
-    from promptbench.core.engine.run_kinds import kinds_label, resolve_kinds
-    from promptbench.core.db.runs import DEFAULT_KINDS
+    from promptbench.core.engine.run_kinds import DEFAULT_KINDS, kinds_label, resolve_kinds
 
     filters = {"prompt": _prompt(args.prompt), "model": args.model, "since": parse_when(args.since),
                "until": parse_when(args.until, end=True), "with_text": args.with_text,

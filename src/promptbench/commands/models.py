@@ -13,7 +13,8 @@ from promptbench.core.settings.config import list_all_models, load_settings
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.local.catalog import get_local_model, list_local_models
 from promptbench.core.providers.pricing import price_per_mtok
-from promptbench.core.settings.secrets import key_status, redact
+from promptbench.core.redaction import redact
+from promptbench.core.settings.secrets import key_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,7 +79,7 @@ def _table(rows: list[dict]) -> str:
 
 
 def cmd_models(args) -> int:
-    from promptbench.cli import workspace_dir
+    from promptbench.commands._common import workspace_dir
 
     settings = load_settings(workspace_dir(args))
     rows = model_rows(settings, detect_ollama=not args.no_ollama)

@@ -93,7 +93,7 @@ def open_store(args: argparse.Namespace, prompt: str | None = None, *, anywhere:
     eval, compare): a current directory that is no git repository means the per-user workspace
     (core/workspace.py), and ``prompt``, when it is an existing file outside the workspace, is
     opened read-only (core/outside.py), which stderr says."""
-    from promptbench.cli import workspace_dir
+    from promptbench.commands._common import workspace_dir
     from promptbench.core.store.workspace import open_workspace
 
     if not anywhere:
@@ -120,7 +120,7 @@ def _print_json(data) -> None:
 
 
 def cmd_init(args) -> int:
-    from promptbench.cli import workspace_dir
+    from promptbench.commands._common import workspace_dir
 
     root = Path(args.dir).expanduser() if args.dir else workspace_dir(args)
     store = init_workspace(root, samples=args.samples)

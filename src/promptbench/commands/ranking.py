@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 @contextmanager
 def open_votes(args, voter: str | None = None):
     """The workspace's RunStore and a VoteStore over it; closed on exit."""
-    from promptbench.cli import workspace_dir
+    from promptbench.commands._common import workspace_dir
     from promptbench.core.db.runs import RunStore
     from promptbench.core.store.private_dir import ensure_private_dir
     from promptbench.core.ranking.votes import VoteStore
@@ -159,9 +159,9 @@ def cmd_export(args) -> int:
     if args.file is None:
         sys.stdout.write(buffer.getvalue())
         return 0
-    from promptbench.core.store.gitrepo import atomic_write
+    from promptbench.core.atomic import write_file
 
     path = Path(args.file).expanduser()
-    atomic_write(path, buffer.getvalue().encode("utf-8"), str(path))
+    write_file(path, buffer.getvalue().encode("utf-8"), str(path))
     print(f"exported {plural(n, 'vote')} to {path}")
     return 0

@@ -1,4 +1,4 @@
-"""The app's own log file and crash reports, both passed through secrets.redact.
+"""The app's own log file and crash reports, both passed through redaction.redact.
 
 - ``WORKSPACE/.promptbench/logs/promptbench.log``: warnings from everything and info
   from promptbench, rotated at 1 MB (3 kept).
@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from promptbench.core.settings.secrets import RedactingFilter, install_log_redaction, redact
+from promptbench.core.redaction import RedactingFilter, install_log_redaction, redact
 
 LOG_NAME = "promptbench.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -53,7 +53,7 @@ def install_file_log(log_dir: Path) -> Path | None:
 
 def write_crash_report(exc: BaseException, doing: str, folder: Path | None = None) -> Path | None:
     """Write a redacted report of ``exc``; returns its path (None if it could not be written)."""
-    from promptbench import __version__
+    from promptbench._version import __version__
 
     now = dt.datetime.now()
     text = "\n".join([

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from promptbench.core.ids import draft_sha, is_draft_version
+
 DASH = "—"
 
 
@@ -67,8 +69,8 @@ def short_version(version: str | None) -> str:
     """``3f2a1b0c`` for a commit, ``draft 1a2b3c4d`` for unsaved text."""
     if not version:
         return DASH
-    if version.startswith("draft:"):
-        return "draft " + version[6:14]
+    if is_draft_version(version):
+        return "draft " + draft_sha(version)[:8]
     return version[:8]
 
 

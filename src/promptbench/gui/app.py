@@ -54,37 +54,54 @@ class AppWindows:
         self.qsettings = qsettings
         self.window = None
         self._warm_up = warm_up
+        self._opening = 0  # the newest request to open another workspace; older ones are dropped
 
     def open(self, path: Path | None) -> bool:
         """Open *path* (None: the sample workspace) in a new window that replaces the
-        current one. False only when the very first window cannot open."""
-        from PySide6.QtCore import QTimer
+        current one. False only when the very first window cannot open. With a window
+        open, the folder is opened in its background tasks (git never runs on the GUI
+        thread) and the new window replaces it when that is done."""
         from PySide6.QtWidgets import QMessageBox
 
-        from promptbench.core.applog import install_file_log
         from promptbench.core.errors import PromptbenchError
         from promptbench.core.store.promptstore import PromptStore
         from promptbench.core.store.workspace import ensure_sample_workspace
-        from promptbench.gui.mainwindow import MainWindow
-        from promptbench.gui.services import Services
-        from promptbench.gui.workspace.picker import open_store, remember_workspace
+        from promptbench.gui.workspace.picker import open_store
 
         old = self.window
+        if old is not None and path is not None:
+            self._opening += 1
+            ticket = self._opening
+            open_store(old, old.services.tasks, path, lambda store: self._on_store_opened(store, ticket))
+            return True
         try:
-            if path is None:
-                store = ensure_sample_workspace()
-            elif old is not None:
-                store = open_store(old, path)
-            else:
-                store = PromptStore(path)
+            store = ensure_sample_workspace() if path is None else PromptStore(path)
         except PromptbenchError as exc:
             if old is None:
                 print(f"promptbench: error: {exc}", file=sys.stderr)
                 return False
             QMessageBox.warning(old, "Cannot open workspace", str(exc))
             return True
-        if store is None:
-            return True
+        self._show(store)
+        return True
+
+    def _on_store_opened(self, store, ticket: int) -> None:
+        if store is not None and ticket != self._opening:  # another workspace was asked for meanwhile
+            store.close()
+        elif store is not None:
+            self._show(store)
+
+    def _show(self, store) -> None:
+        """A new main window on ``store``, in place of the current one."""
+        from PySide6.QtCore import QTimer
+
+        from promptbench.core.applog import install_file_log
+        from promptbench.core.errors import PromptbenchError
+        from promptbench.gui.mainwindow import MainWindow
+        from promptbench.gui.services import Services
+        from promptbench.gui.workspace.picker import remember_workspace
+
+        old = self.window
         remember_workspace(self.qsettings, store.root)
         services = Services(store)
         with contextlib.suppress(PromptbenchError):
@@ -101,7 +118,6 @@ class AppWindows:
             print(f"PROMPTBENCH_SHOWN {time.perf_counter():.6f} litellm_imported={'litellm' in sys.modules}", file=sys.stderr, flush=True)
         if self._warm_up:
             QTimer.singleShot(0, lambda: _warm_up(window))
-        return True
 
     def switch(self, path: Path) -> None:
         """Open another workspace once the open prompt's unsaved edits are saved or

@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self._update_save_action()
         for found in damaged or ():
             self.status.setText(f"Ignored a damaged draft file ({found.reason}); it is kept as {found.path}")
-        git_dir = self.store.repo.git_dir  # commits, checkouts and branch switches made in a terminal
+        git_dir = self.store.git_dir  # commits, checkouts and branch switches made in a terminal
         wanted = {str(self.store.root), *(str(self.store.path(p)) for p in paths),
                   *(str(d) for d in (git_dir, git_dir / "refs" / "heads") if d.is_dir())}
         # Only the difference: removing and re-adding a path can lose its watch (inotify reuses
@@ -551,7 +551,7 @@ class MainWindow(QMainWindow):
             self.workspace_requested.emit(str(folder))
 
     def _about(self) -> None:
-        from promptbench import __version__
+        from promptbench._version import __version__
 
         QMessageBox.about(self, "About promptbench", f"<b>promptbench {__version__}</b><p>A desktop workbench for LLM prompts.</p>"
                           f"<p>Workspace: {self.store.root}</p>")

@@ -51,7 +51,8 @@ from promptbench.core.batch.plan import estimate as estimate_plan
 from promptbench.core.batch.plan import plan as plan_batch
 from promptbench.core.batch.store import BatchStore, CellResult
 from promptbench.core.settings.config import ModelConfig, Settings
-from promptbench.core.engine.engine import Engine, new_id
+from promptbench.core.engine.engine import Engine
+from promptbench.core.ids import new_id
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.db.runs import RunStore
 from promptbench.core.store.promptstore import PromptStore
@@ -63,8 +64,6 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1   # at most ~10 progress calls a second
 CANCEL_GRACE_S = 30.0        # after a cancel, how long to wait for in-flight runs to report their end
 ETA_WINDOW = 32              # completions the rate is measured over
-_END_TYPES = (ev.RunFinished, ev.RunFailed, ev.RunCancelled)
-_STATUS = {ev.RunFinished: "finished", ev.RunFailed: "error", ev.RunCancelled: "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -199,7 +198,7 @@ class BatchRunner:
 
     def _on_event(self, event) -> None:
         kind = type(event)
-        if kind in _STATUS:
+        if kind in ev.END_STATUS:
             self._last_end = event
         elif kind is ev.ComparisonFinished:
             job = self._by_comparison.pop(event.comparison_id, None)  # dict ops are atomic under the GIL
@@ -293,7 +292,7 @@ class BatchRunner:
 
     def _ended(self, job: _Job, comparison_id: str, event, ends: deque) -> CellResult:
         cell, run_id = job.in_flight.pop(comparison_id)
-        status = _STATUS.get(type(event), "error")
+        status = ev.END_STATUS.get(type(event), "error")
         if run_id is not None and getattr(event, "run_id", run_id) != run_id:  # the engine broke its ordering
             log.error("batch %s: end of run %s paired with run %s", job.batch_id, event.run_id, run_id)
             status, event = "error", None

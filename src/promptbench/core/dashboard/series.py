@@ -18,6 +18,7 @@ import numpy as np
 from promptbench.core.dashboard.queries import BAND_QS, BOX_QS, DashboardData
 from promptbench.core.dashboard.sql import BUCKET_SECONDS, bucket_start
 from promptbench.core.engine.run_kinds import kinds_label
+from promptbench.core.figures import short_version
 
 SPIKE_FACTOR = 1.25  # latency spike: p50 or p95 above 1.25x its median over the buckets around it
 SPIKE_WINDOW = 7
@@ -33,7 +34,7 @@ JUDGE_PREFIX = "judge:"  # core/eval_judge.JUDGE_PREFIX: the prompt_path of judg
 def version_label(prompt: str | None, version: str | None, with_prompt: bool = True) -> str:
     if prompt and prompt.startswith(JUDGE_PREFIX) and not version:
         return f"judge {prompt.removeprefix(JUDGE_PREFIX)}"  # judge calls have no prompt version
-    v = "?" if not version else ("draft " + version[6:14]) if version.startswith("draft:") else version[:8]
+    v = short_version(version) if version else "?"
     if not with_prompt:
         return v
     stem = (prompt or "(ad hoc)").rsplit("/", 1)[-1].removesuffix(".prompt.yml").removesuffix(".yml")

@@ -24,13 +24,12 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 
 from promptbench.core.db import database as dbmod
-from promptbench.core.engine.run_kinds import kind_condition, resolve_kinds
-from promptbench.core.db.runs import DEFAULT_KINDS, RUN_KINDS
+from promptbench.core.engine.run_kinds import DEFAULT_KINDS, RUN_KINDS, kind_condition, resolve_kinds
 
 PROPOSED_INDEXES = (
     ("idx_runs_ended_at", "runs", "ended_at"),
@@ -198,12 +197,6 @@ def _kind_sql(kinds, column: str) -> str:
 def bucket_start(key: str, bucket: str) -> datetime:
     fmt = "%Y-%m-%d" if bucket == "day" else "%Y-%m-%dT%H"
     return datetime.strptime(key, fmt).replace(tzinfo=timezone.utc)
-
-
-def bucket_bounds(key: str, bucket: str) -> tuple[str, str]:
-    """The ``started_at`` range [lo, hi) of one bucket, as stored text."""
-    lo = bucket_start(key, bucket)
-    return dbmod.to_utc_iso(lo), dbmod.to_utc_iso(lo + timedelta(seconds=BUCKET_SECONDS[bucket]))
 
 
 COMPOUND_LIMIT = 200  # sub-selects per statement (SQLite allows 500 by default)

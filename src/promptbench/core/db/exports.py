@@ -27,9 +27,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import os
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,9 +37,10 @@ from typing import IO
 
 from promptbench.core.db import database as dbmod
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.engine.run_kinds import kind_condition
-from promptbench.core.db.runs import DEFAULT_KINDS, RUN_COLUMNS
-from promptbench.core.settings.secrets import redact
+from promptbench.core.engine.run_kinds import DEFAULT_KINDS, kind_condition
+from promptbench.core.db.runs import RUN_COLUMNS
+from promptbench.core.redaction import redact
+from promptbench.core.atomic import FolderNotWritable, atomic_output
 
 FORMATS = ("csv", "jsonl")
 TEXT_COLUMNS = ("messages", "output")
@@ -71,27 +70,15 @@ def parse_when(value: str | None, *, end: bool = False) -> str | None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[IO[str]]:
-    """A text file handle whose content replaces ``path`` only if the block succeeds."""
-    path = Path(path)
+def export_file(path: Path) -> Iterator[IO[str]]:
+    """core/atomic.atomic_output (UTF-8 text) with the export's messages for errors."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise PromptbenchError(f"cannot write in {path.parent}: {e.strerror}; choose a folder you can write to") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with atomic_output(path) as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)  # mkstemp made it 0600
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise PromptbenchError(f"could not write {path}: {e.strerror}; the previous file is unchanged") from None
-        raise
+    except FolderNotWritable as e:
+        raise PromptbenchError(f"cannot write in {Path(path).parent}: {e.strerror}; choose a folder you can write to") from None
+    except OSError as e:
+        raise PromptbenchError(f"could not write {path}: {e.strerror}; the previous file is unchanged") from None
 
 
 @contextlib.contextmanager
@@ -163,7 +150,7 @@ def write_runs(conn: sqlite3.Connection, out: Path | IO[str], fmt: str = "csv", 
     if fmt not in FORMATS:
         raise PromptbenchError(f"format must be csv or jsonl, not {fmt!r}")
     if isinstance(out, (str, Path)):
-        with atomic_output(Path(out)) as fh:
+        with export_file(Path(out)) as fh:
             return write_runs(conn, fh, fmt, **filters)
     columns = list(RUN_COLUMNS) + (list(TEXT_COLUMNS) if filters.get("with_text") else [])
     n = 0
@@ -255,7 +242,7 @@ def iter_preferences(conn: sqlite3.Connection, *, prompt: str | None = None,
 def write_preferences(conn: sqlite3.Connection, out: Path | IO[str], *, prompt: str | None = None) -> PreferenceReport:
     """Write preference pairs as JSONL to a path (atomically) or an open text stream."""
     if isinstance(out, (str, Path)):
-        with atomic_output(Path(out)) as fh:
+        with export_file(Path(out)) as fh:
             return write_preferences(conn, fh, prompt=prompt)
     report = PreferenceReport()
     with _snapshot(conn):
@@ -266,7 +253,7 @@ def write_preferences(conn: sqlite3.Connection, out: Path | IO[str], *, prompt: 
 
 def write_table_csv(path: Path, header: list, rows: list) -> None:
     """A chart's table (header + rows) as a CSV file, atomically."""
-    with atomic_output(Path(path)) as fh:
+    with export_file(Path(path)) as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)

@@ -270,7 +270,7 @@ def m006_owners(db: sqlite_utils.Database) -> None:
 
 
 def m007_run_kinds(db: sqlite_utils.Database) -> None:
-    # What a run was for (core/runs.py RUN_KINDS): a person's comparison, an eval cell, a
+    # What a run was for (RUN_KINDS in core/engine/run_kinds.py): a person's comparison, an eval cell, a
     # judge call, a ranking session's generation, a warm-up, a connection test. Runs,
     # the Dashboard and exports show comparisons and eval cells unless asked for more.
     # Rows from before are classified from what they left behind.

@@ -28,6 +28,7 @@ from typing import Any
 from promptbench.core.db import database as dbmod
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.engine.events import RunMetrics
+from promptbench.core.engine.run_kinds import DEFAULT_KINDS, check_kind, kind_condition
 from promptbench.core.store.instance import instance_alive, this_instance
 
 log = logging.getLogger(__name__)
@@ -48,16 +49,6 @@ RUN_COLUMNS = (
 _JSON_RUN = ("params", "messages")
 _BOOL_RUN = ("input_tokens_reported", "tokens_reported")
 IMPORT_CHUNK = 5000
-
-
-RUN_KINDS = ("comparison", "eval_cell", "judge", "ranking_generation", "warmup", "connection_test")
-DEFAULT_KINDS = ("comparison", "eval_cell")  # what Runs, the Dashboard and exports show unless asked
-
-
-def check_kind(kind: str) -> str:
-    if kind not in RUN_KINDS:
-        raise PromptbenchError(f"unknown run kind {kind!r}: expected one of {', '.join(RUN_KINDS)}")
-    return kind
 
 
 def _json(value: Any, what: str) -> str:
@@ -344,8 +335,6 @@ class RunStore:
         self, *, prompt_path: str | None = None, limit: int = 100, kinds=DEFAULT_KINDS,
     ) -> list[dict]:  # fmt: skip
         """Comparisons newest first. ``kinds``: RUN_KINDS to list (None or "all": every kind)."""
-        from promptbench.core.engine.run_kinds import kind_condition
-
         conds, params = [kind_condition(kinds, "c.kind")], []
         if prompt_path is not None:
             conds.append("c.prompt_path = ?")
@@ -371,8 +360,6 @@ class RunStore:
     ) -> list[dict]:  # fmt: skip
         """Runs newest first, without messages and output. ``since`` is inclusive, ``until`` exclusive.
         ``kinds``: RUN_KINDS to list (default: comparisons and eval cells; None or "all": every kind)."""
-        from promptbench.core.engine.run_kinds import kind_condition
-
         where, params = [c for c in [kind_condition(kinds)] if c], []
         for col, value in [("prompt_path", prompt_path), ("prompt_version", prompt_version),
                            ("model_name", model_name), ("status", status), ("comparison_id", comparison_id)]:  # fmt: skip

@@ -12,17 +12,18 @@ import asyncio
 import random
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
 from promptbench.core.engine import events as ev
+from promptbench.core.ids import new_id
 from promptbench.core.settings.config import ModelConfig, Settings
 from promptbench.core.providers.errorclass import ProviderError
 from promptbench.core.engine.metrics import StreamClock, tokens_per_second
 from promptbench.core.providers.pricing import cost_usd, unit_prices
-from promptbench.core.settings.secrets import get_api_key, missing_key, redact, remember_secret
+from promptbench.core.redaction import redact, remember_secret
+from promptbench.core.settings.secrets import get_api_key, missing_key
 from promptbench.core.providers.tokens import StreamingTokenCounter, count_message_tokens
 from promptbench.core.providers.transports import Timeouts, WireRequest
 from promptbench.core.providers.transports.openai_compat import is_loopback, make_client, stream_openai
@@ -41,7 +42,7 @@ class ComparisonRequest:
     variables: dict = field(default_factory=dict)
     local_mode: str = "sequential"                   # or "parallel"
     comparison_id: str | None = None
-    kind: str = "comparison"                         # core/runs.py RUN_KINDS: what the runs are for
+    kind: str = "comparison"                         # RUN_KINDS (core/engine/run_kinds.py): what the runs are for
 
 
 @dataclass
@@ -53,14 +54,6 @@ class _Run:
     parts: list[str] = field(default_factory=list)
     clock: StreamClock = field(default_factory=StreamClock)
     metrics: ev.RunMetrics = field(default_factory=ev.RunMetrics)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:16]
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Engine:
@@ -194,7 +187,7 @@ class Engine:
 
     async def _run(self, run: _Run, request: ComparisonRequest, warm: asyncio.Future) -> None:
         model = run.model
-        started_at = utc_now()
+        started_at = datetime.now(timezone.utc)  # stored in the database's one form (core/db/database.to_utc_iso)
         error: ProviderError | None = None
         status = "finished"
         if self.runs is not None:  # first, so that any end (even a cancel during warm-up) has a row to update
@@ -221,7 +214,7 @@ class Engine:
         except Exception as exc:  # a bug or an unexpected library error: still a run result
             error, status = ProviderError("unknown", f"{type(exc).__name__}: {exc}"), "error"
         finally:
-            self._finish(run, status, error, request, started_at)
+            self._finish(run, status, error, request)
 
     async def _prepare(self, model: ModelConfig, request: ComparisonRequest):
         params = {**model.params, **request.params}  # catalog params are defaults; the prompt's win
@@ -347,7 +340,7 @@ class Engine:
         if eof and metrics.finish_reason is None:
             raise ProviderError("connection", f"{run.model.name}: the stream ended before the answer was complete (no finish reason, no [DONE])")
 
-    def _finish(self, run: _Run, status: str, error: ProviderError | None, request: ComparisonRequest, started_at: str) -> None:
+    def _finish(self, run: _Run, status: str, error: ProviderError | None, request: ComparisonRequest) -> None:
         metrics, clock = run.metrics, run.clock
         if clock.ended_ns is None and clock.sent_ns:
             clock.ended_ns = time.perf_counter_ns()
@@ -376,7 +369,7 @@ class Engine:
         if self.runs is not None:
             self.runs.run_ended(run.run_id, status=status, output=output, metrics=metrics,
                                 error_class=error.error_class if error else ("cancelled" if status == "cancelled" else None),
-                                error=redact(error.message) if error else None, ended_at=utc_now())
+                                error=redact(error.message) if error else None)  # ended_at: the store stamps it now
         self._active.pop(run.run_id, None)
         self._emit(event)
         ids = self._comparisons.get(run.comparison_id)

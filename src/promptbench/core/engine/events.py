@@ -119,7 +119,9 @@ class ComparisonFinished:
 
 
 TERMINAL = (RunFinished, RunFailed, RunCancelled)
-ERROR_CLASSES = ("auth", "rate_limit", "timeout", "connection", "bad_request", "server", "content_filter", "cancelled", "unknown")
+# The status a run that ended this way is stored with (core/db/runs.RUN_STATUSES) and
+# that JSON output reports; a person reads "done" for "finished" (core/engine/live_run.py).
+END_STATUS = {RunFinished: "finished", RunFailed: "error", RunCancelled: "cancelled"}
 
 
 class EventFanout:

@@ -1,8 +1,9 @@
 """What a front knows about one run while it streams, built from engine events.
 
 The app's compare panes and the command line's live table both use it, so they read the
-same. The live figures follow core/metrics.py: TTFT from the engine's FirstToken;
-tokens/s over the generation phase, (tokens - 1) / (last - first); cost counted up from
+same, down to the status words (:func:`shown_status`). The live figures are the engine's
+own (core/engine/metrics.py): TTFT from the engine's FirstToken; tokens/s over the
+generation phase, ``metrics.tokens_per_second``; cost counted up from
 RunStarted's unit prices. Elapsed runs from the first request sent (RequestSent) to the
 end (the terminal event's time): live and final agree, through retries too. When the run
 ends, the engine's final RunMetrics replace the live figures.
@@ -14,10 +15,15 @@ from dataclasses import fields
 
 from promptbench.core.engine import events as ev
 from promptbench.core.engine.events import RunMetrics
+from promptbench.core.engine.metrics import tokens_per_second
 
 TERMINAL_STATUSES = ("done", "error", "cancelled", "interrupted")
-_STORED_STATUS = {"finished": "done", "error": "error", "cancelled": "cancelled",
-                  "interrupted": "interrupted", "running": "interrupted"}
+
+
+def shown_status(stored: str) -> str:
+    """The word a person reads for a run that ended with the stored status ``stored``
+    (``END_STATUS``, the runs table, JSON): "done" for "finished", else the same word."""
+    return "done" if stored == "finished" else stored
 
 
 class LiveRun:
@@ -91,12 +97,9 @@ class LiveRun:
         self.retries = max(self.retries, event.metrics.retries)
         if event.metrics.ttft_ms is not None:
             self.ttft_ms = event.metrics.ttft_ms
-        if isinstance(event, ev.RunFinished):
-            self.status = "done"
-        elif isinstance(event, ev.RunFailed):
-            self.status, self.error_class, self.error_message = "error", event.error_class, event.message
-        else:
-            self.status = "cancelled"
+        self.status = shown_status(ev.END_STATUS[type(event)])
+        if isinstance(event, ev.RunFailed):
+            self.error_class, self.error_message = event.error_class, event.message
 
     def load_record(self, run: dict) -> None:
         """A run as the RunStore returns it (read-only panes in the runs view)."""
@@ -105,7 +108,8 @@ class LiveRun:
         self.final = metrics
         self.run_id = run.get("id")
         self.final_output = run.get("output") or ""
-        self.status = _STORED_STATUS.get(run.get("status") or "", run.get("status") or "interrupted")
+        stored = run.get("status") or "running"
+        self.status = "interrupted" if stored == "running" else shown_status(stored)  # a run left running ended with its app
         self.output_tokens, self.tokens_reported = metrics.output_tokens, metrics.tokens_reported
         self.input_tokens, self.input_reported = metrics.input_tokens, metrics.input_tokens_reported
         self.ttft_ms, self.retries = metrics.ttft_ms, metrics.retries
@@ -122,10 +126,7 @@ class LiveRun:
     def tokens_per_s(self) -> float | None:
         if self.final is not None:
             return self.final.tokens_per_s
-        n, first, last = self.output_tokens, self.first_ns, self.last_ns
-        if first is None or last is None or n < 2 or last <= first:
-            return None
-        return (n - 1) / ((last - first) / 1e9)
+        return tokens_per_second(self.output_tokens, self.first_ns, self.last_ns)
 
     @property
     def cost_usd(self) -> float | None:

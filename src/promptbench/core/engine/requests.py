@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from promptbench.core.ids import draft_version
 from promptbench.core.settings.config import ModelConfig, Settings, resolve_model
 from promptbench.core.engine.engine import ComparisonRequest
 from promptbench.core.store.history import last_version_at
@@ -23,7 +24,7 @@ def prompt_version(store: PromptStore, rel: str, content: bytes | None = None) -
         sha = last_version_at(store.repo, rel, "HEAD")
         if sha:
             return sha
-    return "draft:" + hashlib.sha1(current).hexdigest()[:12]
+    return draft_version(hashlib.sha1(current).hexdigest()[:12])
 
 
 def resolve_models(settings: Settings, names: list[str] | None) -> list[ModelConfig]:

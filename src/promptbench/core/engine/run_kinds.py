@@ -1,7 +1,9 @@
-"""Which kinds of runs a list, total or export covers (``RUN_KINDS`` in core/runs.py).
+"""The kinds of runs (what each run was for), and which of them a list, total or export covers.
 
-Runs, the Dashboard and ``promptbench export runs`` show ``DEFAULT_KINDS`` (a person's
-comparisons and eval cells) unless asked for more. A kinds filter is given as a
+The engine stamps every run with one of ``RUN_KINDS`` (``Request.kind``); the run
+database stores it and checks it with :func:`check_kind`. Runs, the Dashboard and
+``promptbench export runs`` show ``DEFAULT_KINDS`` (a person's comparisons and eval
+cells) unless asked for more. A kinds filter is given as a
 sequence of kinds, or ``None`` / ``"all"`` for every kind; :func:`resolve_kinds`
 turns it into a tuple in ``RUN_KINDS`` order, or ``None`` when nothing is left out.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.db.runs import DEFAULT_KINDS, RUN_KINDS, check_kind
 
+RUN_KINDS = ("comparison", "eval_cell", "judge", "ranking_generation", "warmup", "connection_test")
+DEFAULT_KINDS = ("comparison", "eval_cell")  # what Runs, the Dashboard and exports show unless asked
 ALL = "all"
 # kind -> (one, many): how a list names its rows
 NAMES = {
@@ -31,6 +34,12 @@ CHOICES = (
     ("+ warm-ups and connection tests", (*DEFAULT_KINDS, "warmup", "connection_test")),
     ("All kinds", None),
 )
+
+
+def check_kind(kind: str) -> str:
+    if kind not in RUN_KINDS:
+        raise PromptbenchError(f"unknown run kind {kind!r}: expected one of {', '.join(RUN_KINDS)}")
+    return kind
 
 
 def resolve_kinds(kinds: Iterable[str] | str | None) -> tuple[str, ...] | None:

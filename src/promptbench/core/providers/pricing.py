@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from promptbench.core.providers.litellm_setup import import_litellm
-from promptbench.core.settings.secrets import redact
+from promptbench.core.redaction import redact
 
 MTOK = 1_000_000
 FROM_CONFIG = "price from promptbench.toml"
@@ -119,7 +119,3 @@ def estimate_cost(cfg: Any, input_tokens: int, max_output_tokens: int | None) ->
         return value, note
     return value, f"{note}; at most {max_output_tokens or 0} output tokens"
 
-
-def clear_cache() -> None:
-    with _lock:
-        _unknown.clear()

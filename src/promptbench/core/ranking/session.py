@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from promptbench.core.batch.runner import BatchRunner
 from promptbench.core.batch.plan import BatchPlan
@@ -19,18 +20,42 @@ from promptbench.core.db.runs import RunStore
 from promptbench.core.ranking.votes import VoteStore
 
 
-@dataclass(frozen=True)
-class SessionOutput:
+class RankOutput(NamedTuple):
+    """One output to judge: whose it is, the stored run it came from (None: not stored), its text."""
+
     contestant: Contestant
-    run_id: str
+    run_id: str | None
     text: str
 
 
 @dataclass
-class SessionPair:
+class RankItem:
+    """One judgement to make: ``outputs`` are (Contestant, run_id, text) for one test case.
+
+    ``context`` is optional text shown above the outputs (e.g. the question asked).
+    """
+
     test_case: str | None
-    outputs: tuple[SessionOutput, SessionOutput]
+    outputs: list[RankOutput]
     context: str | None = None
+    dropped: list[RankOutput] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.test_case is not None and not isinstance(self.test_case, str):
+            self.test_case = str(self.test_case)
+        unique, seen, dropped = [], set(), []
+        for out in self.outputs:
+            out = RankOutput(*out)
+            (dropped if out.contestant in seen else unique).append(out)
+            seen.add(out.contestant)
+        self.outputs, self.dropped = unique, dropped   # a vote needs different contestants
+
+    @property
+    def pairwise(self) -> bool:
+        return len(self.outputs) == 2
+
+    def contestants(self) -> list[Contestant]:
+        return [o.contestant for o in self.outputs]
 
 
 @dataclass
@@ -69,22 +94,22 @@ def find_outputs(runs: RunStore, prompt_path: str, versions: set[str], models: s
     return found
 
 
-def session_pairs(runs: RunStore, prompt_path: str, cells: dict[tuple, str]) -> list[SessionPair]:
-    """Every pair of contestants per test case, with their outputs (runs without output are skipped)."""
-    by_case: dict[object, list[SessionOutput]] = {}
+def session_pairs(runs: RunStore, prompt_path: str, cells: dict[tuple, str]) -> list[RankItem]:
+    """Every pair of contestants per test case, as items to rank (runs without output are skipped)."""
+    by_case: dict[object, list[RankOutput]] = {}
     context: dict[object, str | None] = {}
     for (version, test_case, model), run_id in sorted(cells.items(), key=lambda kv: str(kv[0])):
         run = runs.get_run(run_id)
         if not run or not run.get("output"):
             continue
-        by_case.setdefault(test_case, []).append(SessionOutput(Contestant(prompt_path, version, model), run_id, run["output"]))
+        by_case.setdefault(test_case, []).append(RankOutput(Contestant(prompt_path, version, model), run_id, run["output"]))
         if test_case not in context:
             users = [m.get("content") for m in (run.get("messages") or []) if m.get("role") == "user"]
             context[test_case] = users[-1] if users else None
     pairs = []
     for test_case, outputs in sorted(by_case.items(), key=lambda kv: str(kv[0])):
         for a, b in itertools.combinations(outputs, 2):
-            pairs.append(SessionPair(None if test_case is None else str(test_case), (a, b), context.get(test_case)))
+            pairs.append(RankItem(None if test_case is None else str(test_case), [a, b], context.get(test_case)))
     return pairs
 
 

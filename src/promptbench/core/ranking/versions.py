@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from promptbench.core.figures import short_version
+from promptbench.core.ids import draft_sha, is_draft_version
+
 log = logging.getLogger(__name__)
 
-DRAFT_PREFIX = "draft:"
 UNSAVED = "unsaved draft"
 _HEX = re.compile(r"[0-9a-f]{7,40}")
 SHORT = 8   # as Version.short and everywhere else a sha is shortened
@@ -43,9 +45,9 @@ class VersionInfo:
 
     def tooltip(self) -> str:
         """The whole commit message, then the full sha and the labels (hover text)."""
-        if self.version.startswith(DRAFT_PREFIX) or self.version == "unsaved":
+        if is_draft_version(self.version) or self.version == "unsaved":
             return "Unsaved text from the editor, not a saved version" + (
-                f"\ncontent hash {self.version[len(DRAFT_PREFIX):]}" if self.version.startswith(DRAFT_PREFIX) else "")
+                f"\ncontent hash {draft_sha(self.version)}" if is_draft_version(self.version) else "")
         if not self.known:
             return f"Version {self.version}\n(not in this workspace's history)"
         text = f"{self.message}\n\ncommit {self.version}"
@@ -54,8 +56,8 @@ class VersionInfo:
 
 def unknown(version: str) -> VersionInfo:
     """What can be said of a version without the history: its short form (drafts say so)."""
-    if version.startswith(DRAFT_PREFIX):
-        return VersionInfo(version, "draft " + version[len(DRAFT_PREFIX):][:SHORT], UNSAVED)
+    if is_draft_version(version):
+        return VersionInfo(version, short_version(version), UNSAVED)
     if version == "unsaved":
         return VersionInfo(version, "unsaved", "")
     return VersionInfo(version, version[:SHORT] if _HEX.fullmatch(version) else version, "")

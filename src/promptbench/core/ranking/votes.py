@@ -26,13 +26,13 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
 from promptbench.core.db import database as dbmod
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.ids import new_id
 from promptbench.core.ranking.leaderboard import Battle, Contestant
 from promptbench.core.db.runs import RunStore
 from promptbench.core.ranking.votedata import (
@@ -52,10 +52,6 @@ VOTE_COLUMNS = (
 INSERT_VOTE_SQL = f"INSERT INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({', '.join('?' * len(VOTE_COLUMNS))})"
 
 __all__ = ["VoteStore", "ImportReport", "default_voter", "WINNERS"]
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 def default_voter() -> str:

@@ -3,13 +3,12 @@
 The file is committed with the prompts, so it never holds a key: a model says *where*
 its key comes from (``api_key_env`` or ``keyring``). :func:`load_settings` refuses a
 literal ``api_key`` and any value shaped like a key. Nothing here imports litellm.
+Reading only: :mod:`promptbench.core.settings.write` changes the file.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.eval.judging import DEFAULT_PASS_THRESHOLD, GITHUB, JUDGING_MODES
 from promptbench.core.providers.litellm_setup import provider_for
 from promptbench.core.local.gguf import MODES as LOCAL_MODEL_MODES, AddedModel, name_problem, use_workspace_models
 from promptbench.core.local.catalog import PREFIX as LOCAL_PREFIX, GEMMA3_ID, SMOLLM2_ID, list_local_models
-from promptbench.core.store.paths import glob_problem
-from promptbench.core.settings.secrets import looks_like_key
+from promptbench.core.settings.globs import glob_problem
+from promptbench.core.redaction import looks_like_key
 
 FILE_NAME = "promptbench.toml"
 OLLAMA_BASE = "http://127.0.0.1:11434"
 LOCAL_MODES = ("sequential", "parallel")
+# [eval] judging: how an LLM judge's reply is read (core/eval/judging.py tells the two apart)
+GITHUB, STRICT = "github", "strict"
+JUDGING_MODES = (GITHUB, STRICT)
+DEFAULT_PASS_THRESHOLD = 0.5  # [eval] pass_threshold: the strict reading passes at score >=
 DEFAULT_COMPARE_MODELS = (SMOLLM2_ID, GEMMA3_ID)
 SECRET_FIELDS = frozenset({"api_key", "apikey", "api-key", "secret", "secret_key", "password", "access_token", "auth_token"})
 _MODEL_FIELDS = {"model": str, "api_base": str, "api_key_env": str, "keyring": str,
@@ -71,10 +73,10 @@ class Settings:
     eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
     eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
     eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
-    eval_judging: str = GITHUB  # [eval] judging: "github" or "strict" (core/judging.py)
+    eval_judging: str = GITHUB  # [eval] judging: "github" or "strict" (core/eval/judging.py)
     eval_pass_threshold: float = DEFAULT_PASS_THRESHOLD  # [eval] pass_threshold: the strict reading passes at score >=
     local_models: dict[str, AddedModel] = field(default_factory=dict)  # [local.models.<name>]: added GGUF files
-    prompt_globs: tuple[str, ...] = ()  # [workspace] prompt_globs: more files listed as prompts (core/paths.py)
+    prompt_globs: tuple[str, ...] = ()  # [workspace] prompt_globs: more files listed as prompts (core/settings/globs.py)
 
 
 # -- loading ------------------------------------------------------------------
@@ -86,20 +88,22 @@ def config_path(workspace_root: Path) -> Path:
 def load_settings(workspace_root: Path) -> Settings:
     """The workspace's settings; defaults if promptbench.toml is missing. Registers its
     added GGUF files as ``local/<name>`` (core/local_gguf.py)."""
-    settings = parse_settings(_read_text(workspace_root))
+    settings = parse_settings(read_config_text(workspace_root))
     use_workspace_models(settings.local_models, workspace_root)
     return settings
 
 
 def read_prompt_globs(workspace_root: Path) -> tuple[str, ...]:
     """``[workspace] prompt_globs`` alone (all that listing prompts needs), checked as load_settings checks it."""
-    text = _read_text(workspace_root)
+    text = read_config_text(workspace_root)
     return _prompt_globs(_load_toml(text), text)
 
 
-def _read_text(workspace_root: Path) -> str:
+def read_config_text(workspace_root: Path, *, as_written: bool = False) -> str:
+    """The file's text ("" if there is none); ``as_written`` keeps its line endings (to rewrite it)."""
+    path = config_path(workspace_root)
     try:
-        return config_path(workspace_root).read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8") if as_written else path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,7 +112,7 @@ def _read_text(workspace_root: Path) -> str:
 
 def parse_settings(text: str) -> Settings:
     data = _load_toml(text)
-    _refuse_secrets(data, (), text)
+    refuse_secrets(data, (), text)
     return _build_settings(data, text)
 
 
@@ -124,20 +128,20 @@ def _load_toml(text: str) -> dict:
 
 
 def _fail(text: str, path: tuple[str, ...], message: str) -> ConfigError:
-    line = _line_of(text, path)
+    line = line_of(text, path)
     where = f"{FILE_NAME}:{line}" if line else FILE_NAME
     return ConfigError(f"{where}: {'.'.join(path)}: {message}")
 
 
-def _refuse_secrets(value: Any, path: tuple[str, ...], text: str) -> None:
+def refuse_secrets(value: Any, path: tuple[str, ...], text: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if str(key).lower() in SECRET_FIELDS:
                 raise _fail(text, (*path, key), f"a literal key is refused here ({FILE_NAME} is committed to git); {_TO_DO}")
-            _refuse_secrets(item, (*path, str(key)), text)
+            refuse_secrets(item, (*path, str(key)), text)
     elif isinstance(value, list):
         for item in value:
-            _refuse_secrets(item, path, text)
+            refuse_secrets(item, path, text)
     elif isinstance(value, str):
         if looks_like_key(value) or (path[-1:] == ("api_key_env",) and _high_entropy(value)):
             raise _fail(text, path, f"this value looks like an API key, which must never be in {FILE_NAME}; {_TO_DO}")
@@ -284,7 +288,7 @@ def _make_config(name: str, vals: dict, source: str) -> ModelConfig:
                        max_concurrency=vals.get("max_concurrency"), source=source, is_local=provider == "local", **costs)
 
 
-def _line_of(text: str, path: tuple[str, ...]) -> int | None:
+def line_of(text: str, path: tuple[str, ...]) -> int | None:
     """Best-effort 1-based line of a dotted field (for messages); None if not found."""
     table: tuple[str, ...] = ()
     best = None
@@ -358,120 +362,3 @@ def list_all_models(settings: Settings, detect_ollama: bool = True) -> list[Mode
         if cfg.name not in found and cfg.model not in catalog_strings:
             found[cfg.name] = cfg
     return list(found.values())
-
-
-# -- writing ------------------------------------------------------------------
-
-def model_to_table(cfg: ModelConfig) -> dict:
-    """What :func:`save_model` writes for ``cfg`` (where the key is, never a key)."""
-    table = {"model": cfg.model}
-    for key in ("api_base", "api_key_env", "keyring", "input_cost_per_mtok", "output_cost_per_mtok", "max_concurrency"):
-        value = getattr(cfg, key)
-        if value is not None and not (key == "api_base" and cfg.provider == "ollama" and value == OLLAMA_BASE):
-            table[key] = value
-    if cfg.params:
-        table["params"] = dict(cfg.params)
-    return table
-
-
-def save_model(workspace_root: Path, cfg: ModelConfig) -> Path:
-    """Add or replace ``[models.<cfg.name>]``; other sections stay byte-for-byte."""
-    if not cfg.name or not cfg.model:
-        raise ConfigError("a model needs a name and a model string to be saved")
-    table = model_to_table(cfg)
-    _refuse_secrets({"models": {cfg.name: table}}, (), "")
-    body = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
-    return _rewrite(workspace_root, cfg.name, [f"[models.{_toml_key(cfg.name)}]", *body], tomllib.loads("\n".join(body)))
-
-
-def remove_model(workspace_root: Path, name: str) -> Path:
-    """Delete ``[models.<name>]`` (and its subtables); ConfigError if there is none."""
-    return _rewrite(workspace_root, name, None, None)
-
-
-def _rewrite(workspace_root: Path, name: str, block: list[str] | None, table: dict | None) -> Path:
-    path = config_path(workspace_root)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    parse_settings(text)  # refuse to rewrite a file that is already invalid
-    old = tomllib.loads(text)
-    lines = text.splitlines()
-    spans = _model_spans(lines, name)
-    if not spans and name in old.get("models", {}):
-        raise ConfigError(f"{FILE_NAME}: models.{name} is not written as a [models.{name}] table; edit it by hand")
-    if block is None and not spans:
-        raise ConfigError(f"{FILE_NAME}: there is no model named {name!r}; known: {', '.join(old.get('models', {})) or 'none'}")
-    if spans:
-        at = spans[0][0]
-        for start, end in reversed(spans):
-            del lines[start:end]
-            if block is None and 0 < start <= len(lines) and not lines[start - 1].strip() \
-                    and (start == len(lines) or not lines[start].strip()):
-                del lines[start - 1]  # no double blank line where the table was
-    else:
-        others = [s for n in old.get("models", {}) for s in _model_spans(lines, n)]
-        at = max((end for _, end in others), default=len(lines))
-    if block is not None:
-        lines[at:at] = [""] * (at > 0 and bool(lines[at - 1].strip())) + block + [""] * (at < len(lines) and bool(lines[at].strip()))
-    new_text = "\n".join(lines).rstrip("\n") + "\n" if any(line.strip() for line in lines) else ""
-    new = tomllib.loads(new_text)
-    old_models, new_models = dict(old.get("models", {})), dict(new.get("models", {}))
-    old_models.pop(name, None)
-    if new_models.pop(name, None) != table or {**old, "models": old_models} != {**new, "models": new_models}:
-        raise ConfigError(f"{FILE_NAME}: could not update models.{name} without touching other settings; edit it by hand")
-    parse_settings(new_text)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(new_text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ConfigError(f"{FILE_NAME}: cannot write it ({exc.strerror or exc}); check the folder's permissions") from None
-    return path
-
-
-def _model_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
-    """[start, end) line ranges of [models.<name>] and its subtables."""
-    return _table_spans(lines, ("models", name))
-
-
-def _table_spans(lines: list[str], table: tuple[str, ...]) -> list[tuple[int, int]]:
-    """[start, end) line ranges of the table ``[a.b.c]`` and its subtables (comments above the next header stay out)."""
-    spans, start = [], None
-    for i, line in enumerate(lines):
-        header = _header_path(line)
-        if header is None:
-            continue
-        if start is not None:
-            spans.append((start, _trim_end(lines, start, i)))
-        start = i if header[:len(table)] == table else None
-    if start is not None:
-        spans.append((start, _trim_end(lines, start, len(lines))))
-    return spans
-
-
-def _trim_end(lines: list[str], start: int, end: int) -> int:
-    """Leave blank lines and the comments right above the next header outside the span."""
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
-        end -= 1
-    return end
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_\-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, (bool, int)):
-        return str(value).lower()  # true / false / 42
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, str):  # a JSON string is a TOML basic string, once DEL is escaped too
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
-    raise ConfigError(f"cannot write a {type(value).__name__} to {FILE_NAME}; use strings, numbers, booleans, lists or tables")

@@ -1,22 +1,20 @@
-"""Where API keys come from, and keeping them out of everything we show or store.
+"""Where API keys come from.
 
 Keys live in environment variables or the OS keyring; promptbench.toml only says which
 (``api_key_env = "OPENAI_API_KEY"`` or ``keyring = "service/username"``). Nothing in
 this module writes a key anywhere except :func:`store_key_in_keyring`, and nothing
-returns one except :func:`get_api_key`. :func:`redact` runs over every error message
-and log record.
+returns one except :func:`get_api_key`, which hands each key to core/redaction.py so
+that :func:`~promptbench.core.redaction.redact` hides it from every message and log record.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import re
-from typing import Any, Iterable
+from typing import Any
 
 from promptbench.core.errors import PromptbenchError
+from promptbench.core.redaction import redact, remember_secret
 
-REDACTED = "[REDACTED]"
 DEFAULT_KEYRING_USERNAME = "api_key"
 KEYLESS_PROVIDERS = frozenset({"local", "ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm"})
 
@@ -31,29 +29,6 @@ DEFAULT_KEY_ENV = {
     "together_ai": "TOGETHERAI_API_KEY", "fireworks_ai": "FIREWORKS_AI_API_KEY",
     "perplexity": "PERPLEXITYAI_API_KEY", "huggingface": "HF_TOKEN", "cerebras": "CEREBRAS_API_KEY",
 }
-
-# Shapes of provider keys. Long enough after the prefix that model names never match.
-KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(r"(?<![A-Za-z0-9_\-])" + p) for p in (
-    r"sk-ant-[A-Za-z0-9_\-]{8,}",  # Anthropic
-    r"sk-[A-Za-z0-9_\-]{16,}",  # OpenAI (sk-..., sk-proj-...), DeepSeek, OpenRouter (sk-or-...)
-    r"AIza[0-9A-Za-z_\-]{20,}",  # Google
-    r"gsk_[A-Za-z0-9]{20,}",  # Groq
-    r"xai-[A-Za-z0-9]{20,}",  # xAI
-    r"hf_[A-Za-z0-9]{20,}",  # Hugging Face
-    r"r8_[A-Za-z0-9]{20,}",  # Replicate
-    r"pplx-[A-Za-z0-9]{20,}",  # Perplexity
-))
-_BEARER = re.compile(r"(?i)(\bBearer\s+)[A-Za-z0-9._~+/=\-]{8,}")
-_KEY_ASSIGN = re.compile(r"(?i)((?:api[_-]?key|x-api-key|access[_-]?token|secret)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&;}]{8,})")
-_SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
-_NOT_SECRET_ENV_NAME = re.compile(r"(_DIR|_PATH|_FILE|_HOME|_BACKEND|_PARALLELISM)$", re.IGNORECASE)
-_MIN_SECRET_LEN = 8  # shorter env values ("1", "true") are not worth redacting
-
-
-def looks_like_key(value: str) -> bool:
-    """True if ``value`` contains something shaped like a provider API key."""
-    return value.startswith("sk-") or any(p.search(value) for p in KEY_PATTERNS) or bool(_BEARER.search(value))
-
 
 # -- where a model's key comes from ------------------------------------------
 
@@ -177,72 +152,3 @@ def store_key_in_keyring(service: str, username: str, key: str) -> None:
     except Exception as exc:
         reason = redact(str(exc), [key]) or type(exc).__name__
         raise PromptbenchError(f"could not store the key for {service}/{username} in the keyring ({reason}): {hint}") from None
-
-
-# -- redaction ---------------------------------------------------------------
-
-# Every key get_api_key() handed out, in memory only: redact() must know a key that sits in
-# an env var with an ordinary name (api_key_env = "GATEWAY_AUTH") or in the keyring, where
-# neither the variable's name nor the key's shape gives it away.
-_KNOWN_SECRETS: set[str] = set()
-
-
-def remember_secret(value: str | None) -> str | None:
-    """Make :func:`redact` hide ``value`` from now on (process lifetime); returns it unchanged."""
-    if value and len(value) >= _MIN_SECRET_LEN:
-        _KNOWN_SECRETS.add(value)
-    return value
-
-
-def _env_secrets() -> list[str]:
-    return [v for k, v in os.environ.items()
-            if _SECRET_ENV_NAME.search(k) and not _NOT_SECRET_ENV_NAME.search(k) and len(v) >= _MIN_SECRET_LEN]
-
-
-def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
-    """``text`` with known key values and key-shaped strings replaced by ``[REDACTED]``."""
-    if not text:
-        return text
-    text = str(text)
-    known = {s for s in (*extra_secrets, *_env_secrets(), *tuple(_KNOWN_SECRETS)) if s and len(s) >= _MIN_SECRET_LEN}
-    for secret in sorted(known, key=len, reverse=True):  # longest first: no partial leftovers
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    for pattern in KEY_PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    return _KEY_ASSIGN.sub(lambda m: m.group(1) + (m.group(2) if m.group(2) == REDACTED else REDACTED), text)
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (and traceback text) with :func:`redact`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: leave it to logging's own error path
-            return True
-        record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
-
-
-_FILTER = RedactingFilter()
-
-
-def install_log_redaction() -> None:
-    """Attach the redacting filter to the root logger, litellm's loggers and their handlers.
-
-    Idempotent. A logger's filters only see records logged on that very logger, so the
-    filter also goes on the handlers present now (which see propagated records too).
-    """
-    names = ("", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
-    for name in names:
-        logger = logging.getLogger(name)
-        targets = [logger, *logger.handlers]
-        for target in targets:
-            if _FILTER not in target.filters:
-                target.addFilter(_FILTER)

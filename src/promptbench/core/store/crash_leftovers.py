@@ -91,7 +91,7 @@ def clear_stale_git_locks(toplevel: Path, git_dir: Path) -> list[str]:
 
 
 def is_atomic_write_temp(name: str) -> bool:
-    """Names made by gitrepo.atomic_write: ``.<file name>.<random>.tmp``."""
+    """Names made by core/atomic.py: ``.<file name>.<random>.tmp``."""
     return name.startswith(".") and name.endswith(".tmp") and (
         ".prompt.yml." in name or ".prompt.yaml." in name or name.startswith(".promptbench.toml."))
 

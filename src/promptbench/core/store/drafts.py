@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import socket
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from promptbench.core.atomic import write_atomic
 from promptbench.core.store.instance import instance_alive, this_instance
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,7 @@ class DraftStore:
                               "base_text": base_text, "saved_at": time.time(), "instance": self.instance},
                              ensure_ascii=False)
         target = self.folder / _file_name(rel)
-        fd, tmp = tempfile.mkstemp(prefix=".draft.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(target, payload.encode("utf-8", errors="surrogatepass"), new_mode=0o600)
         return target
 
     def remove(self, rel: str) -> None:
@@ -146,7 +136,7 @@ class DraftStore:
                     with contextlib.suppress(FileNotFoundError):  # another instance took it first
                         os.replace(path, self.folder / _file_name(found.rel))
                         claimed.append(found.rel)
-            for leftover in folder.glob(".draft.*.tmp"):  # a write killed before its rename
+            for leftover in folder.glob(".*.tmp"):  # a write killed before its rename
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             for kept in folder.iterdir():  # damaged or superseded files: keep them, in our folder

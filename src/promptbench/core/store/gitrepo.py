@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -154,47 +153,3 @@ class GitRepo:
         self.git("config", scope, "user.name", name, what="git config")
         self.git("config", scope, "user.email", email, what="git config")
 
-
-def atomic_write(path: Path, data: bytes, what: str) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except PermissionError:
-        raise WorkspaceError(f"{what}: cannot write in {path.parent}: permission denied; choose a folder you can write to or fix its permissions") from None
-    except OSError as exc:
-        raise StoreError(f"{what}: cannot write in {path.parent}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StoreError(f"{what}: could not write the file: {exc.strerror}; the previous version is unchanged") from None
-
-
-def suggested_identity() -> tuple[str, str]:
-    """A name and email to offer when git has none: the system user's full name (or login)
-    and login@host. Only a suggestion: the person confirms or edits it."""
-    import getpass
-    import socket
-
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
-        login = ""
-    name = ""
-    try:
-        import pwd
-
-        name = pwd.getpwnam(login).pw_gecos.split(",")[0].strip() if login else ""
-    except (ImportError, KeyError):
-        pass
-    host = socket.gethostname() or "localhost"
-    return name or login, f"{login}@{host}" if login else ""

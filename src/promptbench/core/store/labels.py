@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from promptbench.core.errors import StoreError
 from promptbench.core.store.gitrepo import GitRepo
@@ -44,17 +44,6 @@ def check_label_name(name: str) -> str:
 
 def ref_name(rel: str, label: str) -> str:
     return f"{LABEL_NAMESPACE}{encode_path(rel)}/{label}"
-
-
-def all_labels(repo: GitRepo) -> dict[str, dict[str, str]]:
-    """{prompt path: {label: commit sha}} for every labelled prompt (one git call)."""
-    proc = repo.git("for-each-ref", "--format=%(objectname) %(refname)", LABEL_NAMESPACE)
-    result: dict[str, dict[str, str]] = {}
-    for line in proc.stdout.decode().splitlines():
-        sha, _, ref = line.partition(" ")
-        encoded, _, label = ref[len(LABEL_NAMESPACE):].rpartition("/")
-        result.setdefault(unquote(encoded), {})[label] = sha
-    return result
 
 
 def labels_of(repo: GitRepo, rel: str) -> dict[str, str]:

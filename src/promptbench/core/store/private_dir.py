@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from promptbench.core.atomic import write_atomic
+
 PRIVATE_DIR = ".promptbench"
 _IGNORE_ALL = "# Made by promptbench: its database, logs and drafts stay out of git.\n*\n"
 
@@ -29,6 +31,4 @@ def ignore_private_dir(folder: Path) -> None:
     if ignore.exists():
         return
     with contextlib.suppress(OSError):
-        tmp = folder / ".gitignore.tmp"
-        tmp.write_text(_IGNORE_ALL)
-        tmp.replace(ignore)
+        write_atomic(ignore, _IGNORE_ALL)

@@ -19,7 +19,8 @@ from pathlib import Path
 from promptbench.core.store import labels as labelrefs
 from promptbench.core.store.crash_leftovers import remove_stale_temp_files
 from promptbench.core.errors import PromptbenchError, PromptFileError, StoreError, WorkspaceError
-from promptbench.core.store.gitrepo import GitRepo, atomic_write
+from promptbench.core.atomic import write_file
+from promptbench.core.store.gitrepo import GitRepo
 from promptbench.core.store.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
 from promptbench.core.figures import plural
 from promptbench.core.store.outside import OutsideFiles, is_outside
@@ -30,6 +31,7 @@ from promptbench.core.prompts.promptfile import PromptFile, parse_prompt_bytes
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 SETTINGS_FILE = "promptbench.toml"
+WORKTREE = "WORKTREE"  # a version name: the file on disk now
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,12 @@ class Changes:
 @dataclass(frozen=True)
 class Diff:
     path: str
-    rev_a: str
+    rev_a: str | None   # None: nothing (the version before the first one)
     rev_b: str
     unified: str
     structured: dict
+    old: bytes = field(default=b"", repr=False)   # the two contents compared
+    new: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,16 @@ class PromptStore:
         """End the background git process used for fast reads."""
         self.repo.close()
 
+    @property
+    def git_dir(self) -> Path:
+        """The repository's git folder: commits, checkouts and branch switches change it."""
+        return self.repo.git_dir
+
+    def set_identity(self, name: str, email: str, everywhere: bool = False) -> None:
+        """Commit as ``name <email>`` from now on: set in this repository, or (*everywhere*)
+        in the user's global git config. Runs git: call it off the GUI thread."""
+        self.repo.set_identity(name, email, everywhere)
+
     def __enter__(self) -> "PromptStore":
         return self
 
@@ -116,7 +130,7 @@ class PromptStore:
 
     def list_prompts(self) -> list[str]:
         """*.prompt.yml|yaml, and the files of ``[workspace] prompt_globs`` while promptbench.toml is valid."""
-        from promptbench.core.settings.config import read_prompt_globs
+        from promptbench.core.settings.config import read_prompt_globs  # ~20 ms: only when listing
 
         try:
             globs = read_prompt_globs(self.root)
@@ -234,7 +248,7 @@ class PromptStore:
         if committed == data and on_disk is not None and on_disk.sha1 == hashlib.sha1(data).hexdigest():
             return None
         previous = target.read_bytes() if on_disk is not None else None
-        atomic_write(target, data, rel)
+        write_file(target, data, rel)
         try:
             return self._commit(rel, message or self._describe(committed, data, rel))
         except StoreError:
@@ -242,7 +256,7 @@ class PromptStore:
             if previous is None:
                 target.unlink(missing_ok=True)
             else:
-                atomic_write(target, previous, rel)
+                write_file(target, previous, rel)
             raise
 
     def create(self, rel: str, content: str | bytes | PromptFile, message: str | None = None) -> Version:
@@ -344,23 +358,23 @@ class PromptStore:
             raise StoreError(f"{rel}: did not exist at version {rev} ({sha[:8]})")
         return data
 
-    def diff(self, rel: str, rev_a: str, rev_b: str = "WORKTREE") -> Diff:
-        """Diff two versions; ``WORKTREE`` is the file on disk now."""
+    def diff(self, rel: str, rev_a: str | None, rev_b: str = WORKTREE) -> Diff:
+        """Diff two versions; ``WORKTREE`` is the file on disk now, ``rev_a=None`` nothing."""
         rel = normalize_prompt_path(self.root, rel)
-        a = self._content(rel, rev_a)
+        a = self._content(rel, rev_a) if rev_a is not None else b""
         b = self._content(rel, rev_b)
         unified = "".join(difflib.unified_diff(
             a.decode(errors="replace").splitlines(keepends=True), b.decode(errors="replace").splitlines(keepends=True),
-            fromfile=f"{rel}@{rev_a}", tofile=f"{rel}@{rev_b}"))
+            fromfile=f"{rel}@{rev_a}" if rev_a is not None else "/dev/null", tofile=f"{rel}@{rev_b}"))
         try:
             structured = structured_diff(parse_prompt_bytes(a, f"{rel}@{rev_a}") if a else None,
                                          parse_prompt_bytes(b, f"{rel}@{rev_b}") if b else None)
         except PromptFileError as exc:
             structured = {"error": str(exc)}
-        return Diff(rel, rev_a, rev_b, unified, structured)
+        return Diff(rel, rev_a, rev_b, unified, structured, a, b)
 
     def _content(self, rel: str, rev: str) -> bytes:
-        if rev.upper() == "WORKTREE":
+        if rev.upper() == WORKTREE:
             path = self.path(rel)
             return path.read_bytes() if path.exists() else b""
         return self.read_at(rel, rev)
@@ -374,7 +388,7 @@ class PromptStore:
         head = self.repo.head_sha()
         if head and self.repo.blob_at(head, rel) == data and self.path(rel).exists():
             return RollbackResult(snapshot, None)
-        atomic_write(self.path(rel), data, rel)
+        write_file(self.path(rel), data, rel)
         subject = self._subject_of(sha)
         text = message or f"Roll back {rel} to {sha[:8]}" + (f" ({subject})" if subject else "")
         return RollbackResult(snapshot, self._commit(rel, text + f"\n\nPromptbench-Rollback-To: {sha}"))

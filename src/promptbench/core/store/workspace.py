@@ -1,4 +1,5 @@
-"""Creating workspaces: ``git init`` a folder, and the sample workspace a new user opens first."""
+"""Creating workspaces: ``git init`` a folder, the sample workspace a new user opens first,
+and the commit identity offered to someone git knows no name for."""
 
 from __future__ import annotations
 
@@ -55,6 +56,11 @@ def default_workspace_dir() -> Path:
     return Path(os.environ.get("PROMPTBENCH_WORKSPACE") or Path.home() / "promptbench-workspace")
 
 
+def is_repository(folder: Path) -> bool:
+    """Whether ``folder`` is inside a git repository (a workspace can be opened there as it is)."""
+    return run_git(Path(folder), "rev-parse", "--git-dir", check=False).returncode == 0
+
+
 def init_workspace(root: Path, *, samples: bool = False) -> PromptStore:
     """Make ``root`` a promptbench workspace: a git repo with settings and an ignored private dir.
 
@@ -67,8 +73,7 @@ def init_workspace(root: Path, *, samples: bool = False) -> PromptStore:
         raise WorkspaceError(f"{root}: cannot create the workspace folder: {exc.strerror}") from None
     if not os.access(root, os.W_OK):
         raise WorkspaceError(f"{root}: folder is not writable; choose another folder")
-    is_repo = run_git(root, "rev-parse", "--git-dir", check=False).returncode == 0
-    if not is_repo:
+    if not is_repository(root):
         run_git(root, "init", "--quiet", "--initial-branch=main", what=str(root))
     added: list[str] = []
     gitignore = root / ".gitignore"
@@ -128,7 +133,7 @@ def ensure_user_workspace() -> PromptStore:
 def open_workspace(root: Path, *, explicit: bool) -> tuple[PromptStore, bool]:
     """The workspace at ``root``; when ``root`` was not ``explicit`` (the current directory) and is
     no git repository, the per-user workspace instead. Returns (store, fell back)."""
-    if not explicit and Path(root).is_dir() and run_git(Path(root), "rev-parse", "--git-dir", check=False).returncode != 0:
+    if not explicit and Path(root).is_dir() and not is_repository(root):
         return ensure_user_workspace(), True
     return PromptStore(root), False
 
@@ -139,3 +144,24 @@ def ensure_sample_workspace(root: Path | None = None) -> PromptStore:
     if (root / SETTINGS_FILE).exists():
         return PromptStore(root)
     return init_workspace(root, samples=True)
+
+
+def suggested_identity() -> tuple[str, str]:
+    """A name and email to offer when git has none: the system user's full name (or login)
+    and login@host. Only a suggestion: the person confirms or edits it."""
+    import getpass
+    import socket
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = ""
+    name = ""
+    try:
+        import pwd
+
+        name = pwd.getpwnam(login).pw_gecos.split(",")[0].strip() if login else ""
+    except (ImportError, KeyError):
+        pass
+    host = socket.gethostname() or "localhost"
+    return name or login, f"{login}@{host}" if login else ""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QToolBar, QVBox
 
 from promptbench.gui.compare.estimates import Estimator, build_request
 from promptbench.core.figures import local_mode_label, short_version
+from promptbench.core.ids import is_draft_version
 from promptbench.gui.compare.model_picker import ModelPicker
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.routing import EventRouter, Launch
@@ -39,7 +40,6 @@ class CompareView(QWidget):
         self.services = services
         self._source = None
         self._router = EventRouter()
-        self._request = None      # the ComparisonRequest shown (for the summary line)
         self._closed = False
 
         self.toolbar = QToolBar()
@@ -233,7 +233,6 @@ class CompareView(QWidget):
                 engine.cancel(run_id)
         groups, finished = self._router.launched(comparison_id, bound)
         if launch.full and bound:
-            self._request = request
             self._show_summary(request)
         self._deliver(groups, finished)
         self._update_local_notes()
@@ -354,7 +353,7 @@ class CompareView(QWidget):
     # -- display -------------------------------------------------------------------------
     def _show_summary(self, request) -> None:
         version = short_version(request.prompt_version)
-        if request.prompt_version and request.prompt_version.startswith("draft:"):
+        if is_draft_version(request.prompt_version):
             version += " (unsaved)"
         parts = [f"{request.prompt_path or ''} @ {version}"]
         if request.test_case is not None:

@@ -51,9 +51,6 @@ class EventRouter:
         if run_id:
             self._panes.pop(run_id, None)
 
-    def pane_for(self, run_id: str):
-        return self._panes.get(run_id)
-
     def route(self, batch: list) -> tuple[dict, list[str]]:
         """(pane -> its events in order, comparison ids that finished)."""
         groups: dict[object, list] = {}

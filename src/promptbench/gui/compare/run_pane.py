@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBu
 
 from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
 from promptbench.core.engine.live_run import LiveRun
-from promptbench.gui.compare.markdown import OutputView
+from promptbench.gui.widgets.markdown import OutputView
 from promptbench.gui.widgets.elided import ElidedLabel
 
 STATUS_COLORS = {"queued": "#616161", "waiting": "#546e7a", "streaming": "#1565c0", "retrying": "#ef6c00",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from promptbench.core.ids import draft_sha
+
 STATUS_ORDER = ("finished", "error", "cancelled", "interrupted", "running")
 
 
@@ -74,19 +76,10 @@ def _matches(group: list[dict], f: Filters) -> bool:
     if f.version:
         version = (first.get("prompt_version") or "").lower()
         wanted = f.version.strip().lower()
-        if not (version.startswith(wanted) or version.startswith("draft:" + wanted)):
+        if not (version.startswith(wanted) or draft_sha(version).startswith(wanted)):
             return False
     if f.model or f.status:  # one run of that model that ended that way
         return any((not f.model or r.get("model_name") == f.model) and (not f.status or r.get("status") == f.status)
                    for r in group)
     return True
 
-
-def load_rows(runs_store, filters: Filters, limit: int = 500, scan: int = 20000) -> tuple[list[ComparisonRow], list[str], list[str]]:
-    """(rows, known prompt paths, known model names) from a RunStore; runs in a task."""
-    runs_store.flush()
-    runs = runs_store.list_runs(prompt_path=filters.prompt or None, since=filters.since, until=filters.until, limit=scan)
-    catalog = runs_store.list_comparisons(limit=1000)
-    prompts = sorted({c["prompt_path"] for c in catalog if c.get("prompt_path")})
-    models = sorted({m for c in catalog for m in c.get("models") or []})
-    return summarize(runs, filters, limit), prompts, models

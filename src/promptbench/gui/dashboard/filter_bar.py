@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QDateEdit, QWidget
 
 from promptbench.core.dashboard.series import version_label
 from promptbench.core.dashboard.sql import Filters
+from promptbench.gui.widgets.filters import day_filter, filter_combo
 from promptbench.gui.widgets.flow_layout import FlowLayout, together
 from promptbench.gui.widgets.kind_box import KindBox
 
@@ -20,13 +21,13 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self._versions: dict[str, dict[str, str]] = {}  # prompt -> {version: first run}
         self.kind_box = KindBox()
-        self.prompt_box = self._combo("All prompts", "Only runs of this prompt")
-        self.version_box = self._combo("All versions", "Only runs of this version of the prompt (choose a prompt first)")
+        self.prompt_box = filter_combo("All prompts", "Only runs of this prompt", 9)
+        self.version_box = filter_combo("All versions", "Only runs of this version of the prompt (choose a prompt first)", 9)
         self.version_box.setEnabled(False)
-        self.model_box = self._combo("All models", "Only runs of this model")
-        self.provider_box = self._combo("All providers", "Only runs through this provider")
-        self.since_check, self.since_edit = self._date("From", -30, "Only runs started on or after this day (UTC)")
-        self.until_check, self.until_edit = self._date("To", 0, "Only runs started on or before this day (UTC)")
+        self.model_box = filter_combo("All models", "Only runs of this model", 9)
+        self.provider_box = filter_combo("All providers", "Only runs through this provider", 9)
+        self.since_check, self.since_edit = day_filter("From", -30, "Only runs started on or after this day (UTC)")
+        self.until_check, self.until_edit = day_filter("To", 0, "Only runs started on or before this day (UTC)")
         self.flow = FlowLayout(self, 6)  # a narrow window gets two rows, not a wider window
         for widget in (self.kind_box, self.prompt_box, self.version_box, self.model_box, self.provider_box,
                        together(self.since_check, self.since_edit), together(self.until_check, self.until_edit)):  # fmt: skip
@@ -45,24 +46,6 @@ class FilterBar(QWidget):
     def add_trailing(self, widget: QWidget) -> None:
         """A button that wraps with the filters (Refresh)."""
         self.flow.addWidget(widget)
-
-    def _combo(self, everything: str, tip: str) -> QComboBox:
-        box = QComboBox()
-        box.addItem(everything, None)
-        box.setToolTip(tip)
-        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        box.setMinimumContentsLength(9)
-        return box
-
-    def _date(self, label: str, days: int, tip: str) -> tuple[QCheckBox, QDateEdit]:
-        check = QCheckBox(label)
-        check.setToolTip(tip)
-        edit = QDateEdit(QDate.currentDate().addDays(days))
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setToolTip(tip)
-        edit.setEnabled(False)
-        return check, edit
 
     def filters(self) -> Filters:
         def day(edit: QDateEdit, extra: int) -> datetime:

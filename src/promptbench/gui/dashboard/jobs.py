@@ -1,5 +1,5 @@
 """The dashboard's background work (run in tasks, never on the GUI thread): read the
-aggregates with a read-only connection and turn them into plot-ready series."""
+aggregates through core/dashboard/reads.py and turn them into plot-ready series."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptbench.core.dashboard import series as S
-from promptbench.core.dashboard.queries import DashboardData, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.queries import DashboardData
+from promptbench.core.dashboard.reads import read_all, read_run_ids, read_update
 from promptbench.core.dashboard.sql import Filters
 
 DEFAULT_OPTIONS = {"cost": {"by": "model", "mode": "daily"}, "length": {"field": "chars"}}
@@ -48,45 +49,20 @@ def _series(data: DashboardData, options: dict) -> dict:
     return {c: series_for(c, data, options.get(c)) for c in charts}
 
 
-def _ended(conn, ids: set) -> set:
-    if not ids:
-        return set()
-    marks = ", ".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id FROM runs WHERE id IN ({marks}) AND status != 'running'", list(ids)).fetchall()
-    return {r[0] for r in rows}
-
-
 def full_job(services, filters: Filters, options: dict, pending: frozenset = frozenset()) -> Result:
     t = time.perf_counter()
     services.runs()  # the database exists and is migrated before a read-only open
-    conn = open_readonly(services.db_path)
-    try:
-        data = load(conn, filters)
-        seen = _ended(conn, set(pending))
-    finally:
-        conn.close()
+    data, seen = read_all(services.db_path, filters, pending)
     return Result(data, _series(data, options), True, seen, (time.perf_counter() - t) * 1000)
 
 
 def update_job(services, data: DashboardData, options: dict, pending: frozenset = frozenset()) -> Result:
     t = time.perf_counter()
-    conn = open_readonly(services.db_path)
-    try:
-        new = update(conn, data)
-        full = new is None
-        if full:
-            new = load(conn, data.filters)
-        seen = _ended(conn, set(pending))
-    finally:
-        conn.close()
+    new, full, seen = read_update(services.db_path, data, pending)
     return Result(new, _series(new, options), full, seen, (time.perf_counter() - t) * 1000)
 
 
 def run_ids_job(db_path: Path, point: dict, limit: int = 200) -> list[tuple]:
     keys = {"prompt_path", "prompt_version", "model_name", "provider", "since", "until", "kinds"}  # no kinds: the default
     filters = Filters(**{k: v for k, v in point.items() if k in keys})
-    conn = open_readonly(db_path)
-    try:
-        return run_ids(conn, filters, status=point.get("status"), error_class=point.get("error_class"), limit=limit)
-    finally:
-        conn.close()
+    return read_run_ids(db_path, filters, status=point.get("status"), error_class=point.get("error_class"), limit=limit)

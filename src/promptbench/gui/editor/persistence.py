@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from promptbench.core.errors import IdentityMissingError, PromptbenchError, PromptFileError
 from promptbench.core.store.promptstore import ExternalChangeError, Fingerprint
-from promptbench.core.prompts.textmerge import MergeResult, has_conflict_markers, merge3
+from promptbench.core.store.textmerge import MergeResult, has_conflict_markers, merge3
 from promptbench.gui.editor.loading import Checked
 
 
@@ -139,7 +139,7 @@ class Persistence:
             done(False)
             return
         name, email, everywhere = answer
-        repo = self.services.store.repo
+        store = self.services.store
         self._saving = True
 
         def stored(_result) -> None:
@@ -155,7 +155,7 @@ class Persistence:
                               [("Dismiss", lambda: self._clear_banner("identity"))])
             done(False)
 
-        self.services.tasks.run(lambda: repo.set_identity(name, email, everywhere),
+        self.services.tasks.run(lambda: store.set_identity(name, email, everywhere),
                                 on_done=self._alive(stored), on_error=self._alive(failed), key="editor-identity")
 
     def _ask_external_change(self) -> str:

@@ -16,6 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from promptbench.core.figures import short_version
+from promptbench.core.ids import is_draft_version
 from promptbench.core.eval.judging import GITHUB, SHORT_NAMES, STRICT, reading_text
 
 PASS, FAIL, MIXED, ERROR, PENDING = "pass", "fail", "mixed", "error", "pending"
@@ -141,7 +142,7 @@ def version_title(version: dict, only_one: bool) -> str:
     if only_one:
         return ""
     if rev is None:
-        return "working copy" if not str(sha).startswith("draft:") else short_version(sha)
+        return short_version(sha) if is_draft_version(str(sha)) else "working copy"
     return rev if len(rev) < 12 and rev != sha else short_version(sha)
 
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QSizePolicy, QSplitter, QTab
                                QVBoxLayout, QWidget)
 
 from promptbench.core.figures import DASH, fmt_cost, fmt_ms
-from promptbench.gui.compare.markdown import OutputView
+from promptbench.gui.widgets.markdown import OutputView
 from promptbench.core.eval.judging import READING_NAMES, verdict_word
 from promptbench.gui.evalview.cells import BINARY_KINDS, CellView, change_text, disagreement_text, repeat_verdict
 

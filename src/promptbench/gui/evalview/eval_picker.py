@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTool
 
 from promptbench.core.figures import fmt_cost, local_time
 
-STATUS_WORDS = {"running": "running", "finished": "finished", "cancelled": "cancelled", "interrupted": "interrupted"}
 
 
 def eval_text(row: dict, running_here: bool = False) -> str:

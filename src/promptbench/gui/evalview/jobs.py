@@ -6,7 +6,6 @@ returns plain data the widgets show. Nothing here imports Qt.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from promptbench.core.errors import PromptbenchError
@@ -98,35 +97,20 @@ def _plan_args(choice: EvalChoice) -> dict:
 
 
 class RunnerHolder:
-    """The view's one EvalRunner, built on first use in a task (it needs the engine)."""
+    """The view's way to the workspace's one EvalRunner (the workbench builds it on first use,
+    in a task: it needs the engine, and builds it again after a settings change)."""
 
     def __init__(self, services):
         self.services = services
-        self._lock = threading.Lock()
-        self._runner = None
 
     def get(self):
-        from promptbench.core.eval.runner import EvalRunner
-
-        services = self.services
-        engine, runs, settings = services.engine(), services.runs(), services.settings()
-        with self._lock:
-            old = self._runner
-            if old is not None and old.settings is not settings and not old.running():
-                old.close()  # the settings changed (judge model, catalog): plan with the new ones
-                self._runner = old = None
-            if old is None:
-                self._runner = EvalRunner(engine, runs, services.store, settings, services.fanout)
-            return self._runner
+        return self.services.workbench.eval_runner()
 
     def existing(self):
-        return self._runner
+        return self.services.workbench.eval_runner(create=False)
 
     def close(self, timeout: float = 10.0) -> None:
-        with self._lock:
-            runner, self._runner = self._runner, None
-        if runner is not None:
-            runner.close(timeout)
+        self.services.workbench.close_eval_runner(timeout)
 
 
 def start(holder: RunnerHolder, rel: str, choice: EvalChoice, on_progress) -> str:

@@ -68,7 +68,6 @@ class HistoryPanel(QWidget):
         self.base_combo = self.diff_area.base_combo
         self.side_by_side = self.diff_area.side_by_side
         self.structured_view = self.diff_area.structured_view
-        self.diff_tabs = self.diff_area.tabs
         self._build_layout()
         self.set_prompt(None)
 

@@ -6,17 +6,11 @@ plain data for the panel to show.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-from promptbench.core.errors import PromptFileError
 from promptbench.core.store.history import Version
-from promptbench.core.prompts.diff import structured_diff
-from promptbench.core.prompts.promptfile import parse_prompt_bytes
 from promptbench.core.store.promptstore import PromptStore, RollbackResult
 from promptbench.gui.history.sidebyside import DiffRow, align_lines
-
-WORKTREE = "WORKTREE"
 
 
 @dataclass(frozen=True)
@@ -46,29 +40,11 @@ def load_history(store: PromptStore, rel: str) -> HistoryResult:
     return HistoryResult(versions, store.is_dirty(rel) if versions or store.path(rel).exists() else False)
 
 
-def read_version(store: PromptStore, rel: str, rev: str) -> bytes:
-    if rev == WORKTREE:
-        path = store.path(rel)
-        return path.read_bytes() if path.exists() else b""
-    return store.read_at(rel, rev)
-
-
 def compute_diff(store: PromptStore, rel: str, old_rev: str | None, new_rev: str) -> DiffResult:
-    new = read_version(store, rel, new_rev)
-    if old_rev is None:
-        old = b""
-        try:
-            structured = structured_diff(None, parse_prompt_bytes(new, f"{rel}@{new_rev}")) if new else structured_diff(None, None)
-        except PromptFileError as exc:
-            structured = {"error": str(exc)}
-        unified = "".join(difflib.unified_diff([], new.decode(errors="replace").splitlines(keepends=True),
-                                               fromfile="/dev/null", tofile=f"{rel}@{new_rev}"))
-    else:
-        old = read_version(store, rel, old_rev)
-        diff = store.diff(rel, old_rev, new_rev)
-        structured, unified = diff.structured, diff.unified
-    rows = align_lines(old.decode(errors="replace"), new.decode(errors="replace"))
-    return DiffResult(old_rev, new_rev, rows, structured, unified)
+    """The store's diff (old_rev None: the first version against nothing), aligned side by side."""
+    diff = store.diff(rel, old_rev, new_rev)
+    rows = align_lines(diff.old.decode(errors="replace"), diff.new.decode(errors="replace"))
+    return DiffResult(old_rev, new_rev, rows, diff.structured, diff.unified)
 
 
 def rollback(store: PromptStore, rel: str, sha: str) -> RollbackOutcome:

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyledIt
                                QTreeWidget, QTreeWidgetItem, QWidget)
 
 from promptbench.core.store.history import Version
+from promptbench.core.store.promptstore import WORKTREE
 from promptbench.gui.history.theme import change_color, chip_colors
 
-WORKTREE = "WORKTREE"
 ROLLBACK_TRAILER = "Promptbench-Rollback-To:"
 REV_ROLE = Qt.ItemDataRole.UserRole
 LABELS_ROLE = Qt.ItemDataRole.UserRole + 1

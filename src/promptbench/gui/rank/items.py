@@ -1,59 +1,24 @@
-"""What a ranking queue is made of: items, their shuffled layout, and who was who.
+"""How a ranking queue is worked through: which item next, its shuffled layout, and who was who.
 
-Plain Python (no Qt): a ``RankItem`` is one thing to judge — two or more outputs for the
-same test case. Where each output is shown is a shuffle that depends only on the item and
-a seed, so the same item always appears the same way for the same seed.
+Plain Python (no Qt) over core's ``RankItem`` (core/ranking/session.py): one thing to
+judge, two or more outputs for the same test case. Where each output is shown is a
+shuffle that depends only on the item and a seed, so the same item always appears the
+same way for the same seed.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from promptbench.core.ranking.leaderboard import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
+from promptbench.core.ranking.session import RankItem, RankOutput
 from promptbench.core.ranking.versions import VersionInfo
 from promptbench.core.figures import short_version
 
 log = logging.getLogger(__name__)
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-class RankOutput(NamedTuple):
-    contestant: Contestant
-    run_id: str | None
-    text: str
-
-
-@dataclass
-class RankItem:
-    """One judgement to make: ``outputs`` are (Contestant, run_id, text) for one test case.
-
-    ``context`` is optional text shown above the outputs (e.g. the question asked).
-    """
-
-    test_case: str | None
-    outputs: list[RankOutput]
-    context: str | None = None
-    dropped: list[RankOutput] = field(default_factory=list, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.test_case is not None and not isinstance(self.test_case, str):
-            self.test_case = str(self.test_case)
-        unique, seen, dropped = [], set(), []
-        for out in self.outputs:
-            out = RankOutput(*out)
-            (dropped if out.contestant in seen else unique).append(out)
-            seen.add(out.contestant)
-        self.outputs, self.dropped = unique, dropped   # a vote needs different contestants
-
-    @property
-    def pairwise(self) -> bool:
-        return len(self.outputs) == 2
-
-    def contestants(self) -> list[Contestant]:
-        return [o.contestant for o in self.outputs]
 
 
 # A pair chooser picks the next item from those still to judge: it gets the latest fitted

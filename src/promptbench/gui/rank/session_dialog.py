@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
 
 from promptbench.core.figures import test_case_label
 from promptbench.core.ranking.versions import VersionInfo
-from promptbench.gui.rank.items import RankItem, RankOutput
 
 
 class SessionDialog(QDialog):
@@ -140,8 +139,7 @@ class SessionDialog(QDialog):
             config={"versions": sorted({p.outputs[0].contestant.version for p in pairs} | {p.outputs[1].contestant.version for p in pairs}),
                     "models": sorted({o.contestant.model for p in pairs for o in p.outputs}),
                     "test_cases": sorted({p.test_case for p in pairs if p.test_case is not None}), "blind": True})
-        items = [RankItem(p.test_case, [RankOutput(o.contestant, o.run_id, o.text) for o in p.outputs], p.context) for p in pairs]
-        return items, session_id
+        return pairs, session_id
 
     def _on_pairs(self, result) -> None:
         items, session_id = result

@@ -13,17 +13,17 @@ import html
 from datetime import datetime, time, timedelta
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from promptbench.core.engine import events as ev
-from promptbench.core.engine.run_kinds import NAMES, count_text, kinds_label
-from promptbench.core.db.runs import DEFAULT_KINDS
+from promptbench.core.engine.run_kinds import DEFAULT_KINDS, NAMES, count_text, kinds_label
 from promptbench.core.figures import (DASH, fmt_cost, fmt_ms, local_mode_label, local_time, short_version,
                                       test_case_label)
 from promptbench.gui.compare.pane_grid import PaneGrid
 from promptbench.gui.compare.run_pane import RunPane
 from promptbench.gui.compare.run_summary import Filters, summarize
+from promptbench.gui.widgets.filters import day_filter, filter_combo
 from promptbench.gui.widgets.flow_layout import flow_row, together
 from promptbench.gui.widgets.kind_box import KindBox
 
@@ -44,18 +44,18 @@ class RunsView(QWidget):
         self._open_id: str | None = None
 
         self.kind_box = KindBox()
-        self.prompt_box = self._combo("All prompts", "Only comparisons of this prompt")
+        self.prompt_box = filter_combo("All prompts", "Only comparisons of this prompt", 10)
         self.version_edit = QLineEdit()
         self.version_edit.setPlaceholderText("Version")
         self.version_edit.setClearButtonEnabled(True)
         self.version_edit.setToolTip("Only comparisons whose prompt version starts with this (a sha, or draft)")
         self.version_edit.setMaximumWidth(150)
-        self.model_box = self._combo("All models", "Only comparisons that ran this model")
-        self.status_box = self._combo("Any status", "Only comparisons with a run that ended like this")
+        self.model_box = filter_combo("All models", "Only comparisons that ran this model", 10)
+        self.status_box = filter_combo("Any status", "Only comparisons with a run that ended like this", 10)
         for status in STATUSES:
             self.status_box.addItem(status, status)
-        self.since_check, self.since_edit = self._date("From", -30)
-        self.until_check, self.until_edit = self._date("To", 0)
+        self.since_check, self.since_edit = day_filter("From", -30)
+        self.until_check, self.until_edit = day_filter("To", 0)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         # wraps onto a second row in a narrow window instead of widening it
@@ -118,28 +118,11 @@ class RunsView(QWidget):
         services.bridge.events_arrived.connect(self._on_events_arrived)
         self.refresh()
 
-    def _combo(self, everything: str, tip: str) -> QComboBox:
-        box = QComboBox()
-        box.addItem(everything, None)
-        box.setToolTip(tip)
-        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        box.setMinimumContentsLength(10)
-        return box
-
-    def _date(self, label: str, days: int) -> tuple[QCheckBox, QDateEdit]:
-        check = QCheckBox(label)
-        edit = QDateEdit(QDate.currentDate().addDays(days))
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setEnabled(False)
-        return check, edit
-
     # -- loading -------------------------------------------------------------------------
     def show_filtered(self, wanted: dict) -> None:
         """Set the filters from a dict (e.g. a dashboard click): prompt_path, prompt_version,
         model_name, status, since, until (ISO dates), kinds (absent: comparisons and eval
         cells). Keys the view has no filter for are ignored."""
-        from PySide6.QtCore import QDate
 
         def pick(box, value):
             if value is None:

@@ -13,7 +13,7 @@ from typing import Callable
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from promptbench.core.applog import write_crash_report
-from promptbench.core.settings.secrets import redact
+from promptbench.core.redaction import redact
 
 _QUIET_S = 10.0  # no second dialog within this many seconds of the last one
 

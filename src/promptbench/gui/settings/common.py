@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
-from promptbench.core.settings.secrets import parse_keyring_ref, redact
+from promptbench.core.redaction import redact
+from promptbench.core.settings.secrets import parse_keyring_ref
 
 ERROR_COLOR = "#e5534b"  # readable on light and dark palettes
 OK_COLOR = "#2e9e4f"

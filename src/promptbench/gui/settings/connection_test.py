@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, Signal
 
 from promptbench.core.engine import events as ev
 from promptbench.core.settings.config import ModelConfig
-from promptbench.core.settings.secrets import key_status, keyring_available, redact
+from promptbench.core.redaction import redact
+from promptbench.core.settings.secrets import key_status, keyring_available
 from promptbench.gui.settings.common import guarded
 
 TEST_MESSAGES = [{"role": "user", "content": "Say OK."}]

@@ -297,7 +297,7 @@ def _show_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        from promptbench.core.settings.config import _toml_value
+        from promptbench.core.settings.write import toml_value
 
-        return _toml_value(value)
+        return toml_value(value)
     return str(value)

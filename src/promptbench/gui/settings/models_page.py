@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
-from promptbench.core.settings.config import remove_model, save_model
+from promptbench.core.settings.write import remove_model, save_model
 from promptbench.gui.settings.common import InlineError, UnsavedChanges, error_field, guarded, heading, muted, set_status
 from promptbench.gui.settings.connection_test import ConnectionTester
 from promptbench.gui.settings.key_panel import KeyPanel

@@ -31,9 +31,6 @@ class ElidedLabel(QLabel):
         hint.setWidth(min(hint.width(), QFontMetrics(self.font()).horizontalAdvance("…" * 6)))
         return hint
 
-    def is_elided(self) -> bool:
-        return QFontMetrics(self.font()).horizontalAdvance(self.text()) > self.contentsRect().width()
-
     def shown_text(self) -> str:
         return QFontMetrics(self.font()).elidedText(self.text(), self.mode, max(self.contentsRect().width(), 0))
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
 
-from promptbench.core.store.gitrepo import suggested_identity
+from promptbench.core.store.workspace import suggested_identity
 
 _NAME, _EMAIL = "identity/name", "identity/email"
 

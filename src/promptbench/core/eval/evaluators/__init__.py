@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from promptbench.core.errors import Problem, PromptFileError
-from promptbench.core.eval.judge_prompts import DEFAULT_JUDGE_MODEL, RUBRICS
+from promptbench.core.prompts.judge_prompts import DEFAULT_JUDGE_MODEL, RUBRICS
 from promptbench.core.prompts.schema import describe
 from promptbench.core.eval.evaluators.base import EvalContext, EvalResult, Evaluator, Embed, Judge, SpecReader
 from promptbench.core.eval.evaluators.checks import CostEvaluator, JsonEvaluator, JsonSchemaEvaluator, LatencyEvaluator, RegexEvaluator, StringEvaluator

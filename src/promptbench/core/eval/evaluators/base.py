@@ -105,11 +105,6 @@ def last_user_message(messages: list[dict]) -> str | None:
     return None
 
 
-def conversation_text(messages: list[dict]) -> str | None:
-    parts = [f"{m.get('role')}: {value_text(m.get('content'))}" for m in messages or () if isinstance(m, Mapping)]
-    return "\n\n".join(parts) if parts else None
-
-
 def template_values(ctx: EvalContext) -> dict[str, str]:
     """Test-case variables plus ``completion`` (the output), and ``input`` taken from the
     last user message when the test case has none."""

@@ -1,5 +1,5 @@
 """LLM judges: ``llm`` evaluators written in the prompt file and the ``uses: github/...``
-built-ins (rubrics in :mod:`promptbench.core.eval.judge_prompts`), judged as ``gh models eval``
+built-ins (rubrics in :mod:`promptbench.core.prompts.judge_prompts`), judged as ``gh models eval``
 judges them (github/gh-models cmd/eval/eval.go, runLLMEvaluator / runPluginEvaluator).
 
 The judge model is called through an injected ``judge(model_name, messages) -> str``
@@ -32,8 +32,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from promptbench.core.eval.judging import DEFAULT_PASS_THRESHOLD, GITHUB, JUDGING_MODES, STRICT, reading_text
-from promptbench.core.eval.judge_prompts import BUILTIN_PREFIX, RUBRICS, SCALE_CHOICES
+from promptbench.core.eval.judging import reading_text
+from promptbench.core.settings.config import DEFAULT_PASS_THRESHOLD, GITHUB, JUDGING_MODES, STRICT
+from promptbench.core.prompts.judge_prompts import BUILTIN_PREFIX, RUBRICS, SCALE_CHOICES
 from promptbench.core.prompts.schema import is_number
 from promptbench.core.eval.evaluators.base import EvalContext, EvalResult, Evaluator, SpecReader, gh_data, gh_template, go_lower, go_trim
 

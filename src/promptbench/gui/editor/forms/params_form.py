@@ -94,7 +94,6 @@ class ParamsForm(QWidget):
         layout.addWidget(QLabel("Other parameters"))
         layout.addWidget(self.others)
         layout.addLayout(buttons)
-        self._shown: dict = {}
 
     def set_parameters(self, params: dict) -> None:
         for key, spin in (("temperature", self.temperature), ("topP", self.top_p), ("maxTokens", self.max_tokens)):

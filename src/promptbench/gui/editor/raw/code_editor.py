@@ -32,11 +32,7 @@ class _Gutter(QWidget):
     def event(self, event) -> bool:
         if event.type() == event.Type.ToolTip:
             block = self.editor.cursorForPosition(event.pos()).block()
-            text = self.editor.problem_text(block.blockNumber() + 1)
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
+            self.editor.show_problem_tip(block.blockNumber() + 1, event.globalPos(), self)
             return True
         return super().event(event)
 
@@ -70,6 +66,14 @@ class CodeEditor(QPlainTextEdit):
 
     def problem_text(self, line: int) -> str:
         return "\n".join(self._errors.get(line, []) + [f"warning: {m}" for m in self._warnings.get(line, [])])
+
+    def show_problem_tip(self, line: int, global_pos, widget: QWidget) -> None:
+        """The tooltip over ``line`` (from the text or the gutter): its problems, or none."""
+        text = self.problem_text(line)
+        if text:
+            QToolTip.showText(global_pos, text, widget)
+        else:
+            QToolTip.hideText()
 
     def go_to_line(self, line: int) -> None:
         block = self.document().findBlockByNumber(max(0, line - 1))
@@ -113,11 +117,7 @@ class CodeEditor(QPlainTextEdit):
     def event(self, event) -> bool:
         if event.type() == event.Type.ToolTip:
             cursor = self.cursorForPosition(self.viewport().mapFromGlobal(event.globalPos()))
-            text = self.problem_text(cursor.blockNumber() + 1)
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
+            self.show_problem_tip(cursor.blockNumber() + 1, event.globalPos(), self)
             return True
         return super().event(event)
 

@@ -69,10 +69,6 @@ class RubricPanel(QWidget):
                     other.setChecked(False)
         self.scores_changed.emit()
 
-    def set_score(self, criterion: str, score: int | None) -> None:
-        for button in self._groups[criterion].buttons():
-            button.setChecked(self._groups[criterion].id(button) == score)
-
     def scores(self) -> dict[str, int]:
         """Criterion -> score for the rows that were scored."""
         out = {}

@@ -13,7 +13,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from promptbench.core.ranking.leaderboard import Contestant
-from promptbench.gui.compare.markdown import OutputView
+from promptbench.gui.widgets.markdown import OutputView
 from promptbench.gui.widgets.elided import ElidedLabel
 from promptbench.gui.rank.items import Versions, identity, version_text
 from promptbench.gui.rank.ballot.nway import ordinal
