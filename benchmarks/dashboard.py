@@ -189,7 +189,7 @@ def populate(runs, n: int = 100_000, days: int = 90, seed: int = 7, judgements: 
                         for i, p in enumerate(PROMPTS)])  # fmt: skip
                     db.table("eval_results").insert_all(evals, batch_size=500)
 
-        runs._writer.submit("demo judgements", write)
+        runs.db.write("demo judgements", write)
     runs.flush(timeout=600)
     return len(rows)
 
@@ -220,10 +220,11 @@ def ensure_indexes(path) -> list[str]:
 
 def query_times(path, rounds: int = 5) -> dict:
     from promptbench.core.dashboard import series as S  # noqa: F401  (imported outside the timing)
-    from promptbench.core.dashboard.queries import load, open_readonly
+    from promptbench.core.dashboard.queries import load
+    from promptbench.core.db.access import Database
     from promptbench.gui.dashboard.jobs import _series
 
-    conn = open_readonly(path)
+    conn = Database.readonly(path)
     query, wall, series = [], [], []
     for _ in range(rounds):
         t = time.perf_counter()
@@ -238,9 +239,10 @@ def query_times(path, rounds: int = 5) -> dict:
 
 
 def incremental_time(store, path, data, rounds: int = 5) -> list[float]:
-    from promptbench.core.dashboard.queries import open_readonly, update
+    from promptbench.core.dashboard.queries import update
+    from promptbench.core.db.access import Database
 
-    conn = open_readonly(path)
+    conn = Database.readonly(path)
     out = []
     for k in range(rounds):
         rows = list(generate(20, days=0.001, seed=100 + k, end=datetime.now(timezone.utc)))

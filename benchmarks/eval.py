@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import isolated_git_env, p50, percentile, print_table  # noqa: E402
 
-from promptbench.core.batch.runner import BatchRunner, EventFanout  # noqa: E402
+from promptbench.core.batch.runner import BatchRunner  # noqa: E402
 from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
 from promptbench.core.engine.engine import Engine  # noqa: E402
 from promptbench.core.db.runs import RunStore  # noqa: E402
@@ -205,7 +205,7 @@ def main() -> int:
         models = [dataclasses.replace(resolve_model(settings, f"openai/{n}"), name=n, api_base=server.base_url,
                                       input_cost_per_mtok=1.0, output_cost_per_mtok=2.0) for n in names]
         runs = RunStore(workdir / "runs.db")
-        engine = Engine(settings, EventFanout(), runs=runs, key_lookup=lambda m: "sk-test-key-0000")
+        engine = Engine(settings, runs=runs, key_lookup=lambda m: "sk-test-key-0000")
         runner = BatchRunner(engine, runs, store, settings)
         baseline = HttpxBaseline(server.base_url)
         plan = runner.plan(REL, models=models)

@@ -52,8 +52,9 @@ class Sink:
 
 def engine_run(engine: Engine, sink: Sink, model, params: dict) -> dict:
     sink.items = []
-    comparison_id, (run_id,) = engine.compare(ComparisonRequest(messages=DEFAULT_MESSAGES, models=[model], params=params))
-    if not engine.wait(comparison_id, 600):
+    comparison = engine.compare(ComparisonRequest(messages=DEFAULT_MESSAGES, models=[model], params=params))
+    comparison_id, (run_id,) = comparison.id, comparison.run_ids
+    if not comparison.wait(600):
         raise SystemExit("the engine run did not finish within 600 s")
     mine = [e for e in sink.items if getattr(e, "run_id", None) == run_id]
     end = mine[-1]

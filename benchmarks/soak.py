@@ -154,16 +154,15 @@ def _wave(engine: Engine, sink: _Sink, models: dict, kinds_per_comparison: list[
     for kinds in kinds_per_comparison:
         request = ComparisonRequest(messages=MESSAGES, models=[models[k] for k in kinds], prompt_path="soak.prompt.yml",
                                     prompt_version="draft:soak")
-        cid, run_ids = engine.compare(request)
-        started.append((cid, run_ids, kinds))
+        started.append((engine.compare(request), kinds))
     deadline = time.monotonic() + wait_s
     outcomes = []
-    for cid, run_ids, kinds in started:
-        if not engine.wait(cid, max(0.1, deadline - time.monotonic())):
+    for comparison, kinds in started:
+        if not comparison.wait(max(0.1, deadline - time.monotonic())):
             result.hung_comparisons += 1
-            engine.cancel_all(cid)
-            engine.wait(cid, 10)
-        outcomes += [sink.take(r, k) for r, k in zip(run_ids, kinds)]
+            comparison.cancel()
+            comparison.wait(10)
+        outcomes += [sink.take(r, k) for r, k in zip(comparison.run_ids, kinds)]
     return outcomes
 
 

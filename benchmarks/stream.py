@@ -111,8 +111,9 @@ def engine_traces(sink: Sink, run_ids: list[str]) -> list[RunTrace]:
 
 def engine_round(engine: Engine, sink: Sink, models) -> list[RunTrace]:
     sink.items = []
-    comparison_id, run_ids = engine.compare(ComparisonRequest(messages=MESSAGES, models=models, params={}))
-    if not engine.wait(comparison_id, 120):
+    comparison = engine.compare(ComparisonRequest(messages=MESSAGES, models=models, params={}))
+    comparison_id, run_ids = comparison.id, comparison.run_ids
+    if not comparison.wait(120):
         raise SystemExit("engine round did not finish within 120 s")
     return engine_traces(sink, run_ids)
 

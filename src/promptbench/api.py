@@ -123,18 +123,18 @@ class Workspace:
         request = build_request(wb.store, rel, wb.store.read(rel), resolve_models(settings, models),
                                 settings=settings, test_case=test, values=variables)
         engine = wb.engine()
-        comparison_id, run_ids = engine.compare(request)
+        comparison = engine.compare(request)
         try:
-            if not engine.wait(comparison_id, timeout):
-                engine.cancel_all(comparison_id)
-                engine.wait(comparison_id, 30)
+            if not comparison.wait(timeout):
+                comparison.cancel()
+                comparison.wait(30)
         except KeyboardInterrupt:
-            engine.cancel_all(comparison_id)
-            engine.wait(comparison_id, 10)
+            comparison.cancel()
+            comparison.wait(10)
             raise
-        order = {run_id: i for i, run_id in enumerate(run_ids)}
-        runs = sorted(self.comparison(comparison_id)["runs"], key=lambda r: order.get(r["id"], len(order)))
-        return ComparisonResult(comparison_id, rel, request.prompt_version, test, runs)
+        order = {run_id: i for i, run_id in enumerate(comparison.run_ids)}
+        runs = sorted(self.comparison(comparison.id)["runs"], key=lambda r: order.get(r["id"], len(order)))
+        return ComparisonResult(comparison.id, rel, request.prompt_version, test, runs)
 
     def comparison(self, comparison_id: str) -> dict:
         """A stored comparison (``prompt_path``, ``prompt_version``, ``test_case``, ``models``,

@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
     say(f"READY {interrupted}")
     deadline = time.monotonic() + max_seconds
     finished_runs: list[str] = []
-    in_flight: list[str] = []
+    in_flight: list = []  # Comparison handles
     n = 0
     try:
         while time.monotonic() < deadline:
@@ -110,14 +110,13 @@ def main(argv: list[str]) -> int:
                 for run_id in ids:
                     say(f"ACK run {run_id}")
                 finished_runs.extend(ids)
-            in_flight = [c for c in in_flight if not engine.wait(c, 0)]
+            in_flight = [c for c in in_flight if not c.wait(0)]
             op = rng.choice(("compare", "save", "save", "rollback", "vote", "vote"))
             if op == "compare" and len(in_flight) < 2:
                 head = store.repo.head_sha() or "draft"
                 request = ComparisonRequest(messages=MESSAGES, models=list(models), params={}, prompt_path=PROMPT,
                                             prompt_version=head)
-                comparison_id, _ = engine.compare(request)
-                in_flight.append(comparison_id)
+                in_flight.append(engine.compare(request))
             elif op == "save" or (op == "rollback" and not store.path(PROMPT).exists()):
                 n += 1
                 data = prompt_text(seed, n, rng).encode()

@@ -62,8 +62,9 @@ def run_comparison(settings, models, *, runs=None, messages=MESSAGES, params=Non
     try:
         request = ComparisonRequest(messages=messages, models=models, params=params or {}, prompt_path="p.prompt.yml",
                                     prompt_version="draft:test")
-        comparison_id, run_ids = engine.compare(request)
-        assert engine.wait(comparison_id, timeout), "comparison did not finish"
+        comparison = engine.compare(request)
+        comparison_id, run_ids = comparison.id, comparison.run_ids
+        assert comparison.wait(timeout), "comparison did not finish"
     finally:
         engine.shutdown()
     results = collector.terminal()

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from promptbench.core.engine import events as ev
-from promptbench.core.batch.runner import BatchRunner, EventFanout
+from promptbench.core.batch.runner import BatchRunner
 from promptbench.core.batch.plan import BatchPlan
-from promptbench.core.engine.engine import Engine
+from promptbench.core.engine.engine import ComparisonRequest, Engine
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.db.runs import RunStore
 from tests.core.engine_helpers import model, settings_for
@@ -41,8 +41,7 @@ def bench(workspace, openai_server, tmp_path):
     workspace.create(REL, PROMPT)
     runs = RunStore(tmp_path / "runs.db")
     settings = settings_for(tmp_path, max_retries=0)
-    fanout = EventFanout()
-    engine = Engine(settings, fanout, runs=runs, key_lookup=lambda m: "sk-test-key-0000")
+    engine = Engine(settings, runs=runs, key_lookup=lambda m: "sk-test-key-0000")
     runner = BatchRunner(engine, runs, workspace, settings)
     yield runner
     runner.close()
@@ -238,14 +237,14 @@ def test_at_most_concurrency_cells_are_in_flight(bench, openai_server):
     assert 2 <= peak <= 3
 
 
-def test_fanout_feeds_every_listener_even_when_one_breaks(bench, openai_server):
+def test_subscribers_hear_every_event_even_when_one_breaks_and_the_batch_goes_on(bench, openai_server):
     seen = []
 
     def broken(event):
         raise RuntimeError("listener bug")
 
-    bench.fanout.add(broken)
-    bench.fanout.add(seen.append)
+    bench.engine.subscribe(broken)
+    bench.engine.subscribe(seen.append)
     batch_id = run(bench, bench.plan(REL, models=models(openai_server, "a")))
     # listeners added after the runner's may still be handling the last event when wait() returns
     deadline = time.monotonic() + 10
@@ -253,22 +252,27 @@ def test_fanout_feeds_every_listener_even_when_one_breaks(bench, openai_server):
         time.sleep(0.01)
     assert sum(isinstance(e, ev.RunFinished) for e in seen) == 3
     assert sum(isinstance(e, ev.ComparisonFinished) for e in seen) == 3
-    bench.fanout.remove(seen.append)
-    bench.fanout.remove(broken)
+    bench.engine.unsubscribe(seen.append)
+    bench.engine.unsubscribe(broken)
     count = len(seen)
     bench.resume(batch_id)  # nothing left to run
     assert bench.wait(batch_id, 10) and len(seen) == count
 
 
-def test_a_plain_callback_engine_gets_a_fanout(tmp_path):
-    got = []
-    settings = settings_for(tmp_path)
-    engine = Engine(settings, got.append)
+def test_a_comparison_listener_hears_only_its_comparison_from_its_first_event(tmp_path, openai_server):
+    mine, everything = [], []
+    engine = Engine(settings_for(tmp_path), everything.append, key_lookup=lambda m: "sk-test-key-0000")
     try:
-        fanout = EventFanout.install(engine)
-        assert engine.on_event is fanout and EventFanout.install(engine) is fanout
-        fanout(ev.ComparisonFinished("x"))
-        assert got == [ev.ComparisonFinished("x")]
+        ms = models(openai_server, "a", "b")
+        other = engine.compare(ComparisonRequest([{"role": "user", "content": "Hi"}], ms))
+        comparison = engine.compare(ComparisonRequest([{"role": "user", "content": "Hi"}], ms), listener=mine.append)
+        # the run ids exist before any event: nothing can arrive for an unknown run
+        assert len(comparison.run_ids) == 2 and comparison.run_for("a") == comparison.run_ids[0]
+        assert comparison.wait(20) and other.wait(20) and comparison.done
+        assert {getattr(e, "run_id", None) for e in mine} == {*comparison.run_ids, None}
+        assert [type(e) for e in mine if getattr(e, "run_id", None) == comparison.run_ids[0]][0] is ev.RunStarted
+        assert mine[-1] == ev.ComparisonFinished(comparison.id)
+        assert len(everything) > len(mine) and all(e in everything for e in mine)
     finally:
         engine.shutdown()
 
@@ -301,7 +305,7 @@ def test_an_engine_shut_down_mid_batch_leaves_it_interrupted(workspace, openai_s
     workspace.create(REL, PROMPT)
     settings = settings_for(tmp_path, max_retries=0)
     with RunStore(tmp_path / "runs.db") as runs:
-        engine = Engine(settings, EventFanout(), runs=runs, key_lookup=lambda m: "sk-test-key-0000")
+        engine = Engine(settings, runs=runs, key_lookup=lambda m: "sk-test-key-0000")
         runner = BatchRunner(engine, runs, workspace, settings)
         plan = runner.plan(REL, models=models(openai_server, "a", "b", first_token_delay_s=0.3), repeats=3)
         batch_id = runner.start(plan, concurrency=2)

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 import sqlite_utils
 
+from promptbench.core.db.access import Database
 from promptbench.core.dashboard import series as S
 from promptbench.core.db import database as dbmod
 from promptbench.core.db import migrations
-from promptbench.core.dashboard.queries import BAND_QS, BOX_QS, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.queries import BAND_QS, BOX_QS, load, run_ids, update
 from promptbench.core.dashboard.sql import Filters, create_index_sql
 from promptbench.core.engine.events import RunMetrics
 from promptbench.core.db.runs import RunStore
@@ -166,7 +167,7 @@ def check_against(data, rows: list[dict], width: int = 10) -> None:
 
 
 def test_aggregates_equal_an_independent_computation(filled, db_path):
-    conn = open_readonly(db_path)
+    conn = Database.readonly(db_path)
     data = load(conn)
     assert data.bucket == "day"
     check_against(data, filled)
@@ -178,7 +179,7 @@ def test_aggregates_equal_an_independent_computation(filled, db_path):
 
 
 def test_thumbs_and_eval_pass_counts(filled, db_path):
-    data = load(open_readonly(db_path))
+    data = load(Database.readonly(db_path))
     raw = sqlite3.connect(db_path)
     thumbs = {}
     for p, v, created, value in raw.execute("SELECT prompt, version, created_at, value FROM thumbs"):
@@ -210,14 +211,14 @@ def test_thumbs_and_eval_pass_counts(filled, db_path):
     Filters(model_name="nobody"),
 ])  # fmt: skip
 def test_filters_apply_to_every_aggregate(filled, db_path, f):
-    data = load(open_readonly(db_path), f)
+    data = load(Database.readonly(db_path), f)
     check_against(data, filled)
     if f.model_name == "nobody":
         assert data.total_runs() == 0 and not data.ttft and not data.latency and not data.thumbs
 
 
 def test_index_walks_and_bulk_reads_agree(filled, db_path, tmp_path):
-    bare = load(open_readonly(db_path))
+    bare = load(Database.readonly(db_path))
     indexed_path = tmp_path / "indexed.db"
     conn = sqlite3.connect(indexed_path)
     with sqlite3.connect(db_path) as src:
@@ -227,9 +228,9 @@ def test_index_walks_and_bulk_reads_agree(filled, db_path, tmp_path):
     conn.commit()
     conn.close()
     for f in (Filters(), Filters(prompt_path="b.prompt.yml", provider="p2")):
-        with_index = load(open_readonly(indexed_path), f)
+        with_index = load(Database.readonly(indexed_path), f)
         check_against(with_index, filled)
-        plain = bare if f == Filters() else load(open_readonly(db_path), f)
+        plain = bare if f == Filters() else load(Database.readonly(db_path), f)
         assert with_index.time == plain.time and with_index.versions == plain.versions
         for attr in ("ttft", "tps", "latency"):
             a, b = getattr(with_index, attr), getattr(plain, attr)
@@ -257,7 +258,7 @@ def test_incremental_update_equals_a_full_reload(store, db_path, indexed):
             conn.execute(sql)
         conn.commit()
         conn.close()
-    conn = open_readonly(db_path)
+    conn = Database.readonly(db_path)
     for f in (Filters(), Filters(provider="p1")):
         before = load(conn, f)
         watermark = datetime.fromisoformat(before.watermark.replace("Z", "+00:00"))
@@ -293,12 +294,12 @@ def test_hourly_buckets_when_runs_span_a_day(store, db_path):
     rows = make_runs(80, start=START, days=0.9)
     store.insert_many_runs(rows)
     store.flush()
-    data = load(open_readonly(db_path))
+    data = load(Database.readonly(db_path))
     assert data.bucket == "hour"
     assert all(len(k[0]) == 13 for k in data.time) and all(len(k) == 13 for k in data.latency)
     check_against(data, rows, width=13)
     one_day = Filters(since=START.date(), until=START.date() + timedelta(days=2))
-    assert load(open_readonly(db_path), one_day).bucket == "hour"
+    assert load(Database.readonly(db_path), one_day).bucket == "hour"
 
 
 def old_database(path):
@@ -315,14 +316,14 @@ def old_database(path):
 
 def test_no_eval_table_yet_answers_without_pass_rates(tmp_path):
     path = old_database(tmp_path / "old.db")
-    data = load(open_readonly(path))
+    data = load(Database.readonly(path))
     assert not data.evals_available and data.evals == {} and data.total_runs() == 1
     assert S.rates(data, "evals").lines == {}
-    assert update(open_readonly(path), data).new_runs == 0
+    assert update(Database.readonly(path), data).new_runs == 0
 
 
 def test_series_and_the_runs_behind_a_point(filled, db_path):
-    conn = open_readonly(db_path)
+    conn = Database.readonly(db_path)
     data = load(conn)
     daily = S.cost(data, by="provider")
     total = S.cost(data, by="provider", cumulative=True)

@@ -138,10 +138,11 @@ def test_cancel_one_run_leaves_the_other(openai_server, tmp_path):
 
     engine = Engine(settings_for(tmp_path), on_event, key_lookup=lambda m: None)
     try:
-        cid, (slow_id, fast_id) = engine.compare(ComparisonRequest(MESSAGES, [model(openai_server, "slow"), model(openai_server, "fast")]))
+        comparison = engine.compare(ComparisonRequest(MESSAGES, [model(openai_server, "slow"), model(openai_server, "fast")]))
+        cid, (slow_id, fast_id) = comparison.id, comparison.run_ids
         assert first_token.wait(10)
         engine.cancel(slow_id)
-        assert engine.wait(cid, 20)
+        assert comparison.wait(20)
     finally:
         engine.shutdown()
     results = collector.terminal()
@@ -183,9 +184,10 @@ def test_cancel_right_after_compare_is_stored_as_cancelled(openai_server, tmp_pa
     collector = Collector()
     engine = Engine(settings_for(tmp_path), collector, runs=runs, key_lookup=lambda m: None)
     try:
-        cid, (run_id,) = engine.compare(ComparisonRequest(MESSAGES, [model(openai_server, "slow")]))
+        comparison = engine.compare(ComparisonRequest(MESSAGES, [model(openai_server, "slow")]))
+        cid, (run_id,) = comparison.id, comparison.run_ids
         engine.cancel(run_id)  # possibly before the run got past its warm-up
-        assert engine.wait(cid, 20)
+        assert comparison.wait(20)
     finally:
         engine.shutdown()
     runs.flush()

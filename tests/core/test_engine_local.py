@@ -25,8 +25,9 @@ def test_smollm2_streams_through_the_engine_and_is_stored(tmp_path):
     engine = Engine(settings, collector, local=manager, runs=runs)
     try:
         messages = [{"role": "user", "content": "Name three colours."}]
-        cid, (run_id,) = engine.compare(ComparisonRequest(messages, [smol], params={"temperature": 0, "max_tokens": 24, "seed": 1}))
-        assert engine.wait(cid, 180)
+        comparison = engine.compare(ComparisonRequest(messages, [smol], params={"temperature": 0, "max_tokens": 24, "seed": 1}))
+        cid, (run_id,) = comparison.id, comparison.run_ids
+        assert comparison.wait(180)
         pid = manager.status()[smol.model]["pid"]
     finally:
         engine.shutdown()
@@ -64,8 +65,9 @@ def test_json_schema_response_format_works_on_a_local_model(tmp_path):
     engine = Engine(settings, collector, local=manager)
     try:
         messages = [{"role": "user", "content": "My invoice is wrong. Classify this ticket."}]
-        cid, (run_id,) = engine.compare(ComparisonRequest(messages, [smol], params=params))
-        assert engine.wait(cid, 180)
+        comparison = engine.compare(ComparisonRequest(messages, [smol], params=params))
+        cid, (run_id,) = comparison.id, comparison.run_ids
+        assert comparison.wait(180)
     finally:
         engine.shutdown()
         manager.stop_all()
@@ -101,8 +103,9 @@ def test_gemma_base_model_stops_at_its_own_turn_on_summarize_prompts(tmp_path):
     try:
         for messages, seed in cases:
             params = {**request_params(prompt.model_parameters), "seed": seed}  # temperature 0.2, at most 96 tokens
-            cid, (run_id,) = engine.compare(ComparisonRequest(messages, [gemma], params=params))
-            assert engine.wait(cid, 300)
+            comparison = engine.compare(ComparisonRequest(messages, [gemma], params=params))
+            cid, (run_id,) = comparison.id, comparison.run_ids
+            assert comparison.wait(300)
             runs.append(run_id)
     finally:
         engine.shutdown()

@@ -13,7 +13,6 @@ import pytest
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.eval.judges import choice_grammar
 from promptbench.core.eval.runner import EvalRunner
-from promptbench.core.engine.events import EventFanout
 from promptbench.core.engine.engine import Engine
 from promptbench.core.ranking.leaderboard import Contestant
 from promptbench.core.db.runs import RunStore
@@ -76,10 +75,9 @@ class Bench:
 
     def runner(self, **settings) -> EvalRunner:
         """A runner (and engine) as a new process would make them."""
-        fanout = EventFanout()
         s = dataclasses.replace(self.settings, **settings)
-        engine = Engine(s, fanout, runs=self.runs, key_lookup=lambda m: "sk-test-key-0000")
-        runner = EvalRunner(engine, self.runs, self.workspace, s, fanout)
+        engine = Engine(s, runs=self.runs, key_lookup=lambda m: "sk-test-key-0000")
+        runner = EvalRunner(engine, self.runs, self.workspace, s)
         self.engines.append(engine)
         self.runners.append(runner)
         return runner
@@ -330,7 +328,7 @@ def test_a_process_that_died_between_a_run_and_its_evaluation_is_caught_up_on_re
         db.execute("DELETE FROM eval_results WHERE run_id = ?", [lost])
         db.execute("UPDATE batches SET status = 'running', owner = ? WHERE id = ?", [dead_owner(), eval_id])
 
-    bench.runs.write("simulate a crash", die, wait=True)
+    bench.runs.db.write("simulate a crash", die, wait=True)
     before = openai_server.log()[-1]["id"]
     runner = bench.runner()
     assert runner.mark_interrupted() == 1 and runner.batch.get(eval_id)["status"] == "interrupted"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from promptbench.core.db.access import Database
 from promptbench.commands import export as export_cmd
-from promptbench.core.dashboard.queries import open_readonly
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.engine.events import RunMetrics
 from promptbench.core.db.exports import iter_runs, parse_when, write_preferences, write_runs, write_table_csv
@@ -52,8 +52,8 @@ def filled(store):
     return rows
 
 
-def conn_of(store: RunStore) -> sqlite3.Connection:
-    return open_readonly(store.path)
+def conn_of(store: RunStore) -> Database:
+    return Database.readonly(store.path)
 
 
 def stored(store: RunStore) -> dict:
@@ -110,7 +110,7 @@ def test_runs_jsonl_with_text_loads_back(store, filled, tmp_path):
 def test_run_filters(store, filled):
     conn = conn_of(store)
     since, until = parse_when("2026-01-02"), parse_when("2026-01-03", end=True)
-    got = [r["id"] for r in iter_runs(conn, prompt="a.prompt.yml", model="beta", since=since, until=until)]
+    got = [r["id"] for r in iter_runs(conn.read(), prompt="a.prompt.yml", model="beta", since=since, until=until)]
     want = [r for r in filled if r["prompt_path"] == "a.prompt.yml" and r["model_name"] == "beta"
             and r["status"] != "running" and datetime(2026, 1, 2, tzinfo=timezone.utc) <= r["started_at"]
             < datetime(2026, 1, 4, tzinfo=timezone.utc)]  # fmt: skip
@@ -174,7 +174,7 @@ def test_preference_pairs(store, tmp_path):
     votes.record_vote(a=a, b=b, winner="b", a_run_id="ra", b_run_id="gone")
     votes.record_ranking(order=[c, a, b], shown=[a, b, c], ties=[[1, 2]], run_ids=["rc", "ra", "rb"], test_case=1)
     path = tmp_path / "prefs.jsonl"
-    report = write_preferences(open_readonly(store.path), path)
+    report = write_preferences(Database.readonly(store.path), path)
     items = [json.loads(line) for line in path.read_text().splitlines()]
     got = [(i["chosen"], i["rejected"], i.get("from_ranking", False)) for i in items]
     assert got == [
@@ -193,7 +193,7 @@ def test_preference_pairs(store, tmp_path):
     assert dict(report.skipped) == {"tie": 2, "both bad": 1, "no run id": 1, "empty output": 1, "run not finished": 1,
                                     "run missing": 1}  # fmt: skip
     only = io.StringIO()
-    assert write_preferences(open_readonly(store.path), only, prompt="other.prompt.yml").written == 0
+    assert write_preferences(Database.readonly(store.path), only, prompt="other.prompt.yml").written == 0
 
 
 def cli(ws: Path, *argv: str) -> int:

@@ -25,8 +25,9 @@ def run_with_default_keys(tmp_path, models, runs=None):
     engine = Engine(settings_for(tmp_path), collector, runs=runs)
     try:
         request = ComparisonRequest(messages=MESSAGES, models=models, prompt_path="p.prompt.yml", prompt_version="draft:x")
-        comparison_id, run_ids = engine.compare(request)
-        assert engine.wait(comparison_id, 30)
+        comparison = engine.compare(request)
+        comparison_id, run_ids = comparison.id, comparison.run_ids
+        assert comparison.wait(30)
     finally:
         engine.shutdown()
     results = collector.terminal()

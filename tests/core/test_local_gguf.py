@@ -234,9 +234,10 @@ def test_an_added_real_gguf_runs_through_the_engine(tmp_path):
     collector = Collector()
     engine = Engine(settings, collector, local=manager)
     try:
-        cid, (run_id,) = engine.compare(ComparisonRequest([{"role": "user", "content": "Name a colour."}], [model],
-                                                          params={"temperature": 0, "max_tokens": 8, "seed": 1}))
-        assert engine.wait(cid, 180)
+        comparison = engine.compare(ComparisonRequest([{"role": "user", "content": "Name a colour."}], [model],
+                                                      params={"temperature": 0, "max_tokens": 8, "seed": 1}))
+        cid, (run_id,) = comparison.id, comparison.run_ids
+        assert comparison.wait(180)
         assert "local/my-smol" in manager.status()
     finally:
         engine.shutdown()

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from promptbench.core.db.access import Database
 from promptbench import cli
 from promptbench.commands.export import KIND_CHOICES
-from promptbench.core.dashboard.queries import BOX_QS, load, open_readonly, run_ids, update
+from promptbench.core.dashboard.queries import BOX_QS, load, run_ids, update
 from promptbench.core.dashboard.sql import PROPOSED_INDEXES, Filters
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.eval.report import judge_calls
@@ -127,7 +128,7 @@ def test_run_store_lists_comparisons_and_eval_cells_by_default(store, mixed):
 
 
 def test_dashboard_totals_count_only_comparisons_and_eval_cells_by_default(store, mixed):
-    conn = open_readonly(store.path)
+    conn = Database.readonly(store.path)
     data = load(conn)
     assert data.filters.kinds == DEFAULT_KINDS
     assert data.total_runs() == len(SHOWN)
@@ -150,7 +151,7 @@ def test_dashboard_totals_count_only_comparisons_and_eval_cells_by_default(store
 
 
 def test_a_live_update_folds_in_only_the_kinds_shown(store, mixed):
-    conn = open_readonly(store.path)
+    conn = Database.readonly(store.path)
     shown, everything = load(conn), load(conn, Filters(kinds="all"))
     store_run(store, "j2", "judge", "judge:mentions it", "judge-model", 16.0, minutes=120,
               variables={"eval_id": "evalA", "run_id": "e1", "evaluator": "mentions it"})  # fmt: skip
@@ -169,7 +170,7 @@ def test_the_first_judge_call_is_left_out_of_a_dashboard_read_before_any_existed
         kind, prompt, model, cost = MIXED[run_id]
         store_run(store, run_id, kind, prompt, model, cost, minutes=i)
     store.flush()
-    conn = open_readonly(store.path)
+    conn = Database.readonly(store.path)
     before = load(conn)
     assert before.total_runs() == 3 and before.time == load(conn, Filters(kinds="all")).time
     store_run(store, "j1", "judge", "judge:mentions it", "alpha", 1.0, minutes=5,
@@ -185,26 +186,26 @@ def test_the_first_judge_call_is_left_out_of_a_dashboard_read_before_any_existed
 def test_the_dashboard_reads_a_database_from_before_kinds(tmp_path):
     from tests.core.test_dashboard_queries import old_database
 
-    ro = open_readonly(old_database(tmp_path / "old.db"))  # no kind column: every run was a comparison
+    ro = Database.readonly(old_database(tmp_path / "old.db"))  # no kind column: every run was a comparison
     assert load(ro).total_runs() == 1 == load(ro, Filters(kinds="all")).total_runs()
     nothing = load(ro, Filters(kinds=["judge"]))
     assert nothing.total_runs() == 0 and nothing.ttft == {} and run_ids(ro, Filters(kinds=["judge"])) == []
 
 
 def test_m008_puts_kind_in_the_dashboard_indexes_and_finds_judge_calls_by_eval(store, mixed):
-    conn = open_readonly(store.path)
+    conn = Database.readonly(store.path)
     schema = {name: " ".join(sql.split()) for name, sql in
-              conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}  # fmt: skip
+              conn.read().execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}  # fmt: skip
     for name, table, cols in PROPOSED_INDEXES:  # what the queries are written for is what the schema has
         assert f"ON {table} ({' '.join(cols.split())})" in schema[name], name
-    plan = " ".join(r[3] for r in conn.execute(
+    plan = " ".join(r[3] for r in conn.read().execute(
         "EXPLAIN QUERY PLAN SELECT substr(started_at, 1, 10), model_name, provider, status, count(*), sum(cost_usd)"
         " FROM runs INDEXED BY idx_runs_dash_time WHERE status != 'running' AND kind IN ('comparison', 'eval_cell')"
         " GROUP BY 1, 2, 3, 4"))  # fmt: skip
     assert "COVERING INDEX idx_runs_dash_time" in plan  # the kind filter does not read the table
     from promptbench.core.eval.report import _JUDGE_CALLS
 
-    plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + _JUDGE_CALLS, ["evalA"]))
+    plan = " ".join(r[3] for r in conn.read().execute("EXPLAIN QUERY PLAN " + _JUDGE_CALLS, ["evalA"]))
     assert "idx_comparisons_judged_eval" in plan
 
 

@@ -265,7 +265,7 @@ def test_the_writer_goes_back_to_synchronous_normal_after_a_vote(votes, runs):
     votes.record_vote(a=A, b=B, winner="a")
     with pytest.raises(PromptbenchError):
         votes.record_vote(a=A, b=B, winner="a", session_id="missing")  # a failed vote restores it too
-    level = runs.write("check", lambda db: db.execute("PRAGMA synchronous").fetchone()[0], wait=True)
+    level = runs.db.write("check", lambda db: db.execute("PRAGMA synchronous").fetchone()[0], wait=True)
     assert level == 1  # NORMAL: run writes keep their cheap commits
 
 

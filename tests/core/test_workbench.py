@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from promptbench.core.engine import events as ev
-from promptbench.core.engine.events import EventFanout
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.workbench import Workbench
 
@@ -53,12 +52,11 @@ def test_parts_open_on_first_use_in_order(ws):
         engine = wb.engine()  # opens what it stands on first: settings, database, local servers
         assert wb.has_engine() and wb.db_path.exists() and len(engine_threads()) == before + 1
         assert engine.settings is wb.settings() and engine.runs is wb.runs() and engine.local is wb.local()
-        assert engine.on_event is wb.events and EventFanout.install(engine) is wb.events
         assert wb.engine() is engine and wb.runs() is engine.runs
 
         batch, runner = wb.batch_runner(), wb.eval_runner()
-        assert batch.engine is engine and batch.fanout is wb.events and batch.store is wb.store
-        assert runner.engine is engine and runner.fanout is wb.events and runner.batch is not batch
+        assert batch.engine is engine and batch.store is wb.store
+        assert runner.engine is engine and runner.batch is not batch
         assert wb.batch_runner() is batch and wb.eval_runner() is runner and wb.eval_runner(create=False) is runner
     finally:
         wb.close()
@@ -102,25 +100,36 @@ def test_close_goes_in_reverse_and_closes_every_part_even_when_one_fails(ws, mon
     assert wb.store.read_bytes  # reading prompts needs no running part
 
 
-def test_listeners_hear_the_engine_and_runners_share_its_fanout(ws, openai_server):
+def test_listeners_hear_every_event_and_a_comparison_listener_only_its_own(ws, openai_server):
     heard: queue.Queue = queue.Queue()
     later: list = []
+    own: list = []
     from promptbench.core.engine.requests import build_request, resolve_models
 
     with Workbench(ws, listeners=(heard.put,)) as wb:
-        wb.events.add(later.append)
+        wb.subscribe(later.append)  # before the engine exists: it hears it once it does
         wb.store.save("hi.prompt.yml", "messages:\n  - role: user\n    content: Hello there\n")
         settings = wb.settings()
         request = build_request(wb.store, "hi.prompt.yml", wb.store.read("hi.prompt.yml"),
                                 resolve_models(settings, ["gw-echo"]), settings=settings)
-        comparison_id, (run_id,) = wb.engine().compare(request)
-        assert wb.engine().wait(comparison_id, 30)
+        other = wb.engine().compare(request)
+        comparison = wb.engine().compare(request, listener=own.append)
+        comparison_id, (run_id,) = comparison.id, comparison.run_ids
+        assert comparison.wait(30) and other.wait(30)
         events = []
         while not heard.empty():
             events.append(heard.get())
-        assert isinstance(events[-1], ev.ComparisonFinished) and events[-1].comparison_id == comparison_id
-        (finished,) = [e for e in events if isinstance(e, ev.RunFinished)]
+        assert {e.comparison_id for e in events if isinstance(e, ev.ComparisonFinished)} == {comparison_id, other.id}
+        assert len([e for e in events if isinstance(e, ev.RunFinished)]) == 2
+        (finished,) = [e for e in own if isinstance(e, ev.RunFinished)]
         assert finished.run_id == run_id and finished.output == "Hello there" and later == events
+        # the comparison's own listener heard exactly its events, in the order every listener did
+        assert own == [e for e in events if getattr(e, "run_id", None) == run_id
+                       or getattr(e, "comparison_id", None) == comparison_id]
+        assert isinstance(own[0], ev.RunStarted) and own[-1] == ev.ComparisonFinished(comparison_id)
+        wb.unsubscribe(later.append)
+        n = len(later)
+        assert wb.engine().compare(request).wait(30) and len(later) == n
         wb.runs().flush()
         assert wb.runs().get_run(run_id)["output"] == "Hello there"
 

@@ -238,21 +238,21 @@ def test_screenshot_finished_compare(view, openai_server, qtbot):
     view.grab().save("/tmp/compare_finished.png")
 
 
-def test_events_before_the_run_ids_are_known_are_replayed_and_stale_ones_dropped():
+def test_the_router_feeds_bound_runs_and_drops_unknown_and_stale_ones():
     from promptbench.core.engine import events as ev
     from promptbench.core.engine.events import RunMetrics
     from promptbench.gui.compare.routing import EventRouter
 
     router = EventRouter()
     pane = object()
-    assert router.route([ev.TextDelta("r1", "lost", 1, 1)]) == ({}, [])  # nothing in flight: dropped
     router.launching()
-    early = [ev.RunStarted("r1", "c1", "alpha", 1), ev.TextDelta("r1", "hi", 2, 1), ev.TextDelta("other", "x", 2, 1)]
-    assert router.route(early) == ({}, [])  # held
-    groups, finished = router.launched("c1", {"r1": pane})
-    assert groups == {pane: early[:2]} and finished == []
+    assert router.inflight == 1
+    router.launched("c1", {"r1": pane})  # bound when compare() returned, before any event is delivered
+    assert router.inflight == 0
+    events = [ev.RunStarted("r1", "c1", "alpha", 1), ev.TextDelta("r1", "hi", 2, 1), ev.TextDelta("other", "x", 2, 1)]
+    assert router.route(events) == ({pane: events[:2]}, [])  # a run no pane shows: dropped
     done = ev.RunFinished("r1", "hi", RunMetrics())
-    assert router.route([done, ev.ComparisonFinished("c1")]) == ({pane: [done]}, ["c1"])
+    assert router.route([done, ev.ComparisonFinished("c1"), ev.ComparisonFinished("c9")]) == ({pane: [done]}, ["c1"])
     assert router.route([ev.TextDelta("r1", "late", 3, 2)]) == ({}, [])  # after its end: dropped
 
 

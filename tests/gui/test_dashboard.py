@@ -14,8 +14,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
+from promptbench.core.db.access import Database
 from promptbench.core.dashboard import series as S
-from promptbench.core.dashboard.queries import load, open_readonly, run_ids
+from promptbench.core.dashboard.queries import load, run_ids
 from promptbench.core.dashboard.sql import Filters
 from promptbench.core.engine.events import ComparisonFinished, RunFinished, RunMetrics, TextDelta
 from promptbench.gui.dashboard import DashboardView
@@ -55,7 +56,7 @@ def view(qtbot, services, filled):
 
 
 def fresh(services, filters: Filters | None = None):
-    return load(open_readonly(services.db_path), filters)
+    return load(Database.readonly(services.db_path), filters)
 
 
 def same(a, b) -> bool:
@@ -175,7 +176,7 @@ def test_hover_and_click_list_the_runs_behind_a_point(qtbot, view, services):
     with qtbot.waitSignal(view.runs_requested, timeout=WAIT_MS) as signal:
         qtbot.mouseClick(card.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=vp)
     assert signal.args[0] == {"model_name": "alpha", "status": "finished"}
-    want = [r[0] for r in run_ids(open_readonly(services.db_path), Filters(model_name="alpha"), status="finished")]
+    want = [r[0] for r in run_ids(Database.readonly(services.db_path), Filters(model_name="alpha"), status="finished")]
     qtbot.waitUntil(lambda: view.run_ids_shown() == want, timeout=WAIT_MS)
     assert "alpha" in view.point_label.text()
     qtbot.mouseMove(card.plot_widget.viewport(), QPoint(3, 3))

@@ -59,11 +59,11 @@ def _compare(args, workbench) -> int:
             else f"at most {fmt_cost(row['max_cost_usd'])}"
         print(f"  {row['model']}: ~{row['input_tokens']} input tokens, up to {row['max_output_tokens']} output tokens, "
               f"{cost}", file=sys.stderr)
-    workbench.events.add(events.put)
     engine = workbench.engine()
     results: dict[str, dict] = {}
     try:
-        comparison_id, run_ids = engine.compare(request)
+        comparison = engine.compare(request, listener=events.put)
+        comparison_id, run_ids = comparison.id, comparison.run_ids
         names = dict(zip(run_ids, (m.name for m in models)))
         live.bind(run_ids)
         pending = set(run_ids)
@@ -81,8 +81,8 @@ def _compare(args, workbench) -> int:
                     if not live.enabled and not args.json:
                         print(summary_line(results[event.run_id]), file=sys.stderr)
         except KeyboardInterrupt:
-            engine.cancel_all(comparison_id)
-            engine.wait(comparison_id, 10)
+            comparison.cancel()
+            comparison.wait(10)
             raise
         live.draw(final=True)
     finally:

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _connect(args):
     from promptbench.commands._common import workspace_dir
-    from promptbench.core.dashboard.queries import open_readonly
+    from promptbench.core.db.access import Database
     from promptbench.core.store.private_dir import PRIVATE_DIR, ignore_private_dir
 
     root = workspace_dir(args)
@@ -55,14 +55,14 @@ def _connect(args):
         ignore_private_dir(path.parent)
     if not path.exists():
         raise PromptbenchError(f"{root} has no run history yet ({path} does not exist); run a comparison first")
-    return open_readonly(path), path
+    return Database.readonly(path), path
 
 
 def _prompt(value: str | None) -> str | None:
     return None if value is None else value.removeprefix("./")
 
 
-def _guard(conn, path: Path, fn):
+def _guard(db, path: Path, fn):
     """Run ``fn``; a damaged or foreign database file becomes one actionable message."""
     import sqlite3
 
@@ -73,7 +73,7 @@ def _guard(conn, path: Path, fn):
     except sqlite3.DatabaseError as e:
         raise dbmod.file_error(path, e) from e
     finally:
-        conn.close()
+        db.close()
 
 
 def cmd_runs(args) -> int:
@@ -83,9 +83,9 @@ def cmd_runs(args) -> int:
     filters = {"prompt": _prompt(args.prompt), "model": args.model, "since": parse_when(args.since),
                "until": parse_when(args.until, end=True), "with_text": args.with_text,
                "kinds": resolve_kinds(args.kinds or DEFAULT_KINDS)}  # fmt: skip
-    conn, path = _connect(args)
+    db, path = _connect(args)
     out = Path(args.output).expanduser() if args.output else sys.stdout
-    n = _guard(conn, path, lambda: write_runs(conn, out, args.format, **filters))
+    n = _guard(db, path, lambda: write_runs(db, out, args.format, **filters))
     if args.output:
         print(f"exported {plural(n, 'run')} to {out} ({kinds_label(filters['kinds'])})", file=sys.stderr)
     return 0
@@ -94,9 +94,9 @@ def cmd_runs(args) -> int:
 def cmd_preferences(args) -> int:
     from promptbench.core.db.exports import write_preferences
 
-    conn, path = _connect(args)
+    db, path = _connect(args)
     out = Path(args.output).expanduser() if args.output else sys.stdout
-    report = _guard(conn, path, lambda: write_preferences(conn, out, prompt=_prompt(args.prompt)))
+    report = _guard(db, path, lambda: write_preferences(db, out, prompt=_prompt(args.prompt)))
     skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
     where = f" to {out}" if args.output else ""
     print(f"exported {plural(report.written, 'preference pair')}{where}" + (f" (left out: {skipped})" if skipped else ""),

@@ -7,8 +7,8 @@ commands/eval.py) and the public API (promptbench.Workspace) stand on. It opens
 2. the settings (promptbench.toml),
 3. the run database (RunStore; runs a dead process left "running" become "interrupted"),
 4. the local model servers' manager (no server starts until a local model is asked for),
-5. the streaming engine, whose one ``on_event`` is ``events`` (an EventFanout every
-   front and runner listens through),
+5. the streaming engine (``listeners`` given here, or added with ``subscribe``, hear
+   every event; runners listen to their own comparisons),
 6. the runners: batches (ranking sessions plan on it) and evals,
 
 each part on first use, so reading a prompt imports no engine and starts no thread or
@@ -26,7 +26,6 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from promptbench.core.engine.events import EventFanout
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.store.promptstore import PromptStore
 
@@ -44,12 +43,12 @@ DB_NAME = "promptbench.db"
 class Workbench:
     """An open workspace's parts. ``workspace`` is a folder in a git repository or an open
     PromptStore (the CLI opens its own for files outside a workspace); either way the
-    Workbench closes it. ``listeners`` hear every engine event (``events.add`` adds more)."""
+    Workbench closes it. ``listeners`` hear every engine event (``subscribe`` adds more)."""
 
     def __init__(self, workspace: str | PathLike[str] | PromptStore, *, listeners: Iterable[Callable] = (),
                  key_lookup: Callable | None = None, db_path: Path | None = None, log_dir: Path | None = None):
         self.store = workspace if isinstance(workspace, PromptStore) else PromptStore(workspace)
-        self.events = EventFanout(*listeners)
+        self._listeners = list(listeners)
         self.db_path = Path(db_path) if db_path else self.store.data_dir / DB_NAME
         self.log_dir = Path(log_dir) if log_dir else self.store.data_dir / "logs"
         self._key_lookup = key_lookup
@@ -130,8 +129,25 @@ class Workbench:
             self._check_open()
             if self._engine is None:
                 kwargs = {"key_lookup": self._key_lookup} if self._key_lookup else {}
-                self._engine = Engine(settings, self.events, local=local, runs=runs, **kwargs)
+                self._engine = Engine(settings, local=local, runs=runs, **kwargs)
+                for fn in self._listeners:
+                    self._engine.subscribe(fn)
             return self._engine
+
+    def subscribe(self, fn: Callable[[object], None]) -> None:
+        """``fn(event)`` hears every engine event (on the engine thread), also of an engine
+        not started yet."""
+        with self._lock:
+            self._listeners.append(fn)
+            if self._engine is not None:
+                self._engine.subscribe(fn)
+
+    def unsubscribe(self, fn: Callable[[object], None]) -> None:
+        with self._lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+            if self._engine is not None:
+                self._engine.unsubscribe(fn)
 
     def has_engine(self) -> bool:
         return self._engine is not None
@@ -164,7 +180,7 @@ class Workbench:
                 old.close()  # plan with the new settings
                 self._eval_runner = old = None
             if old is None:
-                self._eval_runner = EvalRunner(engine, runs, self.store, settings, self.events)
+                self._eval_runner = EvalRunner(engine, runs, self.store, settings)
                 self._eval_runner.mark_interrupted()
             return self._eval_runner
 

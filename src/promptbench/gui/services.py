@@ -31,11 +31,10 @@ class Services(QObject):
         super().__init__()
         self.tasks = tasks or TaskRunner(self)
         self.bridge = bridge or EngineBridge(self)
-        # The engine's events reach the bridge, and any runner (batch, eval), through the workbench's fanout.
+        # Every engine event reaches the bridge (runners hear their own comparisons themselves).
         self.workbench = Workbench(store, listeners=(self.bridge.on_event,), key_lookup=key_lookup,
                                    db_path=db_path, log_dir=log_dir)
         self.store = store
-        self.fanout = self.workbench.events
         self.db_path = self.workbench.db_path
         self.log_dir = self.workbench.log_dir
         self._instance = instance  # whose drafts these are (default: this process)

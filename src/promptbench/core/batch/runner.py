@@ -13,12 +13,8 @@ receives their ends through a queue, records them and reports progress. The engi
 thread only does a type check per event and, for the end of a batch comparison, one
 ``queue.put`` - it never waits for the runner or the database.
 
-Events reach the runner through an :class:`EventFanout` installed as the engine's
-``on_event`` (fronts construct the Engine with ``on_event=fanout`` and ``add`` their
-own listener; a runner given an engine with a plain callback wraps it in a fanout).
-A cell's end is the terminal event the engine emits immediately before
-``ComparisonFinished`` for the cell's own comparison id (chosen by the runner before
-``compare`` is called, so an end can never arrive before the runner knows the cell).
+Each cell's comparison has its own listener (``Engine.compare(request, listener=...)``,
+subscribed before the comparison starts): the cell's end is its one run's terminal event.
 
 ``on_progress(BatchProgress)`` is called on the batch's runner thread, at most
 ``PROGRESS_INTERVAL_S`` apart, plus once at the end (``final=True``); ``done`` never
@@ -45,7 +41,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from promptbench.core.engine import events as ev
-from promptbench.core.engine.events import EventFanout  # noqa: F401  (re-exported)
 from promptbench.core.batch.plan import BatchPlan, Cell
 from promptbench.core.batch.plan import estimate as estimate_plan
 from promptbench.core.batch.plan import plan as plan_batch
@@ -57,7 +52,7 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.core.db.runs import RunStore
 from promptbench.core.store.promptstore import PromptStore
 
-__all__ = ["BatchRunner", "BatchPlan", "BatchProgress", "Cell", "EventFanout"]
+__all__ = ["BatchRunner", "BatchPlan", "BatchProgress", "Cell"]
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +96,6 @@ class BatchRunner:
         self.batches = BatchStore(runs)
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}          # batch id -> its running job
-        self._by_comparison: dict[str, _Job] = {}  # comparison id -> job, while in flight
-        self._last_end = None                     # engine thread only
-        self.fanout = EventFanout.install(engine)
-        self.fanout.add(self._on_event)
 
     # --- planning (pure) -------------------------------------------------------------------
 
@@ -187,23 +178,11 @@ class BatchRunner:
         return self.batches.get(batch_id)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Cancel every running batch and wait for their runner threads; stop listening."""
+        """Cancel every running batch and wait for their runner threads."""
         for batch_id in self.running():
             self.cancel(batch_id)
         for batch_id in self.running():
             self.wait(batch_id, timeout)
-        self.fanout.remove(self._on_event)
-
-    # --- engine thread ---------------------------------------------------------------------
-
-    def _on_event(self, event) -> None:
-        kind = type(event)
-        if kind in ev.END_STATUS:
-            self._last_end = event
-        elif kind is ev.ComparisonFinished:
-            job = self._by_comparison.pop(event.comparison_id, None)  # dict ops are atomic under the GIL
-            if job is not None:
-                job.inbox.put(("end", event.comparison_id, self._last_end))
 
     # --- the runner thread -----------------------------------------------------------------
 
@@ -270,13 +249,16 @@ class BatchRunner:
 
     def _start_cell(self, job: _Job, cell: Cell) -> bool:
         comparison_id = new_id()
-        self._by_comparison[comparison_id] = job  # before compare(): its end cannot come first
         job.in_flight[comparison_id] = (cell, None)
+        inbox = job.inbox
+
+        def on_event(event) -> None:  # engine thread: one type check, and one put at the end
+            if type(event) in ev.END_STATUS:
+                inbox.put(("end", comparison_id, event))
         try:
-            _, run_ids = self.engine.compare(job.plan.request_for(cell, comparison_id))
+            run_ids = self.engine.compare(job.plan.request_for(cell, comparison_id), listener=on_event).run_ids
         except Exception as exc:  # the engine or the run store was shut down under us
             log.warning("batch %s: cannot start more cells: %s", job.batch_id, exc)
-            self._by_comparison.pop(comparison_id, None)
             del job.in_flight[comparison_id]
             job.todo.appendleft(cell)
             job.engine_gone = job.cancelled = True
@@ -325,8 +307,6 @@ class BatchRunner:
             self.batches.set_status(job.batch_id, status, ended=True)
         except Exception:  # noqa: BLE001 - the store is closed: the next start-up marks it interrupted
             log.exception("batch %s: could not record its end", job.batch_id)
-        for comparison_id in job.in_flight:
-            self._by_comparison.pop(comparison_id, None)
         self._report(job, started, ends, time.perf_counter(), final=True)
         with self._lock:
             self._jobs.pop(job.batch_id, None)

@@ -58,8 +58,8 @@ class BatchStore:
                 return fn(db)
 
         if wait:
-            return self.runs.write(label, tx, wait=True, timeout=WRITE_TIMEOUT_S)
-        self.runs.write(label, tx)
+            return self.runs.db.write(label, tx, wait=True, timeout=WRITE_TIMEOUT_S)
+        self.runs.db.write(label, tx)
         return None
 
     # --- writes ----------------------------------------------------------------------------
@@ -123,18 +123,18 @@ class BatchStore:
 
     def barrier(self) -> None:
         """Return once every write queued before this call is committed (raises nothing)."""
-        self.runs.barrier("batch read barrier", timeout=WRITE_TIMEOUT_S)
+        self.runs.db.barrier("batch read barrier", timeout=WRITE_TIMEOUT_S)
 
     # --- reads -----------------------------------------------------------------------------
 
     def get(self, batch_id: str) -> dict | None:
         """The batch row with its config parsed and live cell counts by status."""
-        rows = self.runs.query("SELECT * FROM batches WHERE id = ?", [batch_id])
+        rows = self.runs.db.query("SELECT * FROM batches WHERE id = ?", [batch_id])
         if not rows:
             return None
         batch = dict(rows[0])
         batch["config"] = json.loads(batch["config"])
-        counts = self.runs.query("SELECT status, count(*) AS n FROM batch_cells WHERE batch_id = ? GROUP BY status",
+        counts = self.runs.db.query("SELECT status, count(*) AS n FROM batch_cells WHERE batch_id = ? GROUP BY status",
                                   [batch_id])
         batch["cells"] = {s: 0 for s in CELL_STATUSES} | {r["status"]: r["n"] for r in counts}
         return batch
@@ -142,7 +142,7 @@ class BatchStore:
     def list(self, *, prompt_path: str | None = None, limit: int = 100) -> list[dict]:
         """Batches newest first, without their config."""
         where, params = ("WHERE prompt_path = ?", [prompt_path]) if prompt_path is not None else ("", [])
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT id, created_at, updated_at, ended_at, prompt_path, status, total_cells, finished_cells,"
             f" error_cells, cost_usd FROM batches {where} ORDER BY created_at DESC, rowid DESC LIMIT ?",
             [*params, int(limit)],
@@ -153,14 +153,14 @@ class BatchStore:
         if statuses:
             marks = ", ".join("?" * len(statuses))
             sql = f"SELECT * FROM batch_cells WHERE batch_id = ? AND status IN ({marks}) ORDER BY rowid"
-            rows = self.runs.query(sql, [batch_id, *statuses])
+            rows = self.runs.db.query(sql, [batch_id, *statuses])
         else:
-            rows = self.runs.query("SELECT * FROM batch_cells WHERE batch_id = ? ORDER BY rowid", [batch_id])
+            rows = self.runs.db.query("SELECT * FROM batch_cells WHERE batch_id = ? ORDER BY rowid", [batch_id])
         return [dict(r) for r in rows]
 
     def results(self, batch_id: str) -> list[dict]:
         """Every cell in plan order, joined with its run: output, metrics, error (None before a run ends)."""
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT c.batch_id, c.cell_key, c.prompt_version, c.test_case, c.model_name, c.repeat, c.run_id,"
             " c.status, c.error_class, c.cost_usd, c.ttft_ms, c.total_ms, c.output_tokens, c.updated_at,"
             " r.status AS run_status, r.error, r.input_tokens, r.tokens_per_s, r.itl_p50_ms, r.itl_p95_ms,"

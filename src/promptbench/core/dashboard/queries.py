@@ -31,16 +31,15 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from promptbench.core.db import database as dbmod
+from promptbench.core.db.access import Database
 from promptbench.core.dashboard.sql import (
     BUCKETS, Filters, bulk_quantiles, has_index, quantiles, run_filter, stored_kinds, table_exists, vote_filter,
 )  # fmt: skip
-from promptbench.core.errors import PromptbenchError
 from promptbench.core.engine.run_kinds import kind_condition
 
-__all__ = ["DashboardData", "Filters", "Box", "load", "update", "run_ids", "open_readonly", "BOX_QS"]
+__all__ = ["DashboardData", "Filters", "Box", "load", "update", "run_ids", "BOX_QS"]
 
 BOX_QS = (0.05, 0.25, 0.5, 0.75, 0.95)
 BAND_QS = (0.5, 0.95)
@@ -96,42 +95,17 @@ class DashboardData:
         return sum(v[0] for v in self.time.values())
 
 
-def open_readonly(path: Path) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``): the dashboard and exports never write."""
-    path = Path(path).absolute()
-    if not path.exists():
-        raise PromptbenchError(f"{path} does not exist yet: no runs have been recorded in this workspace")
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                               isolation_level=None, timeout=dbmod.BUSY_TIMEOUT_MS / 1000)  # fmt: skip
-        conn.execute(f"PRAGMA busy_timeout = {dbmod.BUSY_TIMEOUT_MS}")
-    except sqlite3.Error as e:
-        raise dbmod.file_error(path, e) from e
-    return conn
-
-
 class _Timer:
     def __init__(self):
         self.ms = 0.0
 
     def rows(self, conn, sql, params=()):
         t = time.perf_counter()
-        rows = conn.execute(sql, params).fetchall()
+        cur = conn.cursor()
+        cur.row_factory = None  # plain tuples: the aggregates unpack them, and they are cheaper
+        rows = cur.execute(sql, params).fetchall()
         self.ms += (time.perf_counter() - t) * 1000
         return rows
-
-
-def _snapshot(conn: sqlite3.Connection):
-    """Run the body in one read transaction: every query sees the same committed data."""
-
-    class _Tx:
-        def __enter__(self):
-            conn.execute("BEGIN")
-
-        def __exit__(self, *exc):
-            conn.execute("ROLLBACK")
-
-    return _Tx()
 
 
 def _choose_bucket(conn, q: _Timer, f: Filters) -> str:
@@ -167,11 +141,11 @@ def _parse(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
-def load(conn: sqlite3.Connection, filters: Filters | None = None) -> DashboardData:
+def load(db: Database, filters: Filters | None = None) -> DashboardData:
     """Every aggregate for ``filters``, from one snapshot."""
     f = filters or Filters()
     q = _Timer()
-    with _snapshot(conn):
+    with db.snapshot() as conn:  # every query sees the same committed data
         bucket = _choose_bucket(conn, q, f)
         data = DashboardData(filters=f, bucket=bucket)
         _load_runs(conn, q, data)
@@ -288,7 +262,7 @@ NEW_RUN_COLUMNS = ("id, ended_at, started_at, model_name, provider, status, erro
                    " cost_usd, input_tokens, output_tokens, output_chars, ttft_ms, tokens_per_s, total_ms")  # fmt: skip
 
 
-def update(conn: sqlite3.Connection, data: DashboardData) -> DashboardData | None:
+def update(db: Database, data: DashboardData) -> DashboardData | None:
     """``data`` plus what ended since it was read, as a new object (``data`` is not changed).
     Returns None when so much changed that a full :func:`load` is the better answer."""
     if data.watermark is None:
@@ -296,10 +270,10 @@ def update(conn: sqlite3.Connection, data: DashboardData) -> DashboardData | Non
     out = data.copy()
     q = _Timer()
     f = data.filters
-    where, params = run_filter(f, kinds=stored_kinds(conn, f.kinds))
     since = dbmod.to_utc_iso(_parse(data.watermark) - MARGIN)
-    hint = "INDEXED BY idx_runs_ended_at" if has_index(conn, "idx_runs_ended_at") else ""
-    with _snapshot(conn):
+    with db.snapshot() as conn:
+        where, params = run_filter(f, kinds=stored_kinds(conn, f.kinds))
+        hint = "INDEXED BY idx_runs_ended_at" if has_index(conn, "idx_runs_ended_at") else ""
         rows = q.rows(conn, f"SELECT {NEW_RUN_COLUMNS} FROM runs {hint} WHERE ended_at >= ? AND status != 'running' {where}"
                             f" LIMIT {REQUERY_LIMIT + 1}", [since, *params])  # fmt: skip
         if len(rows) > REQUERY_LIMIT:
@@ -346,15 +320,20 @@ def _fold(out: DashboardData, row, width: int, models: set, buckets: set) -> Non
             buckets.add(bucket)
 
 
-def run_ids(conn: sqlite3.Connection, filters: Filters, *, status: str | None = None, error_class: str | None = None,
+def run_ids(db: Database, filters: Filters, *, status: str | None = None, error_class: str | None = None,
             limit: int = 200) -> list[tuple]:  # fmt: skip
     """(id, started_at, model_name, status) of the runs behind a point, newest first."""
+    with db.snapshot() as conn:
+        return _run_ids(conn, filters, status, error_class, limit)
+
+
+def _run_ids(conn, filters: Filters, status: str | None, error_class: str | None, limit: int) -> list[tuple]:
     where, params = run_filter(filters, kinds=stored_kinds(conn, filters.kinds))
     for col, value in (("status", status), ("error_class", error_class)):
         if value is not None:
             where += f" AND {col} = ?"
             params.append(value)
-    return conn.execute(
+    return [tuple(row) for row in conn.execute(
         f"SELECT id, started_at, model_name, status FROM runs WHERE status != 'running' {where}"
         " ORDER BY started_at DESC LIMIT ?", [*params, int(limit)],
-    ).fetchall()  # fmt: skip
+    )]  # fmt: skip

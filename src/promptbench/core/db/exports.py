@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO
 
 from promptbench.core.db import database as dbmod
+from promptbench.core.db.access import Database
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.engine.run_kinds import DEFAULT_KINDS, kind_condition
 from promptbench.core.db.runs import RUN_COLUMNS
@@ -79,18 +80,6 @@ def export_file(path: Path) -> Iterator[IO[str]]:
         raise PromptbenchError(f"cannot write in {Path(path).parent}: {e.strerror}; choose a folder you can write to") from None
     except OSError as e:
         raise PromptbenchError(f"could not write {path}: {e.strerror}; the previous file is unchanged") from None
-
-
-@contextlib.contextmanager
-def _snapshot(conn: sqlite3.Connection):
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        if own:
-            conn.execute("ROLLBACK")
 
 
 def _stream(conn: sqlite3.Connection, sql: str, params: list) -> Iterator[dict]:
@@ -144,17 +133,17 @@ def iter_runs(conn: sqlite3.Connection, *, prompt: str | None = None, model: str
         yield row
 
 
-def write_runs(conn: sqlite3.Connection, out: Path | IO[str], fmt: str = "csv", **filters) -> int:
+def write_runs(db: Database, out: Path | IO[str], fmt: str = "csv", **filters) -> int:
     """Write runs as CSV (header + one row per run) or JSONL to a path (atomically) or an
     open text stream. Returns the number of runs written."""
     if fmt not in FORMATS:
         raise PromptbenchError(f"format must be csv or jsonl, not {fmt!r}")
     if isinstance(out, (str, Path)):
         with export_file(Path(out)) as fh:
-            return write_runs(conn, fh, fmt, **filters)
+            return write_runs(db, fh, fmt, **filters)
     columns = list(RUN_COLUMNS) + (list(TEXT_COLUMNS) if filters.get("with_text") else [])
     n = 0
-    with _snapshot(conn):
+    with db.snapshot() as conn:
         rows = iter_runs(conn, decode=fmt == "jsonl", **filters)
         if fmt == "csv":
             writer = csv.writer(out)
@@ -239,13 +228,13 @@ def iter_preferences(conn: sqlite3.Connection, *, prompt: str | None = None,
                 yield item
 
 
-def write_preferences(conn: sqlite3.Connection, out: Path | IO[str], *, prompt: str | None = None) -> PreferenceReport:
+def write_preferences(db: Database, out: Path | IO[str], *, prompt: str | None = None) -> PreferenceReport:
     """Write preference pairs as JSONL to a path (atomically) or an open text stream."""
     if isinstance(out, (str, Path)):
         with export_file(Path(out)) as fh:
-            return write_preferences(conn, fh, prompt=prompt)
+            return write_preferences(db, fh, prompt=prompt)
     report = PreferenceReport()
-    with _snapshot(conn):
+    with db.snapshot() as conn:
         for item in iter_preferences(conn, prompt=prompt, report=report):
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
     return report

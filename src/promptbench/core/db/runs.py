@@ -12,6 +12,9 @@ writer. Reads see committed data only: call ``flush()`` first to read your own w
 A failed write (disk full, database locked past the busy timeout) does not stop the
 writer: it is logged, appended to ``errors`` and raised by the next ``flush()``.
 No column holds headers or API keys, and none must be added.
+
+All of it goes through ``self.db`` (core/db/access.Database), which votes, batches and
+evals use too.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ import json
 import logging
 import sqlite3
 import threading
-import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from promptbench.core.db import database as dbmod
+from promptbench.core.db.access import Database
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.engine.events import RunMetrics
 from promptbench.core.engine.run_kinds import DEFAULT_KINDS, check_kind, kind_condition
@@ -68,32 +71,13 @@ def _run_dict(row: sqlite3.Row) -> dict:
     return d
 
 
-def _shutdown(writer: dbmod.Writer, readers: list, lock: threading.Lock, timeout: float, log_errors: bool) -> bool:
-    """Stop the writer after its queue and close the readers. Also the store's finalizer:
-    it runs when a store is garbage-collected unclosed, or at interpreter exit (atexit
-    runs while the daemon writer thread still lives), so queued writes are not lost."""
-    stopped = writer.close(timeout)
-    with lock:
-        conns = [conn for _, conn in readers]
-        readers.clear()
-    for conn in conns:
-        conn.close()
-    if log_errors:
-        for err in writer.take_new_errors():
-            log.error("run store: %s", err)  # nobody is left to raise them to
-    return stopped
-
-
 class RunStore:
     def __init__(self, path: Path):
-        self.path = Path(path).absolute()
-        self._writer = dbmod.Writer(self.path)  # opens, checks and migrates; raises if unusable
-        self.errors = self._writer.errors  # every failed write, in order
+        self.db = Database(path)  # opens, checks and migrates; raises if unusable
+        self.path = self.db.path
+        self.errors = self.db.errors  # every failed write, in order
         self._lock = threading.Lock()
         self._in_flight: set[str] = set()  # started, not yet ended, by this process
-        self._local = threading.local()
-        self._readers: list[tuple[weakref.ref, sqlite3.Connection]] = []
-        self._finalizer = weakref.finalize(self, _shutdown, self._writer, self._readers, self._lock, 30, True)
 
     def _write(self, label: str, statements: list[tuple[str, list]], expect_row: bool = False) -> None:
         def fn(db):
@@ -103,7 +87,7 @@ class RunStore:
                     if expect_row and i == 0 and cur.rowcount == 0:
                         raise PromptbenchError("no such run (its run_started write is missing)")
 
-        self._writer.submit(label, fn)
+        self.db.write(label, fn)
 
     # --- writes ------------------------------------------------------------------------
 
@@ -208,7 +192,7 @@ class RunStore:
                 except Exception as e:
                     raise PromptbenchError(f"rows {at}.. failed ({at} saved): {e}") from e
 
-        self._writer.submit(f"import of {len(runs)} runs", fn)
+        self.db.write(f"import of {len(runs)} runs", fn)
 
     def mark_interrupted(self) -> int:
         """Runs left "running" by a process that ended -> "interrupted". Returns how many.
@@ -231,27 +215,16 @@ class RunStore:
                 )
                 return cur.rowcount
 
-        return self._writer.submit("marking interrupted runs", fn, wait=True, timeout=60)
+        return self.db.write("marking interrupted runs", fn, durable=True, timeout=60)
 
     def flush(self, timeout: float = 10) -> None:
         """Return once every write queued before this call is committed (durable against a
         crash of this process). Raises PromptbenchError for writes that failed since the last flush."""
-        self.barrier("flush", timeout=timeout)
-        self._raise_new_errors()
-
-    def _raise_new_errors(self) -> None:
-        new = self._writer.take_new_errors()
-        if new:
-            more = f" ({len(new) - 1} more failed writes; see the log)" if len(new) > 1 else ""
-            raise PromptbenchError(f"{new[0]}{more}") from new[0]
+        self.db.flush(timeout)
 
     def close(self, timeout: float = 30) -> None:
         """Commit everything queued, stop the writer and close every connection. Idempotent."""
-        if self._finalizer.detach() is None:
-            return  # already closed
-        if not _shutdown(self._writer, self._readers, self._lock, timeout, False):
-            raise PromptbenchError(f"{self.path}: writes still pending after {timeout:g} s; they may be lost")
-        self._raise_new_errors()
+        self.db.close(timeout)
 
     def __enter__(self) -> RunStore:
         return self
@@ -259,54 +232,14 @@ class RunStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # --- reads -------------------------------------------------------------------------
-
-    def _reader(self) -> sqlite3.Connection:
-        if self._writer.closed:
-            raise PromptbenchError(f"{self.path}: the run store is closed")
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        with self._lock:
-            dead = [(t, c) for t, c in self._readers if t() is None or not t().is_alive()]
-            for item in dead:  # threads that ended: close their connections
-                self._readers.remove(item)
-                item[1].close()
-            conn = dbmod.open_reader(self.path)
-            self._readers.append((weakref.ref(threading.current_thread()), conn))
-        self._local.conn = conn
-        return conn
-
-    # --- the database's public face: votes, batches, evals and exports build on these ----
-
-    def write(self, label: str, fn, *, wait: bool = False, timeout: float | None = None):
-        """Run ``fn(db)`` on the one writer thread (sqlite_utils Database, in WAL mode); with
-        *wait*, block until it is committed and return its result. *label* names the write
-        in errors ("… was not saved")."""
-        return self._writer.submit(label, fn, wait=wait, timeout=timeout)
-
     @property
     def closed(self) -> bool:
-        return self._writer.closed
+        return self.db.closed
 
-    def barrier(self, label: str, timeout: float | None = None) -> None:
-        """Return once every write queued before this call is committed (no-op when closed),
-        so a read that follows sees them. Unlike ``flush`` it raises no earlier write's error."""
-        if not self._writer.closed:
-            self._writer.submit(label, lambda db: None, wait=True, timeout=timeout)
-
-    def query(self, sql: str, params: list | tuple = ()) -> list[sqlite3.Row]:
-        """Rows of a read-only statement on this thread's reader connection."""
-        conn = self._reader()
-        try:
-            return conn.execute(sql, params).fetchall()
-        except sqlite3.Error as e:
-            if isinstance(e, sqlite3.DatabaseError) and dbmod.is_damage(e):
-                raise dbmod.file_error(self.path, e) from e
-            raise PromptbenchError(f"{self.path}: reading runs failed: {e}") from e
+    # --- reads -------------------------------------------------------------------------
 
     def get_run(self, id: str) -> dict | None:
-        rows = self.query(
+        rows = self.db.query(
             "SELECT runs.*, t.messages, t.output FROM runs LEFT JOIN run_texts t ON t.run_id = runs.id"
             " WHERE runs.id = ?",
             [id],
@@ -314,11 +247,9 @@ class RunStore:
         return _run_dict(rows[0]) if rows else None
 
     def get_comparison(self, id: str) -> dict | None:
-        conn = self._reader()
-        with conn:  # one read transaction: the comparison and its runs from one snapshot
-            conn.execute("BEGIN")
-            rows = self.query("SELECT * FROM comparisons WHERE id = ?", [id])
-            runs = self.query(
+        with self.db.snapshot():  # the comparison and its runs from one snapshot
+            rows = self.db.query("SELECT * FROM comparisons WHERE id = ?", [id])
+            runs = self.db.query(
                 "SELECT runs.*, t.messages, t.output FROM runs LEFT JOIN run_texts t ON t.run_id = runs.id"
                 " WHERE runs.comparison_id = ? ORDER BY runs.rowid",
                 [id],
@@ -340,7 +271,7 @@ class RunStore:
             conds.append("c.prompt_path = ?")
             params.append(prompt_path)
         where = " AND ".join(c for c in conds if c)
-        rows = self.query(
+        rows = self.db.query(
             "SELECT c.*, (SELECT count(*) FROM runs WHERE runs.comparison_id = c.id) AS run_count"
             f" FROM comparisons c {'WHERE ' + where if where else ''} ORDER BY c.created_at DESC, c.rowid DESC LIMIT ?",
             [*params, int(limit)],
@@ -373,7 +304,7 @@ class RunStore:
             where.append("started_at < ?")
             params.append(dbmod.to_utc_iso(until))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self.query(
+        rows = self.db.query(
             f"SELECT * FROM runs {clause} ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
             [*params, int(limit), int(offset)],
         )

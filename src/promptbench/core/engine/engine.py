@@ -1,8 +1,10 @@
 """The streaming engine: many runs at once on one asyncio loop in one background thread.
 
-Fronts call ``compare()`` from any thread and receive typed events (core/events.py)
-through the ``on_event`` callback, which runs on the engine thread: the CLI puts them
-on a queue, the GUI re-emits them through one queued Qt signal. A provider failure
+Fronts call ``compare()`` from any thread and get a :class:`Comparison` handle whose
+run ids exist before its first event. Typed events (core/engine/events.py) reach
+listeners on the engine thread: ones subscribed to every event (``subscribe``; the GUI's
+bridge re-emits them through one Qt signal) and the comparison's own
+(``compare(request, listener=fn)``; the CLI, batches and judges). A provider failure
 becomes a RunFailed event for that run only; nothing is raised to the caller.
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from promptbench.core.engine import events as ev
+from promptbench.core.engine.comparison import Comparison, ComparisonRequest, Listener, Listeners
 from promptbench.core.ids import new_id
 from promptbench.core.settings.config import ModelConfig, Settings
 from promptbench.core.providers.errorclass import ProviderError
@@ -30,19 +33,7 @@ from promptbench.core.providers.transports.openai_compat import is_loopback, mak
 
 MAX_RETRY_WAIT_S = 60.0
 
-
-@dataclass
-class ComparisonRequest:
-    messages: list[dict]
-    models: list[ModelConfig]
-    params: dict = field(default_factory=dict)      # OpenAI-style, from the prompt file
-    prompt_path: str | None = None
-    prompt_version: str | None = None                # git sha, or "draft:<sha1>"
-    test_case: int | None = None
-    variables: dict = field(default_factory=dict)
-    local_mode: str = "sequential"                   # or "parallel"
-    comparison_id: str | None = None
-    kind: str = "comparison"                         # RUN_KINDS (core/engine/run_kinds.py): what the runs are for
+__all__ = ["Comparison", "ComparisonRequest", "Engine"]
 
 
 @dataclass
@@ -57,10 +48,11 @@ class _Run:
 
 
 class Engine:
-    def __init__(self, settings: Settings, on_event: Callable[[object], None], *, local=None, runs=None,
+    def __init__(self, settings: Settings, listener: Listener | None = None, *, local=None, runs=None,
                  key_lookup: Callable[[ModelConfig], str | None] = get_api_key):
+        """``listener`` (optional) hears every event, as if passed to ``subscribe``."""
         self.settings = settings
-        self.on_event = on_event
+        self._listeners = Listeners(listener)
         self.local = local        # LocalServerManager or None
         self.runs = runs          # RunStore or None
         self.key_lookup = key_lookup
@@ -69,8 +61,8 @@ class Engine:
         self._thread = threading.Thread(target=self._loop.run_forever, name="promptbench-engine", daemon=True)
         self._thread.start()
         self._active: dict[str, _Run] = {}
-        self._comparisons: dict[str, set[str]] = {}
-        self._done: dict[str, threading.Event] = {}
+        self._comparisons: dict[str, set[str]] = {}   # comparison id -> run ids not ended (engine thread)
+        self._handles: dict[str, Comparison] = {}     # comparison id -> its handle, until it finished
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._clients: dict[bool, object] = {}
         self._closed = False
@@ -81,24 +73,40 @@ class Engine:
         self.settings = settings
         self.timeouts = Timeouts(settings.connect_timeout_s, settings.first_token_timeout_s, settings.idle_timeout_s)
 
-    def compare(self, request: ComparisonRequest) -> tuple[str, list[str]]:
+    def subscribe(self, fn: Listener, comparison_id: str | None = None) -> None:
+        """``fn(event)`` hears every event from now on, or only one comparison's."""
+        self._listeners.add(fn, comparison_id)
+
+    def unsubscribe(self, fn: Listener, comparison_id: str | None = None) -> None:
+        self._listeners.remove(fn, comparison_id)
+
+    def compare(self, request: ComparisonRequest, *, listener: Listener | None = None) -> Comparison:
+        """Start every model of ``request``; returns at once with the handle. ``listener``
+        hears this comparison's events, from its first to its ComparisonFinished."""
         if self._closed:
             raise RuntimeError("engine is shut down")
-        comparison_id = request.comparison_id or new_id()
-        run_ids = [new_id() for _ in request.models]
-        self._done[comparison_id] = threading.Event()
-        if self.runs is not None:
-            self.runs.create_comparison(id=comparison_id, prompt_path=request.prompt_path, prompt_version=request.prompt_version,
-                                        test_case=request.test_case, variables=request.variables, local_mode=request.local_mode,
-                                        models=[m.name for m in request.models], kind=request.kind)
-        future = asyncio.run_coroutine_threadsafe(self._start(comparison_id, run_ids, request), self._loop)
+        comparison = Comparison(request.comparison_id or new_id(), tuple(new_id() for _ in request.models),
+                                request, self)
+        self._handles[comparison.id] = comparison
+        if listener is not None:
+            self._listeners.add(listener, comparison.id)
         try:
-            future.result(timeout=30)  # _start only creates tasks; a stopped loop must not hang the caller
-        except Exception:
-            future.cancel()
-            self._done.pop(comparison_id, None)
-            raise RuntimeError("the engine is shutting down; the comparison was not started") from None
-        return comparison_id, run_ids
+            if self.runs is not None:
+                self.runs.create_comparison(id=comparison.id, prompt_path=request.prompt_path,
+                                            prompt_version=request.prompt_version, test_case=request.test_case,
+                                            variables=request.variables, local_mode=request.local_mode,
+                                            models=[m.name for m in request.models], kind=request.kind)
+            future = asyncio.run_coroutine_threadsafe(self._start(comparison, request), self._loop)
+            try:
+                future.result(timeout=30)  # _start only creates tasks; a stopped loop must not hang the caller
+            except Exception:
+                future.cancel()
+                raise RuntimeError("the engine is shutting down; the comparison was not started") from None
+        except BaseException:
+            self._handles.pop(comparison.id, None)
+            self._listeners.drop(comparison.id)
+            raise
+        return comparison
 
     def cancel(self, run_id: str) -> None:
         self._loop.call_soon_threadsafe(self._cancel, run_id)
@@ -109,16 +117,6 @@ class Engine:
             for run_id in list(ids):
                 self._cancel(run_id)
         self._loop.call_soon_threadsafe(go)
-
-    def wait(self, comparison_id: str, timeout: float | None = None) -> bool:
-        """True once every run of the comparison ended (forgotten after a successful wait)."""
-        done = self._done.get(comparison_id)
-        if done is None:
-            return True
-        if done.wait(timeout):
-            self._done.pop(comparison_id, None)
-            return True
-        return False
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every run, close connections, stop the loop thread."""
@@ -151,7 +149,8 @@ class Engine:
         if run and run.task and not run.task.done():
             run.task.cancel()
 
-    async def _start(self, comparison_id: str, run_ids: list[str], request: ComparisonRequest) -> None:
+    async def _start(self, comparison: Comparison, request: ComparisonRequest) -> None:
+        comparison_id, run_ids = comparison.id, comparison.run_ids
         self._comparisons[comparison_id] = set(run_ids)
         # Imports that take seconds (litellm for prices, tiktoken's tables) must not stall
         # the loop that is streaming other runs: each run first awaits this worker thread.
@@ -179,11 +178,8 @@ class Engine:
             self._semaphores[key] = asyncio.Semaphore(limit)
         return self._semaphores[key]
 
-    def _emit(self, event) -> None:
-        try:
-            self.on_event(event)
-        except Exception:  # a broken subscriber must not kill the stream
-            pass
+    def _emit(self, event, comparison_id: str) -> None:
+        self._listeners.emit(event, comparison_id)
 
     async def _run(self, run: _Run, request: ComparisonRequest, warm: asyncio.Future) -> None:
         model = run.model
@@ -204,7 +200,7 @@ class Engine:
                 # Started means "its turn came": a run queued behind the concurrency limit
                 # (or the one-at-a-time local mode) has not started yet.
                 self._emit(ev.RunStarted(run.run_id, run.comparison_id, model.name, time.perf_counter_ns(),
-                                         run.metrics.input_tokens, price_in, price_out))
+                                         run.metrics.input_tokens, price_in, price_out), run.comparison_id)
                 wire, stream_fn = await self._prepare(model, request)
                 await self._stream_with_retries(run, wire, stream_fn)
         except ProviderError as exc:
@@ -278,14 +274,18 @@ class Engine:
                 run.metrics.retries = attempt
                 wait = exc.retry_after_s if exc.retry_after_s is not None else min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.8 + 0.4 * random.random())
                 wait = min(wait, MAX_RETRY_WAIT_S)
-                self._emit(ev.Retrying(run.run_id, attempt, wait, exc.message))
+                self._emit(ev.Retrying(run.run_id, attempt, wait, exc.message), run.comparison_id)
                 await asyncio.sleep(wait)
 
     async def _stream_once(self, run: _Run, wire: WireRequest, stream_fn) -> None:
         clock = run.clock = StreamClock()
         counter = StreamingTokenCounter(run.model.model)
         metrics = run.metrics
-        emit, run_id, parts = self._emit, run.run_id, run.parts
+        run_id, parts, cid = run.run_id, run.parts, run.comparison_id
+        listeners = self._listeners
+
+        def emit(event) -> None:
+            listeners.emit(event, cid)
 
         def on_sent(t_ns: int) -> None:
             clock.sent_ns = t_ns
@@ -371,16 +371,14 @@ class Engine:
                                 error_class=error.error_class if error else ("cancelled" if status == "cancelled" else None),
                                 error=redact(error.message) if error else None)  # ended_at: the store stamps it now
         self._active.pop(run.run_id, None)
-        self._emit(event)
-        ids = self._comparisons.get(run.comparison_id)
+        self._emit(event, cid)
+        ids = self._comparisons.get(cid)
         if ids is not None:
             ids.discard(run.run_id)
             if not ids:
-                del self._comparisons[run.comparison_id]
-                self._emit(ev.ComparisonFinished(run.comparison_id))
-                done = self._done.get(run.comparison_id)
-                if done is not None:
-                    done.set()
-                    if len(self._done) > 1000:  # nobody waited for these: don't keep them forever
-                        for key in [k for k, e in self._done.items() if e.is_set()][:500]:
-                            self._done.pop(key, None)
+                del self._comparisons[cid]
+                self._emit(ev.ComparisonFinished(cid), cid)
+                self._listeners.drop(cid)
+                handle = self._handles.pop(cid, None)
+                if handle is not None:
+                    handle.mark_finished()

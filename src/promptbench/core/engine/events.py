@@ -7,12 +7,7 @@ close to the socket read as the transport allows.
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass, field
-from typing import Callable
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,43 +117,3 @@ TERMINAL = (RunFinished, RunFailed, RunCancelled)
 # The status a run that ended this way is stored with (core/db/runs.RUN_STATUSES) and
 # that JSON output reports; a person reads "done" for "finished" (core/engine/live_run.py).
 END_STATUS = {RunFinished: "finished", RunFailed: "error", RunCancelled: "cancelled"}
-
-
-class EventFanout:
-    """A tiny thread-safe multiplexer for the engine's single ``on_event`` callback.
-
-    ``add``/``remove`` from any thread; ``__call__`` (on the engine thread) calls every
-    listener in the order added, without taking a lock (it reads an immutable tuple).
-    A listener that raises is logged and does not stop the others.
-    """
-
-    def __init__(self, *listeners: Callable[[object], None]):
-        self._lock = threading.Lock()
-        self._listeners: tuple[Callable[[object], None], ...] = tuple(listeners)
-
-    def add(self, fn: Callable[[object], None]) -> None:
-        with self._lock:
-            self._listeners = (*self._listeners, fn)
-
-    def remove(self, fn: Callable[[object], None]) -> None:
-        with self._lock:
-            items = list(self._listeners)
-            if fn in items:
-                items.remove(fn)
-            self._listeners = tuple(items)
-
-    def __call__(self, event) -> None:
-        for fn in self._listeners:
-            try:
-                fn(event)
-            except Exception:  # noqa: BLE001 - one broken listener must not starve the others
-                log.exception("event listener %r failed", fn)
-
-    @classmethod
-    def install(cls, engine) -> "EventFanout":
-        """The engine's fanout; wraps a plain ``on_event`` callback in one if needed."""
-        if isinstance(engine.on_event, cls):
-            return engine.on_event
-        fanout = cls(engine.on_event)
-        engine.on_event = fanout  # read by the engine at every emit: takes effect at once
-        return fanout

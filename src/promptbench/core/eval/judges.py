@@ -4,7 +4,7 @@
 an ``llm`` / ``uses:`` evaluator calls. It starts a comparison of one model (prompt_path
 ``"judge:<evaluator>"``, variables naming the eval and the judged run; a remote judge
 is sent the messages with no parameters, as ``gh models eval`` sends them) and awaits
-its end, which the engine thread hands over from the fanout with one dict lookup. A failed run raises ProviderError with its
+its end, which the comparison's own listener hands over from the engine thread. A failed run raises ProviderError with its
 error class (the evaluator reports an error, the others go on); a cancelled one raises
 ProviderError("cancelled"). Local judges therefore work offline, and judge runs are
 stored like any run (but are never batch cells).
@@ -95,13 +95,8 @@ def check_judge_models(settings: Settings, source: str, evaluators: list[Evaluat
 
 
 class EngineJudges:
-    def __init__(self, engine: Engine, settings: Settings, fanout: ev.EventFanout):
-        self.engine, self.settings, self.fanout = engine, settings, fanout
-        self._waiters: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}  # comparison id -> waiter
-        fanout.add(self._on_event)
-
-    def close(self) -> None:
-        self.fanout.remove(self._on_event)
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine, self.settings = engine, settings
 
     @staticmethod
     @contextlib.contextmanager
@@ -132,7 +127,13 @@ class EngineJudges:
             comparison_id = new_id()
             loop = asyncio.get_running_loop()
             future = loop.create_future()
-            self._waiters[comparison_id] = (loop, future)  # before compare(): its end cannot come first
+
+            def on_event(event) -> None:  # engine thread
+                if type(event) in ev.END_STATUS:
+                    try:
+                        loop.call_soon_threadsafe(_settle, future, event)
+                    except RuntimeError:  # its loop is closed: nobody waits any more
+                        pass
             job.judging.add(comparison_id)
             # A remote judge gets what gh models eval sends: the messages, no parameters (a
             # GitHub rubric asks for its reasoning before the score; a token cap would cut it).
@@ -144,14 +145,13 @@ class EngineJudges:
                 local_mode=self.settings.local_mode, comparison_id=comparison_id, kind="judge")
             try:
                 try:
-                    self.engine.compare(request)  # returns once the run is scheduled (ms)
+                    self.engine.compare(request, listener=on_event)  # returns once the run is scheduled (ms)
                 except Exception as exc:  # the engine is shutting down
                     raise ProviderError("cancelled", f"the judge could not start: {exc}") from None
                 if job.cancelled:  # a cancel that came while compare() was starting it
                     self.engine.cancel_all(comparison_id)
                 event = await future
             finally:
-                self._waiters.pop(comparison_id, None)
                 job.judging.discard(comparison_id)
             info.judge_runs[evaluator_name] = event.run_id
             if isinstance(event, ev.RunFinished):
@@ -161,16 +161,6 @@ class EngineJudges:
             raise ProviderError("cancelled", f"judge run {event.run_id} was cancelled")
 
         return judge
-
-    def _on_event(self, event) -> None:  # engine thread
-        if type(event) in ev.END_STATUS:
-            waiter = self._waiters.get(event.comparison_id)
-            if waiter is not None:
-                loop, future = waiter
-                try:
-                    loop.call_soon_threadsafe(_settle, future, event)
-                except RuntimeError:  # its loop is closed: nobody waits any more
-                    pass
 
 
 def choice_grammar(choices: list[str]) -> str:

@@ -131,7 +131,7 @@ def judge_calls(runs, eval_id: str) -> dict:
     failed; ``unknown_cost``: finished calls without a known price (counted as 0)."""
     keys = ("calls", "errors", "unknown_cost", "cost_usd")
     by = [{"evaluator": e, "judge_model": m, **dict(zip(keys, rest))}
-          for e, m, *rest in runs.query(_JUDGE_CALLS, [eval_id])]  # fmt: skip
+          for e, m, *rest in runs.db.query(_JUDGE_CALLS, [eval_id])]  # fmt: skip
     total = {k: sum(row[k] for row in by) for k in keys}
     total["cost_usd"] = float(total["cost_usd"])
     return {**total, "by_evaluator": by}

@@ -43,7 +43,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from promptbench.core.engine import events as ev
 from promptbench.core.batch.runner import BatchProgress, BatchRunner
 from promptbench.core.batch.plan import BatchPlan
 from promptbench.core.settings.config import ModelConfig, Settings, resolve_model
@@ -105,15 +104,12 @@ class _Job:
 
 
 class EvalRunner:
-    def __init__(self, engine: Engine, runs: RunStore, store: PromptStore, settings: Settings,
-                 fanout: ev.EventFanout | None = None, *, batch: BatchRunner | None = None):
-        if fanout is not None and engine.on_event is not fanout:
-            raise PromptbenchError("EvalRunner: pass the EventFanout that is the engine's on_event (Engine(..., on_event=fanout))")
+    def __init__(self, engine: Engine, runs: RunStore, store: PromptStore, settings: Settings, *,
+                 batch: BatchRunner | None = None):
         self.engine, self.runs, self.store, self.settings = engine, runs, store, settings
         self.batch = batch or BatchRunner(engine, runs, store, settings)
         self.evals = EvalStore(runs)
-        self.fanout = ev.EventFanout.install(engine)
-        self.judges = EngineJudges(engine, settings, self.fanout)
+        self.judges = EngineJudges(engine, settings)
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
 
@@ -215,7 +211,7 @@ class EvalRunner:
 
     def list_evals(self, *, prompt_path: str | None = None, limit: int = 50) -> list[dict]:
         """Evals newest first (batch rows without config)."""
-        ids = {r["id"] for r in self.runs.query("SELECT id FROM batches WHERE json_extract(config, '$.kind') = 'eval'")}
+        ids = {r["id"] for r in self.runs.db.query("SELECT id FROM batches WHERE json_extract(config, '$.kind') = 'eval'")}
         return [b for b in self.batch.batches.list(prompt_path=prompt_path, limit=10_000) if b["id"] in ids][:limit]
 
     def _rebuild(self, batch: dict) -> tuple[list[Evaluator], PromptFile]:
@@ -254,12 +250,11 @@ class EvalRunner:
         return self.batch.mark_interrupted()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Cancel every running eval, wait for them and stop listening."""
+        """Cancel every running eval and wait for them."""
         for eval_id in self.running():
             self.cancel(eval_id)
         for eval_id in self.running():
             self.wait(eval_id, timeout)
-        self.judges.close()
         self.batch.close(timeout)
 
     # --- reports -----------------------------------------------------------------------------

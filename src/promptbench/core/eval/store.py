@@ -56,39 +56,39 @@ class EvalStore:
             with db.atomic():
                 db.conn.executemany(_INSERT, rows)
 
-        self.runs.write(f"evaluation of run {cell['run_id']} ({len(rows)} evaluators)", fn)
+        self.runs.db.write(f"evaluation of run {cell['run_id']} ({len(rows)} evaluators)", fn)
 
     def barrier(self) -> None:
         """Return once every write queued before this call is committed."""
-        self.runs.barrier("eval read barrier", timeout=WRITE_TIMEOUT_S)
+        self.runs.db.barrier("eval read barrier", timeout=WRITE_TIMEOUT_S)
 
     # --- reads -----------------------------------------------------------------------------
 
     def evaluated_runs(self, batch_id: str) -> set[str]:
         """Run ids of the batch's cells that have their evaluation recorded."""
-        rows = self.runs.query("SELECT DISTINCT run_id FROM eval_results WHERE batch_id = ?", [batch_id])
+        rows = self.runs.db.query("SELECT DISTINCT run_id FROM eval_results WHERE batch_id = ?", [batch_id])
         return {r["run_id"] for r in rows}
 
     def finished_cells(self, batch_id: str) -> list[tuple[str, str]]:
         """(cell_key, run_id) of every finished cell, in plan order (cheap: no text)."""
-        rows = self.runs.query("SELECT cell_key, run_id FROM batch_cells WHERE batch_id = ? AND status = 'finished'"
+        rows = self.runs.db.query("SELECT cell_key, run_id FROM batch_cells WHERE batch_id = ? AND status = 'finished'"
                                 " ORDER BY rowid", [batch_id])
         return [(r["cell_key"], r["run_id"]) for r in rows]
 
     def cells_for_runs(self, batch_id: str, run_ids: list[str]) -> list[dict]:
         """The cells holding these runs, with output and metrics, in plan order."""
-        rows = self.runs.query(f"{_CELL_SELECT} WHERE c.batch_id = ? AND c.run_id IN (SELECT value FROM json_each(?))"
+        rows = self.runs.db.query(f"{_CELL_SELECT} WHERE c.batch_id = ? AND c.run_id IN (SELECT value FROM json_each(?))"
                                 " ORDER BY c.rowid", [batch_id, json.dumps(run_ids)])
         return [dict(r) for r in rows]
 
     def results(self, batch_id: str) -> list[dict]:
         """Every result row of a batch, oldest first (a later row for the same run and evaluator wins)."""
-        rows = self.runs.query("SELECT * FROM eval_results WHERE batch_id = ? ORDER BY created_at, rowid", [batch_id])
+        rows = self.runs.db.query("SELECT * FROM eval_results WHERE batch_id = ? ORDER BY created_at, rowid", [batch_id])
         return [_row(r) for r in rows]
 
     def judge_cost(self, batch_id: str) -> float:
         """What the judge runs of a batch cost (unknown prices count 0)."""
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT sum(r.cost_usd) AS cost FROM runs r WHERE r.id IN"
             " (SELECT judge_run_id FROM eval_results WHERE batch_id = ? AND judge_run_id IS NOT NULL)", [batch_id])
         return float(rows[0]["cost"] or 0.0) if rows else 0.0
@@ -96,7 +96,7 @@ class EvalStore:
     def judge_scores_for_votes(self, prompt_path: str | None) -> list[dict]:
         """Pairwise votes whose two runs both have a score from the same judge evaluator (and judge model)."""
         where, params = ("AND a.prompt_path = ?", [prompt_path]) if prompt_path is not None else ("", [])
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT v.id AS vote_id, v.winner, a.evaluator, a.judge_model, a.score AS a_score, b.score AS b_score,"
             " a.created_at AS a_at, b.created_at AS b_at"
             " FROM votes v JOIN eval_results a ON a.run_id = v.a_run_id"

@@ -100,17 +100,7 @@ class VoteStore:
 
     def _write_now(self, label: str, fn):
         """Run ``fn(db)`` in one fsynced transaction on the writer thread; return its result."""
-
-        def durable(db):
-            before = db.execute("PRAGMA synchronous").fetchone()[0]
-            db.execute("PRAGMA synchronous = FULL")  # fsync the WAL at this commit
-            try:
-                with db.atomic():
-                    return fn(db)
-            finally:
-                db.execute(f"PRAGMA synchronous = {int(before)}")
-
-        return self.runs.write(label, durable, wait=True, timeout=WRITE_TIMEOUT_S)
+        return self.runs.db.write(label, fn, durable=True, timeout=WRITE_TIMEOUT_S)
 
     def _insert_votes(self, label: str, rows: list[dict], session_id: str | None = None) -> None:
         def fn(db):
@@ -271,7 +261,7 @@ class VoteStore:
         self._write_now(f"status of ranking session {session_id}", fn)
 
     def _session_rows(self, where: str, params: list, limit: int = -1) -> list[dict]:
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT s.*, (SELECT count(*) FROM votes v WHERE v.session_id = s.id) AS vote_count"
             f" FROM ranking_sessions s {where} ORDER BY s.created_at DESC, s.rowid DESC LIMIT ?",
             [*params, int(limit)],
@@ -314,7 +304,7 @@ class VoteStore:
                 where.append(f"{col} = ?")
                 params.append(value)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return self.runs.query(f"SELECT v.* FROM votes v {clause} ORDER BY v.created_at, v.rowid", params)
+        return self.runs.db.query(f"SELECT v.* FROM votes v {clause} ORDER BY v.created_at, v.rowid", params)
 
     def votes(self, **filters) -> list[dict]:
         """Stored votes and rankings as dicts (JSON columns decoded), oldest first.
@@ -322,7 +312,7 @@ class VoteStore:
         return [_vote_dict(r) for r in self.vote_rows(**filters)]
 
     def get_vote(self, vote_id: str) -> dict | None:
-        rows = self.runs.query("SELECT * FROM votes WHERE id = ?", [vote_id])
+        rows = self.runs.db.query("SELECT * FROM votes WHERE id = ?", [vote_id])
         return _vote_dict(rows[0]) if rows else None
 
     def battles(self, *, prompt: str | None = None, since: datetime | str | None = None,
@@ -346,7 +336,7 @@ class VoteStore:
 
     def rubric_means(self, *, prompt: str | None = None) -> dict[Contestant, dict[str, tuple[float, int]]]:
         where, params = ("WHERE prompt = ?", [prompt]) if prompt is not None else ("", [])
-        rows = self.runs.query(
+        rows = self.runs.db.query(
             "SELECT prompt, version, model, criterion, avg(score) AS mean, count(*) AS n FROM rubric_scores"
             f" {where} GROUP BY prompt, version, model, criterion ORDER BY prompt, version, model, criterion",
             params,
@@ -366,7 +356,7 @@ class VoteStore:
     def _simple(self, table: str, **filters) -> list[dict]:
         pairs = [(k, v) for k, v in filters.items() if v is not None]
         clause = f"WHERE {' AND '.join(f'{k} = ?' for k, _ in pairs)}" if pairs else ""
-        rows = self.runs.query(f"SELECT * FROM {table} {clause} ORDER BY created_at, rowid", [v for _, v in pairs])
+        rows = self.runs.db.query(f"SELECT * FROM {table} {clause} ORDER BY created_at, rowid", [v for _, v in pairs])
         return [dict(r) for r in rows]
 
     # --- JSONL exchange (core/votes_jsonl.py) ----------------------------------------

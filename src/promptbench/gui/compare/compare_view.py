@@ -206,37 +206,45 @@ class CompareView(QWidget):
             pane.binding = launch
         services = self.services
 
-        def work():
+        def work():  # building the request reads files; the first engine() imports and starts it
             request = make_request()
-            comparison_id, run_ids = services.engine().compare(request)
-            return request, comparison_id, run_ids
+            services.engine()
+            return request
         self._router.launching()
         services.tasks.run(work, on_done=partial(self._on_launched, launch), on_error=partial(self._on_launch_failed, launch))
         self._update_actions()
 
-    def _on_launched(self, launch: Launch, result) -> None:
-        request, comparison_id, run_ids = result
-        engine = self.services.engine()
+    def _on_launched(self, launch: Launch, request) -> None:
+        """Start the comparison here, on the GUI thread: its run ids are bound to panes before
+        the bridge can deliver any of its events (they arrive on this thread, later)."""
         if self._closed:
             self._router.launch_failed()
-            engine.cancel_all(comparison_id)
             return
-        launch.comparison_id = comparison_id
         shown = set(self.panes())
-        bound = {}
-        for pane, run_id, model in zip(launch.panes, run_ids, request.models):
-            if pane.binding is launch and pane in shown and not pane.state.terminal:
-                pane.request = request
-                pane.bind(run_id, model)
-                bound[run_id] = pane
-            else:  # replaced or cancelled while the request was being prepared
-                engine.cancel(run_id)
-        groups, finished = self._router.launched(comparison_id, bound)
-        if launch.full and bound:
+        live = [p for p in launch.panes if p.binding is launch and p in shown and not p.state.terminal]
+        if len(live) < len(launch.panes):  # replaced or cancelled while the request was being prepared
+            keep = [m for p, m in zip(launch.panes, request.models) if p in live]
+            launch.panes = live
+            request = dataclasses.replace(request, models=keep)
+        if not live:
+            self._router.launch_failed()
+            self._update_actions()
+            return
+        try:
+            comparison = self.services.engine().compare(request)
+        except Exception as exc:  # noqa: BLE001 - the engine is shutting down
+            self._on_launch_failed(launch, exc)
+            return
+        launch.comparison_id = comparison.id
+        for pane, run_id, model in zip(live, comparison.run_ids, request.models):
+            pane.request = request
+            pane.bind(run_id, model)
+        self._router.launched(comparison.id, dict(zip(comparison.run_ids, live)))
+        if launch.full:
             self._show_summary(request)
-        self._deliver(groups, finished)
         self._update_local_notes()
-        self.comparison_started.emit(comparison_id)
+        self._update_actions()
+        self.comparison_started.emit(comparison.id)
 
     def _on_launch_failed(self, launch: Launch, exc: Exception) -> None:
         self._router.launch_failed()

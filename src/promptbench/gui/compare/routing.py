@@ -2,9 +2,8 @@
 
 Every event carries its run id; a run id maps to the pane currently showing it.
 Events of runs no longer shown (replaced or re-run) find no pane and are dropped.
-The engine may emit a run's first events before ``compare()`` has returned its run
-ids to the GUI thread, so while a launch is in flight unknown events are held and
-replayed once the ids are known.
+``engine.compare()`` is called on the GUI thread and its run ids are bound at once,
+before the bridge (which delivers on the GUI thread) can hand over any of its events.
 """
 
 from __future__ import annotations
@@ -25,27 +24,19 @@ class EventRouter:
     def __init__(self):
         self._panes: dict[str, object] = {}
         self._comparisons: set[str] = set()
-        self._orphans: list = []
-        self.inflight = 0
+        self.inflight = 0  # launches whose request is still being prepared
 
     def launching(self) -> None:
         self.inflight += 1
 
     def launch_failed(self) -> None:
-        self._landed()
+        self.inflight = max(0, self.inflight - 1)
 
-    def launched(self, comparison_id: str, bound: dict[str, object]) -> tuple[dict, list[str]]:
-        """Bind run ids to panes; returns the held events that belong to them, routed."""
+    def launched(self, comparison_id: str, bound: dict[str, object]) -> None:
+        """Bind a started comparison's run ids to their panes."""
         self._comparisons.add(comparison_id)
         self._panes.update(bound)
-        held, self._orphans = self._orphans, []
-        self._landed()
-        return self.route(held)
-
-    def _landed(self) -> None:
         self.inflight = max(0, self.inflight - 1)
-        if not self.inflight:
-            self._orphans.clear()
 
     def unbind(self, run_id: str | None) -> None:
         if run_id:
@@ -60,8 +51,6 @@ class EventRouter:
                 if event.comparison_id in self._comparisons:
                     self._comparisons.discard(event.comparison_id)
                     finished.append(event.comparison_id)
-                elif self.inflight:
-                    self._orphans.append(event)
                 continue
             run_id = getattr(event, "run_id", None)
             pane = self._panes.get(run_id)
@@ -69,6 +58,4 @@ class EventRouter:
                 groups.setdefault(pane, []).append(event)
                 if isinstance(event, ev.TERMINAL):
                     del self._panes[run_id]
-            elif self.inflight:
-                self._orphans.append(event)
         return groups, finished

@@ -1,15 +1,13 @@
 """Test a model's connection: one tiny completion through the engine, off the GUI thread.
 
 The request goes through ``services.engine()`` like any comparison (so keys, api_base,
-retries and timeouts are exactly what a real run uses); its events arrive through the
-bridge and are matched by the comparison id chosen here. When the key is known to be
+retries and timeouts are exactly what a real run uses); it is started on the GUI thread
+and its run id is known before the bridge delivers its events. When the key is known to be
 missing (its environment variable is unset, its keyring entry is absent, there is no
 keyring) the test says so at once: no request is sent and no run is stored.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from PySide6.QtCore import QObject, Signal
 
@@ -29,60 +27,64 @@ class ConnectionTester(QObject):
     def __init__(self, services, parent: QObject | None = None):
         super().__init__(parent)
         self.services = services
-        self._names: dict[str, str] = {}  # comparison id -> model name, until its run started
+        self._starting: dict[int, str] = {}  # start number -> model name, until its run id is known
         self._runs: dict[str, str] = {}  # run id -> model name
+        self._next = 0
         self._ttft: dict[str, float] = {}
         services.bridge.events_arrived.connect(self._on_events_arrived)
 
     def start(self, cfg: ModelConfig) -> None:
-        comparison_id = "conntest-" + uuid.uuid4().hex[:12]
-        self._names[comparison_id] = cfg.name
+        self._next += 1
+        start = self._next
+        self._starting[start] = cfg.name
         services = self.services
 
-        def run():
+        def prepare():
             missing = missing_key_text(cfg)  # keyring look-ups may talk to D-Bus: here, off the GUI thread
             if missing:
-                return missing
+                return missing, None
             from promptbench.core.engine.engine import ComparisonRequest
 
-            request = ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
-                                        local_mode=services.settings().local_mode, comparison_id=comparison_id,
-                                        kind="connection_test")
-            services.engine().compare(request)
-            return None
+            services.engine()  # the first call imports and starts it: not on the GUI thread
+            return None, ComparisonRequest(messages=list(TEST_MESSAGES), models=[cfg], params=dict(TEST_PARAMS),
+                                           local_mode=services.settings().local_mode, kind="connection_test")
 
-        services.tasks.run(run, on_done=guarded(self, lambda missing: self._on_started(comparison_id, missing)),
-                           on_error=guarded(self, lambda exc: self._on_start_failed(comparison_id, exc)))
+        services.tasks.run(prepare, on_done=guarded(self, lambda result: self._on_prepared(start, *result)),
+                           on_error=guarded(self, lambda exc: self._on_start_failed(start, exc)))
 
     def is_running(self, name: str) -> bool:
-        return name in self._names.values() or name in self._runs.values()
+        return name in self._starting.values() or name in self._runs.values()
 
     def cancel_all(self) -> None:
         """Cancel the tests still running (the dialog closes); their results are dropped."""
         if self.services.has_engine():
             for run_id in list(self._runs):
                 self.services.engine().cancel(run_id)
-        self._names.clear()
+        self._starting.clear()
         self._runs.clear()
 
     # -- results -------------------------------------------------------------------------------
-    def _on_started(self, comparison_id: str, missing: str | None) -> None:
-        if missing is None:
-            return  # the request is on its way; its events tell the rest
-        name = self._names.pop(comparison_id, None)
-        if name is not None:
+    def _on_prepared(self, start: int, missing: str | None, request) -> None:
+        name = self._starting.pop(start, None)
+        if name is None:
+            return  # cancelled while preparing
+        if missing is not None:
             self.test_finished.emit(name, False, missing)
+            return
+        try:
+            comparison = self.services.engine().compare(request)
+        except Exception as exc:  # noqa: BLE001 - the engine is shutting down
+            self.test_finished.emit(name, False, redact(f"{type(exc).__name__}: {exc}"))
+            return
+        self._runs[comparison.run_ids[0]] = name  # its events tell the rest
 
-    def _on_start_failed(self, comparison_id: str, exc: Exception) -> None:
-        name = self._names.pop(comparison_id, None)
+    def _on_start_failed(self, start: int, exc: Exception) -> None:
+        name = self._starting.pop(start, None)
         if name is not None:
             self.test_finished.emit(name, False, redact(f"{type(exc).__name__}: {exc}"))
 
     def _on_events_arrived(self, events: list) -> None:
         for event in events:
-            if isinstance(event, ev.RunStarted) and event.comparison_id in self._names:
-                self._runs[event.run_id] = self._names.pop(event.comparison_id)
-                continue
             name = self._runs.get(getattr(event, "run_id", None))
             if name is None:
                 continue
