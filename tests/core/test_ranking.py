@@ -13,10 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from promptbench.core.ranking.leaderboard import (
-    RATING_BASE, RATING_SCALE, Battle, Contestant, Leaderboard, fit, next_pair,
-    uncertainty_of_pair, votes_to_separate_top_two,
-)
+from promptbench.core.ranking.leaderboard import RATING_BASE, RATING_SCALE, Battle, Contestant, Leaderboard, fit
+from promptbench.core.ranking.active import next_pair, uncertainty_of_pair, votes_to_separate_top_two
 
 A, B, C, D = (Contestant("p", f"v{i}", "m") for i in range(4))
 

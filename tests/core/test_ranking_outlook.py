@@ -15,9 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptbench.core.ranking.leaderboard import (
-    RATING_SCALE, Battle, Contestant, fit, top_two_outlook, votes_to_separate_top_two,
-)  # fmt: skip
+from promptbench.core.ranking.leaderboard import RATING_SCALE, Battle, Contestant, fit
+from promptbench.core.ranking.active import top_two_outlook, votes_to_separate_top_two  # fmt: skip
 from promptbench.core.ranking.fit import vote_information
 
 A, B, C = (Contestant("p", f"v{i}", "m") for i in range(3))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from promptbench.core.ranking.leaderboard import Contestant, Judged, next_pair, not_a_repeat
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.ranking.active import Judged, next_pair, not_a_repeat
 from promptbench.core.ranking.session import last_judged
 from promptbench.core.db.runs import RunStore
 from promptbench.core.ranking.votes import VoteStore

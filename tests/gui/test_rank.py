@@ -317,7 +317,7 @@ def test_pair_chooser_asks_where_the_board_is_least_sure(qtbot, services, widget
     qtbot.waitUntil(lambda: view.current is not None, timeout=WAIT_MS)
     assert chosen[0] is not None and len(chosen[0].ratings) == 3      # the first pick saw the stored votes
     assert set(view.current.contestants()) == {b, c}                  # the uncertain pair first
-    from promptbench.core.ranking.leaderboard import votes_to_separate_top_two
+    from promptbench.core.ranking.active import votes_to_separate_top_two
     more = votes_to_separate_top_two(view.queue_board.board)
     if more is not None:
         assert view.estimate_label.text() == f"about {more} more vote{'s' if more != 1 else ''} to separate the top two"

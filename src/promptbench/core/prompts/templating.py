@@ -20,12 +20,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from promptbench.core.errors import Problem, PromptFileError
 
-if TYPE_CHECKING:
-    from promptbench.core.prompts.promptfile import PromptFile
+
+class Template(Protocol):
+    """What ``render`` reads of a prompt file (core/prompts/promptfile.PromptFile)."""
+
+    source: str
+    messages: list
+    test_data: list
+    evaluators: list
 
 # A variable GitHub fills: {{key}} where key is written exactly, without braces, line
 # breaks or spaces at either end (a test-data key could hold those, but nobody writes one).
@@ -138,7 +144,7 @@ class Rendered:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def render(prompt: PromptFile, test_case: int | dict | None = None, values: dict | None = None) -> Rendered:
+def render(prompt: Template, test_case: int | dict | None = None, values: dict | None = None) -> Rendered:
     """Fill ``{{key}}`` in every message from a test case (index or mapping), overridden by
     *values*, as GitHub does. A variable with no value stays as written and is listed in
     ``missing`` (``require_complete`` refuses it for callers that want every value)."""

@@ -11,12 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING
-
 from promptbench.core.ranking.fit import vote_information
-
-if TYPE_CHECKING:
-    from promptbench.core.ranking.leaderboard import Contestant, Leaderboard
+from promptbench.core.ranking.leaderboard import RATING_SCALE, Contestant, Leaderboard
 
 
 def _prob_better(lb: Leaderboard, a: Contestant, b: Contestant) -> float | None:
@@ -181,8 +177,6 @@ def top_two_outlook(lb: Leaderboard) -> TopTwoOutlook:
     promise: the gap itself moves as votes arrive.  Without ``top_two_sd`` (a board built
     by hand) s is read from the two intervals as normal ones.
     """
-    from promptbench.core.ranking.leaderboard import RATING_SCALE
-
     if len(lb.ratings) < 2:
         return TopTwoOutlook("unknown")
     first, second = lb.ratings[0], lb.ratings[1]

@@ -25,7 +25,7 @@ Rank = 1 + the number of contestants whose whole interval lies above this one's,
 only contestants connected to it in the comparison graph (ratings in different components
 are tied together by the prior alone, so they are not ranked against each other).
 ``top_two_sd`` is the model's own (Laplace) standard deviation of the gap between #1 and
-#2; ``top_two_outlook`` plans from it the votes still needed to separate them.
+#2; ``top_two_outlook`` (core/ranking/active.py) plans from it the votes still needed to separate them.
 
 A battle of a contestant against itself (a == b) carries information on position bias and
 tie strength only: it is fitted and counted in ``n_battles`` but not in any contestant's
@@ -39,15 +39,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from promptbench.core.ranking.active import (
-    Judged, TopTwoOutlook, next_pair, not_a_repeat, top_two_outlook, uncertainty_of_pair, votes_to_separate_top_two,
-)
 from promptbench.core.ranking.fit import Design, bootstrap_counts, contrast_variance, fit_batches, newton
 
-__all__ = [
-    "Battle", "Contestant", "Judged", "Leaderboard", "Rating", "TopTwoOutlook", "fit", "next_pair", "not_a_repeat",
-    "top_two_outlook", "uncertainty_of_pair", "votes_to_separate_top_two", "RATING_BASE", "RATING_SCALE",
-]
+__all__ = ["Battle", "Contestant", "Leaderboard", "Rating", "fit", "RATING_BASE", "RATING_SCALE"]
 
 RATING_BASE = 1000.0
 RATING_SCALE = 400.0 / math.log(10.0)   # rating points per unit of natural-log strength

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 from promptbench.core.batch.runner import BatchRunner
 from promptbench.core.batch.plan import BatchPlan
-from promptbench.core.ranking.leaderboard import Contestant, Judged
+from promptbench.core.ranking.leaderboard import Contestant
+from promptbench.core.ranking.active import Judged
 from promptbench.core.db.runs import RunStore
 from promptbench.core.ranking.votes import VoteStore
 

@@ -28,6 +28,14 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.core.ranking.leaderboard import Battle, Contestant
 
 WINNERS = ("a", "b", "tie", "both_bad")
+SIDES = ("a", "b")
+SIDE_COLUMNS = ("prompt", "version", "model")
+VOTE_COLUMNS = (
+    "id", "created_at", "voter", "session_id", "blind", "kind", "test_case", "prompt_path", "note",
+    "source", "source_name", "from_ranking", "a_prompt", "a_version", "a_model", "b_prompt", "b_version",
+    "b_model", "a_run_id", "b_run_id", "winner", "left_side", "contestants", "positions",
+)  # fmt: skip
+INSERT_VOTE_SQL = f"INSERT INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({', '.join('?' * len(VOTE_COLUMNS))})"
 FIELDS = ("prompt", "version", "model")
 
 
@@ -244,3 +252,8 @@ def ranking_parts(row) -> tuple[list[Contestant], list[int], list[int]]:
     for slot, index in enumerate(shown):
         shown_at[index] = slot
     return order, [c["rank"] for c in items], shown_at
+
+
+def common_prompt(contestants: Iterable[Contestant]) -> str | None:
+    prompts = {c.prompt for c in contestants}
+    return prompts.pop() if len(prompts) == 1 else None

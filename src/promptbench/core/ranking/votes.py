@@ -35,21 +35,14 @@ from promptbench.core.errors import PromptbenchError
 from promptbench.core.ids import new_id
 from promptbench.core.ranking.leaderboard import Battle, Contestant
 from promptbench.core.db.runs import RunStore
+from promptbench.core.ranking import votes_jsonl
 from promptbench.core.ranking.votedata import (
-    ImportReport, contestant_json, expand_ranking, rank_numbers, ranking_parts, validate_contestant,
+    INSERT_VOTE_SQL, SIDE_COLUMNS, SIDES, VOTE_COLUMNS, WINNERS, ImportReport, common_prompt, contestant_json, expand_ranking,
+    rank_numbers, ranking_parts, validate_contestant,
 )  # fmt: skip
 
-WINNERS = ("a", "b", "tie", "both_bad")
-SIDES = ("a", "b")
 SESSION_STATUSES = ("open", "finished", "abandoned")
 WRITE_TIMEOUT_S = 60
-SIDE_COLUMNS = ("prompt", "version", "model")
-VOTE_COLUMNS = (
-    "id", "created_at", "voter", "session_id", "blind", "kind", "test_case", "prompt_path", "note",
-    "source", "source_name", "from_ranking", "a_prompt", "a_version", "a_model", "b_prompt", "b_version",
-    "b_model", "a_run_id", "b_run_id", "winner", "left_side", "contestants", "positions",
-)  # fmt: skip
-INSERT_VOTE_SQL = f"INSERT INTO votes ({', '.join(VOTE_COLUMNS)}) VALUES ({', '.join('?' * len(VOTE_COLUMNS))})"
 
 __all__ = ["VoteStore", "ImportReport", "default_voter", "WINNERS"]
 
@@ -79,11 +72,6 @@ def _opt_str(value: Any, what: str) -> str | None:
     return value
 
 
-def common_prompt(contestants: Iterable[Contestant]) -> str | None:
-    prompts = {c.prompt for c in contestants}
-    return prompts.pop() if len(prompts) == 1 else None
-
-
 class VoteStore:
     """Votes, rankings, rubric scores, thumbs and ranking sessions over a RunStore's database.
 
@@ -98,7 +86,7 @@ class VoteStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def _write_now(self, label: str, fn):
+    def write_durably(self, label: str, fn):
         """Run ``fn(db)`` in one fsynced transaction on the writer thread; return its result."""
         return self.runs.db.write(label, fn, durable=True, timeout=WRITE_TIMEOUT_S)
 
@@ -109,7 +97,7 @@ class VoteStore:
             for row in rows:
                 db.execute(INSERT_VOTE_SQL, [row.get(c) for c in VOTE_COLUMNS])
 
-        self._write_now(label, fn)
+        self.write_durably(label, fn)
 
     @staticmethod
     def _check_session(db, session_id: str) -> None:
@@ -199,7 +187,7 @@ class VoteStore:
             db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                        [row[c] for c in columns])  # fmt: skip
 
-        self._write_now(f"{label} {row['id']}", fn)
+        self.write_durably(f"{label} {row['id']}", fn)
         return row["id"]
 
     def record_rubric(self, *, contestant: Contestant | None = None, criterion: str, score: int,
@@ -247,7 +235,7 @@ class VoteStore:
         sid = new_id()
         values = [sid, dbmod.utc_now(), name.strip(), _opt_str(prompt_path, "prompt_path"), text]
         sql = "INSERT INTO ranking_sessions (id, created_at, name, prompt_path, config) VALUES (?, ?, ?, ?, ?)"
-        self._write_now(f"ranking session {sid}", lambda db: db.execute(sql, values))
+        self.write_durably(f"ranking session {sid}", lambda db: db.execute(sql, values))
         return sid
 
     def set_session_status(self, session_id: str, status: str) -> None:
@@ -258,7 +246,7 @@ class VoteStore:
             if db.execute("UPDATE ranking_sessions SET status = ? WHERE id = ?", [status, session_id]).rowcount == 0:
                 raise PromptbenchError(f"session_id {session_id!r}: no such ranking session")
 
-        self._write_now(f"status of ranking session {session_id}", fn)
+        self.write_durably(f"status of ranking session {session_id}", fn)
 
     def _session_rows(self, where: str, params: list, limit: int = -1) -> list[dict]:
         rows = self.runs.db.query(
@@ -363,14 +351,10 @@ class VoteStore:
 
     def export_jsonl(self, fp: IO[str], *, prompt: str | None = None) -> int:
         """Every vote as one JSON battle per line; returns the number of lines."""
-        from promptbench.core.ranking import votes_jsonl
-
         return votes_jsonl.export_jsonl(self, fp, prompt=prompt)
 
     def import_jsonl(self, fp: IO[str] | Iterable[str], *, source_name: str) -> ImportReport:
         """Import pairwise battles; malformed and duplicate lines are skipped and reported."""
-        from promptbench.core.ranking import votes_jsonl
-
         return votes_jsonl.import_jsonl(self, fp, source_name=source_name)
 
 

@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING
+from typing import IO, Any, Protocol
 
 from promptbench.core.db import database as dbmod
 from promptbench.core.errors import PromptbenchError
-from promptbench.core.ranking.votedata import ImportReport, contestant_json, expand_ranking, parse_lines, ranking_parts
-
-from promptbench.core.ranking.votes import INSERT_VOTE_SQL, SIDE_COLUMNS, SIDES, VOTE_COLUMNS, common_prompt
-
-if TYPE_CHECKING:
-    from promptbench.core.ranking.votes import VoteStore
+from promptbench.core.ranking.votedata import (
+    INSERT_VOTE_SQL, SIDE_COLUMNS, SIDES, VOTE_COLUMNS, ImportReport, common_prompt, contestant_json, expand_ranking,
+    parse_lines, ranking_parts,
+)  # fmt: skip
 
 
-def export_jsonl(store: "VoteStore", fp: IO[str], *, prompt: str | None = None) -> int:
+class VoteSource(Protocol):
+    """What these functions need of a vote store (core/ranking/votes.VoteStore)."""
+
+    voter: str
+
+    def vote_rows(self, *, prompt: str | None = None) -> list: ...
+
+    def write_durably(self, label: str, fn) -> Any: ...
+
+
+def export_jsonl(store: VoteSource, fp: IO[str], *, prompt: str | None = None) -> int:
     """Write every vote as one JSON battle per line (rankings as their expanded pairs,
     each with ``from_ranking``). Returns the number of lines. :func:`import_jsonl` reads it back."""
     n = 0
@@ -45,7 +53,7 @@ def export_jsonl(store: "VoteStore", fp: IO[str], *, prompt: str | None = None) 
     return n
 
 
-def import_jsonl(store: "VoteStore", fp: IO[str] | Iterable[str], *, source_name: str) -> ImportReport:
+def import_jsonl(store: VoteSource, fp: IO[str] | Iterable[str], *, source_name: str) -> ImportReport:
     """Import pairwise battles, one JSON object per line (see ``votedata``).
 
     Every line is validated completely first; malformed lines are skipped and reported
@@ -86,5 +94,5 @@ def import_jsonl(store: "VoteStore", fp: IO[str] | Iterable[str], *, source_name
                 db.execute(INSERT_VOTE_SQL, [row.get(c) for c in VOTE_COLUMNS])
         return dupes
 
-    dupes = store._write_now(f"import of {len(rows)} votes from {source_name}", fn) if rows else []
+    dupes = store.write_durably(f"import of {len(rows)} votes from {source_name}", fn) if rows else []
     return ImportReport(imported=len(rows) - len(dupes), skipped=sorted(skipped + dupes))

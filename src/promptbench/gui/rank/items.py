@@ -12,7 +12,8 @@ import logging
 import random
 from typing import Callable
 
-from promptbench.core.ranking.leaderboard import Contestant, Judged, Leaderboard, next_pair, not_a_repeat
+from promptbench.core.ranking.leaderboard import Contestant, Leaderboard
+from promptbench.core.ranking.active import Judged, next_pair, not_a_repeat
 from promptbench.core.ranking.session import RankItem, RankOutput
 from promptbench.core.ranking.versions import VersionInfo
 from promptbench.core.figures import short_version

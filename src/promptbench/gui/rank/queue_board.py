@@ -13,7 +13,8 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from promptbench.core.ranking.leaderboard import Judged, Leaderboard, top_two_outlook
+from promptbench.core.ranking.leaderboard import Leaderboard
+from promptbench.core.ranking.active import Judged, top_two_outlook
 from promptbench.core.ranking.votes import VoteStore
 from promptbench.gui.rank.items import queue_state
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QLin
                                QVBoxLayout, QWidget)
 
 from promptbench.core.figures import test_case_label
-from promptbench.core.ranking.leaderboard import Judged
+from promptbench.core.ranking.active import Judged
 from promptbench.gui.rank.ballot.ballots import add_rubric, pair_ballot, ranking_ballot
 from promptbench.gui.rank.items import (LETTERS, PairChooser, RankItem, Versions, choose_next, items_from_comparison,
                                         judged, shown_order)
