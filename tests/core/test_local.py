@@ -338,3 +338,46 @@ def test_server_dies_with_a_killed_promptbench(tmp_path: Path) -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+@needs_llama
+@pytest.mark.local_model
+def test_a_warm_start_runs_in_the_background_and_a_run_shares_it(tmp_path: Path, models_dir: Path) -> None:
+    with LocalServerManager(tmp_path / "logs", models_dir=models_dir, start_timeout_s=90) as manager:
+        manager.warm(SMOLLM2_ID)  # returns at once: the model loads in its own thread
+        manager.warm(SMOLLM2_ID)  # a second ask while it starts: nothing more
+        assert manager.warming() == {SMOLLM2_ID}
+        url = manager.ensure(SMOLLM2_ID)  # a run that comes meanwhile waits for the same start
+        deadline = time.monotonic() + 30
+        while manager.warming() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = manager.status()[SMOLLM2_ID]
+        assert not manager.warming() and status["alive"] and status["base_url"] == url and status["restarts"] == 0
+        starts = (tmp_path / "logs").glob("*.log")
+        assert sum(f.read_text(errors="replace").count("promptbench: start") for f in starts) <= 1
+        manager.warm(SMOLLM2_ID)  # it runs: nothing to do
+        assert not manager.warming()
+
+
+@needs_llama
+@pytest.mark.local_model
+def test_a_warm_start_that_ends_after_stop_all_leaves_no_server(tmp_path: Path, models_dir: Path) -> None:
+    manager = LocalServerManager(tmp_path / "logs", models_dir=models_dir, start_timeout_s=90)
+    manager.warm(SMOLLM2_ID)
+    manager.stop_all()  # the workspace closes while the model still loads
+    deadline = time.monotonic() + 60
+    while manager.warming() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not manager.warming() and manager.status() == {}
+
+
+def test_a_failed_warm_start_is_only_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    manager = LocalServerManager(tmp_path, python=str(tmp_path / "no-python"))
+    with caplog.at_level("INFO", logger="promptbench.core.local.servers"):
+        manager.warm(SMOLLM2_ID)
+        deadline = time.monotonic() + 10
+        while manager.warming() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert manager.status() == {} and "warm start of local/smollm2-135m-instruct failed" in caplog.text
+    with pytest.raises(LocalModelError, match="cannot start the server"):  # the run still says why
+        manager.ensure(SMOLLM2_ID)

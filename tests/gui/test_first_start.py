@@ -122,3 +122,24 @@ def test_a_long_description_reads_from_its_start(qtbot, sample_ws, tmp_path):
         assert field.cursorPosition() == 0    # QLineEdit would otherwise scroll to the text's tail
     finally:
         close_window(win)
+
+
+@pytest.mark.local_model
+def test_local_models_checked_in_compare_start_loading_before_run_is_pressed(qtbot, sample_ws, tmp_path):
+    win = open_window(qtbot, sample_ws, tmp_path / "q.ini")
+    try:
+        local = win.services.local()
+        assert local.status() == {} and not local.warming()  # nothing loads while Compare is not shown
+        win.tabs.setCurrentIndex(TAB_COMPARE)
+        qtbot.waitUntil(win.compare.picker.is_loaded, timeout=10000)
+        win.compare.picker.set_selected(["local/smollm2-135m-instruct"])
+        qtbot.waitUntil(lambda: bool(local.status().get("local/smollm2-135m-instruct", {}).get("alive")), timeout=90000)
+        server_pid = local.status()["local/smollm2-135m-instruct"]["pid"]
+        win.run_compare()
+        qtbot.waitUntil(lambda: win.compare.panes() and not win.compare.is_running(), timeout=90000)
+        (pane,) = win.compare.panes()
+        assert pane.status_text() == "done" and pane.output_text().strip()
+        # the run used the server that was started while the person looked at Compare
+        assert local.status()["local/smollm2-135m-instruct"]["pid"] == server_pid
+    finally:
+        close_window(win)

@@ -25,6 +25,7 @@ import concurrent.futures
 import ctypes
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -59,6 +60,8 @@ __all__ = [
 _HOST = "127.0.0.1"
 _PORT_ATTEMPTS = 3
 _LOG_ROTATE_BYTES = 5_000_000  # a start writes ~200 KB of llama.cpp load messages
+
+log = logging.getLogger(__name__)
 
 
 def default_n_threads() -> int:
@@ -228,6 +231,8 @@ class LocalServerManager:
         self._restarts: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._warming: set[str] = set()
+        self._generation = 0  # stop_all() counts up: a warm start that ends after it stops its server
         atexit.register(self.stop_all)
 
     def __enter__(self) -> LocalServerManager:
@@ -259,6 +264,37 @@ class LocalServerManager:
             server.restarts = self._restarts.get(model_id, 0)
             self._servers[model_id] = server
             return server.base_url
+
+    def warm(self, model_id: str) -> None:
+        """Start the model's server in the background unless it runs or is starting, so the
+        first run does not wait for the model to load (the app calls this when Compare shows
+        local models). A run that comes meanwhile waits for the same start. A failure is
+        logged only: the run that needs the model reports it."""
+        with self._guard:
+            server = self._servers.get(model_id)
+            if model_id in self._warming or (server is not None and server.alive()):
+                return
+            self._warming.add(model_id)
+            generation = self._generation
+
+        def start() -> None:
+            try:
+                self.ensure(model_id)
+            except Exception as exc:  # noqa: BLE001 - the run that needs it says why
+                log.info("warm start of %s failed: %s", model_id, exc)
+            finally:
+                with self._guard:
+                    self._warming.discard(model_id)
+                    stale = generation != self._generation
+                if stale:  # every server was stopped while this one started
+                    self.stop(model_id)
+
+        threading.Thread(target=start, name=f"promptbench-warm-{_slug(model_id)}", daemon=True).start()
+
+    def warming(self) -> set[str]:
+        """Models whose server is being started in the background."""
+        with self._guard:
+            return set(self._warming)
 
     async def aensure(self, model_id: str) -> str:
         """:meth:`ensure` for asyncio callers: the blocking start runs in a thread."""
@@ -357,6 +393,7 @@ class LocalServerManager:
         with self._guard:
             servers = list(self._servers.values())
             self._servers.clear()
+            self._generation += 1
         self._terminate(servers)
 
     def _terminate(self, servers: list[_Server]) -> None:

@@ -100,11 +100,14 @@ class CompareView(QWidget):
         self.picker.local_mode_box.currentIndexChanged.connect(self.refresh_estimate)
         services.bridge.events_arrived.connect(self._on_events_arrived)
         self.picker.models_loaded.connect(lambda: self._sized and self._fit_picker())
+        self.picker.models_loaded.connect(self._warm_local_models)
+        self.picker.selection_changed.connect(self._warm_local_models)
         self.picker.load()
         self._update_actions()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        self._warm_local_models()
         if not self._sized and self.width() > 0:
             # The model list takes about a third, more on a wide window so long names fit.
             self._sized = True
@@ -341,6 +344,22 @@ class CompareView(QWidget):
                             badges[pane].append(label)
         for pane, labels in badges.items():
             pane.set_badges(labels)
+
+    def _warm_local_models(self) -> None:
+        """While Compare shows, the checked local models' servers start in the background, so
+        pressing Run does not wait for a model to load (a server that runs is left alone)."""
+        if self._closed or not self.isVisible() or not self.picker.is_loaded():
+            return
+        from promptbench.core.settings.config import resolve_model
+
+        settings = self.services.settings()
+        for name in self.picker.selected_names():
+            try:
+                model = resolve_model(settings, name)
+            except Exception:  # noqa: BLE001 - an unknown name: Run says so
+                continue
+            if model.is_local:
+                self.services.local().warm(model.model)
 
     def _update_local_notes(self) -> None:
         """Say why a local run has no text yet: its server is starting, or it waits its turn."""
