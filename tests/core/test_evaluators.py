@@ -290,8 +290,10 @@ def test_similarity_provider_down_is_an_error():
     assert result.passed is None and "(connection)" in result.error and "connection refused" in result.error
 
 
-def test_similarity_lexical_fallback_is_labelled():
-    result = run({"similarity": {"threshold": 0.5}}, "The cat sat on the mat", {"expected": "the mat the cat sat on"})
+def test_similarity_lexical_only_when_asked_for_and_labelled():
+    # Without a model the offline embedding model runs (tests/core/test_embeddings.py).
+    result = run({"similarity": {"model": "lexical", "threshold": 0.5}}, "The cat sat on the mat",
+                 {"expected": "the mat the cat sat on"})
     assert result.passed is True and result.details["method"] == "lexical"
     assert "lexical" in result.reason and "not semantic" in result.reason
     assert run({"similarity": {"model": "lexical"}}, "kitten", {"expected": "cat"}, embedding_model="m").score == 0.0

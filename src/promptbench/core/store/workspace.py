@@ -32,7 +32,7 @@ default_models = ["local/smollm2-135m-instruct", "local/gemma3-270m"]
 # the github/ built-ins), delete this line or comment it out; `--judge MODEL` overrides
 # it for one run.
 judge_model = "local/smollm2-135m-instruct"
-# embedding_model = "openai/text-embedding-3-small"  # similarity evaluators (default: lexical)
+# embedding_model = "openai/text-embedding-3-small"  # similarity evaluators (default: local/all-minilm-l6-v2, offline)
 # concurrency = 4  # cells of an eval in flight at once
 """
 

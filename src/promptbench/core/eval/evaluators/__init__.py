@@ -70,8 +70,8 @@ def build_evaluators(specs: list[dict], *, source: str, prompt: PromptFile | Non
 
     *judge*: ``async (model_name, messages) -> reply`` for ``llm`` and ``uses``
     evaluators; *judge_model* runs the ``uses:`` built-ins. *embed*: ``async
-    (model_name, texts) -> vectors`` for ``similarity`` (default: litellm);
-    *embedding_model* is its default model (None: the lexical fallback).
+    (model_name, texts) -> vectors`` for ``similarity``'s provider models (default:
+    litellm); *embedding_model* is its default model (None: the offline local model).
     *prompt* supplies ``jsonSchema`` for ``schemaRef``. *fields* names each spec's place
     in the file for messages (default ``evaluators[i]``; see ``PromptFile.evaluator_entries``).
     """

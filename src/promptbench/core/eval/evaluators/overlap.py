@@ -1,5 +1,6 @@
 """Comparisons with a reference text: BLEU (sacrebleu), ROUGE (rouge-score) and similarity
-(embedding cosine through litellm, or a clearly labelled lexical fallback).
+(embedding cosine: a provider's model through litellm, or the offline local model; a
+clearly labelled lexical score only when asked for).
 
 Every score is 0-1 (sacrebleu's 0-100 BLEU is divided by 100; the raw figure is kept in
 ``details``). ``reference`` is a template, ``{{expected}}`` unless given, filled from
@@ -8,6 +9,7 @@ the test case. sacrebleu and rouge-score are imported on first use (~0.1 s and ~
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from functools import lru_cache
@@ -16,6 +18,7 @@ from typing import Any
 import regex
 
 from promptbench.core.eval.evaluators.base import EvalContext, EvalResult, Evaluator, SpecReader, fill, missing_message, template_values
+from promptbench.core.local import embeddings
 
 BLEU_TOKENIZERS = ("13a", "intl", "char", "zh", "none")
 ROUGE_VARIANTS = ("rougeL", "rouge1", "rouge2")
@@ -149,8 +152,8 @@ def cosine(a: list[float], b: list[float]) -> float:
 
 
 def lexical_similarity(a: str, b: str) -> float:
-    """Cosine of word-count vectors: cheap and offline, but blind to meaning (synonyms and
-    paraphrases score low). Only a fallback for when no embedding model is configured."""
+    """Cosine of word-count vectors: cheap, but blind to meaning (synonyms and paraphrases
+    score low). Used only when a spec asks for ``model: lexical``."""
     ca, cb = Counter(words(a)), Counter(words(b))
     dot = sum(n * cb[w] for w, n in ca.items())
     na, nb = math.sqrt(sum(n * n for n in ca.values())), math.sqrt(sum(n * n for n in cb.values()))
@@ -177,27 +180,35 @@ async def litellm_embed(model: str, texts: list[str], *, api_key: str | None = N
     return [item["embedding"] if isinstance(item, dict) else item.embedding for item in response.data]
 
 
+async def local_embed(model: str, texts: list[str]) -> list[list[float]]:
+    """The offline ``embed`` (:mod:`promptbench.core.local.embeddings`), off the event loop.
+    Raises EmbeddingModelError when the model is not installed."""
+    return (await asyncio.to_thread(embeddings.embed, texts)).tolist()
+
+
 class SimilarityEvaluator(_ReferenceEvaluator):
     """``similarity: {reference, model, threshold}``: cosine of the output's and the
     reference's embeddings. ``model`` names a litellm embedding model (default: the one
-    configured for the workspace); ``model: lexical``, or no model configured at all,
-    uses the word-count fallback, labelled as such in every result."""
+    configured for the workspace); with none configured, or ``model: local/all-minilm-l6-v2``,
+    the offline local model (all-MiniLM-L6-v2). ``model: lexical`` asks for the word-count
+    score instead, labelled as such in every result. A model that cannot run (provider
+    down, local model not installed) gives an error result that says why, never another score."""
 
     kind = "similarity"
     is_async = True
 
-    def __init__(self, name: str, reference: str, threshold: float, model: str | None, embed: Any):
+    def __init__(self, name: str, reference: str, threshold: float, model: str, embed: Any):
         super().__init__(name, reference, threshold)
         self.model, self.embed = model, embed
-        self.method = "embedding" if model else LEXICAL
+        self.method = LEXICAL if model == LEXICAL else "embedding"
 
     @classmethod
     def from_spec(cls, r: SpecReader, opts: Any) -> SimilarityEvaluator | None:
         r.allow("reference", "threshold", "model")
-        model = r.text("model") or opts.embedding_model
-        model = None if model == LEXICAL else model
-        threshold = _threshold(r, DEFAULT_THRESHOLDS["embedding" if model else LEXICAL])
-        made = cls(r.name, r.template("reference", "{{expected}}"), threshold, model, opts.embed or litellm_embed)
+        model = r.text("model") or opts.embedding_model or embeddings.MODEL_ID
+        embed = local_embed if model == embeddings.MODEL_ID else opts.embed or litellm_embed
+        threshold = _threshold(r, DEFAULT_THRESHOLDS[LEXICAL if model == LEXICAL else "embedding"])
+        made = cls(r.name, r.template("reference", "{{expected}}"), threshold, model, embed)
         return None if r.failed else made
 
     async def _aevaluate(self, ctx: EvalContext) -> EvalResult:
@@ -205,17 +216,20 @@ class SimilarityEvaluator(_ReferenceEvaluator):
         if err:
             return err
         output = ctx.output or ""
-        if self.model is None:
-            label = "lexical similarity (word-count cosine fallback, not semantic: no embedding model configured)"
+        if self.method == LEXICAL:
+            label = "lexical similarity (word-count cosine, not semantic: asked for with model: lexical)"
             return self._score(lexical_similarity(output, reference), label, method=LEXICAL)
         if not output.strip() or not reference.strip():
             same = output.strip() == reference.strip()
-            return self._score(1.0 if same else 0.0, "embedding similarity (empty text)", method="embedding")
+            return self._score(1.0 if same else 0.0, "embedding similarity (empty text)", method="embedding",
+                               model=self.model)
         try:
             vectors = await self.embed(self.model, [output, reference])
             score = cosine(vectors[0], vectors[1])
+        except embeddings.EmbeddingModelError as exc:  # says what is missing and what to install
+            return self.error(str(exc), method="embedding", model=self.model)
         except Exception as exc:  # noqa: BLE001 - provider down, bad key, bad reply
             klass = getattr(exc, "error_class", None)
             return self.error(f"embedding model {self.model!r} failed{f' ({klass})' if klass else ''}: {exc}",
-                              method="embedding")
+                              method="embedding", model=self.model)
         return self._score(score, f"embedding similarity ({self.model})", method="embedding", model=self.model)
