@@ -41,12 +41,14 @@ def cmd_compare(args) -> int:
 def _compare(args, workbench) -> int:
     from promptbench.commands.prompts import parse_vars
     from promptbench.core.engine.requests import build_request, estimate, resolve_models
+    from promptbench.core.providers.litellm_setup import warm_up_for
 
     store = workbench.store
     rel = store.resolve(args.prompt)
     prompt = store.read(rel)
     settings = workbench.settings()
     models = resolve_models(settings, args.models)
+    warm_up_for(models)  # a provider only litellm speaks: its ~3 s import overlaps the rest of start-up
     request = build_request(store, rel, prompt, models, settings=settings, test_case=args.test,
                             values=parse_vars(args.var), local_mode=args.local_mode)
     events: queue.Queue = queue.Queue()

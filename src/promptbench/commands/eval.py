@@ -91,6 +91,7 @@ def cmd_eval(args) -> int:
             prepared = runner.prepare(args.prompt, models=models, versions=args.versions,
                                       test_cases=args.tests, repeats=args.repeat, judge_model=args.judge)
             _refuse_missing_keys(prepared)
+            _warm_up_litellm(settings, prepared)
             print(estimate_line(prepared), file=sys.stderr)
             for warning in getattr(prepared.prompt, "warnings", ()):   # where GitHub would read the file differently
                 print(f"warning: {warning}", file=sys.stderr)
@@ -149,6 +150,21 @@ def _refuse_missing_keys(prepared) -> None:
             raise PromptbenchError(f"{model.name}: no key: {missing}. Set it (or store a key in the app's Settings → "
                                    "Models), or run another model with -m, e.g. -m local/smollm2-135m-instruct "
                                    "offline; nothing was run")
+
+
+def _warm_up_litellm(settings, prepared) -> None:
+    """Start importing litellm in the background if a model or judge needs it (~3 s that
+    then overlaps the rest of start-up); never for OpenAI-compatible and local models."""
+    from promptbench.core.providers.litellm_setup import warm_up_for
+    from promptbench.core.settings.config import resolve_model
+
+    models = list(prepared.plan.models)
+    for judge in {e.model for e in prepared.evaluators if hasattr(e, "judge")}:
+        try:
+            models.append(resolve_model(settings, judge))
+        except PromptbenchError:
+            pass  # said when the judge runs
+    warm_up_for(models)
 
 
 def _format(args) -> str:

@@ -136,7 +136,9 @@ def cmd_list(args) -> int:
     if args.deleted:
         items = [{"path": d.path, "deleted_in": d.sha} for d in store.deleted_prompts()]
     else:
-        items = [{"path": p, "modified": store.is_dirty(p)} for p in store.list_prompts()]
+        paths = store.list_prompts()
+        modified = store.modified(paths)
+        items = [{"path": p, "modified": p in modified} for p in paths]
     if args.json:
         _print_json(items)
     else:

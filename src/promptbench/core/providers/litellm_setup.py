@@ -1,14 +1,17 @@
 """The one place litellm is imported: offline, quiet, redacted, and only when needed.
 
-``import litellm`` costs ~2-4 s of CPU, so nothing imports it at module level.
-:func:`ensure_env` prepares the environment *without* importing it (tokens.py relies on
-that for tiktoken's offline files); :func:`import_litellm` imports it once, thread-safe;
-the GUI calls :func:`warm_up_in_background` after its window shows.
+``import litellm`` costs ~2-4 s of CPU, so nothing imports it at module level, and
+nothing imports it for a model that does not stream through it
+(:func:`streams_without_litellm`: local models and OpenAI-compatible endpoints); their
+prices and token counts come from litellm's data files, read without it (price_map.py,
+bpe.py). :func:`ensure_env` prepares the environment *without* importing it (tokens.py
+relies on that for tiktoken's offline files); :func:`import_litellm` imports it once,
+thread-safe; the GUI calls :func:`warm_up_in_background` after its window shows, the
+CLI :func:`warm_up_for` the models it is about to run.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -16,6 +19,7 @@ import sys
 import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any, Iterable
 
 LITELLM_LOGGER_NAMES = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
@@ -165,12 +169,31 @@ def provider_for(model: str) -> str:
 def _bundled_provider_map() -> dict[str, str]:
     global _bundled_providers
     if _bundled_providers is None:
-        pkg, table = litellm_package_dir(), {}
-        try:
-            raw = json.loads((pkg / "model_prices_and_context_window_backup.json").read_text(encoding="utf-8"))
-            table = {k: v["litellm_provider"] for k, v in raw.items()
-                     if "/" not in k and isinstance(v, dict) and isinstance(v.get("litellm_provider"), str)}
-        except (OSError, ValueError, TypeError):
-            pass
-        _bundled_providers = table
+        from promptbench.core.providers.price_map import bundled_map
+
+        _bundled_providers = {k: v["litellm_provider"] for k, v in bundled_map().items()
+                              if "/" not in k and isinstance(v.get("litellm_provider"), str)}
     return _bundled_providers
+
+
+# The providers the engine reaches over the OpenAI wire protocol when the model has an
+# api_base (core/engine/engine.py _prepare decides the same way).
+OPENAI_COMPATIBLE_PROVIDERS = ("openai", "ollama", "openai_compatible", "hosted_vllm")
+
+
+def streams_without_litellm(cfg: Any) -> bool:
+    """True if ``cfg`` never needs litellm to run: an embedded local model, or an endpoint
+    given by ``api_base`` that speaks the OpenAI protocol."""
+    if getattr(cfg, "is_local", False):
+        return True
+    model = getattr(cfg, "model", "") or ""
+    return bool(getattr(cfg, "api_base", None)) and (
+        getattr(cfg, "provider", "") in OPENAI_COMPATIBLE_PROVIDERS or model.startswith("openai/"))
+
+
+def warm_up_for(models: Iterable[Any]) -> threading.Thread | None:
+    """Start importing litellm in the background if any of ``models`` will need it, so the
+    import overlaps the rest of start-up; None (nothing started) otherwise."""
+    if is_imported() or all(streams_without_litellm(m) for m in models):
+        return None
+    return warm_up_in_background()

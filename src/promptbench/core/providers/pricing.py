@@ -1,9 +1,14 @@
 """What a run costs, in USD. Never raises: an unknown price is ``None`` plus a note.
 
 Order: the catalog's own price (``input/output_cost_per_mtok`` in promptbench.toml) ->
-embedded local and Ollama models are free -> litellm's bundled price map
-(``litellm.cost_per_token``, imported lazily: the first call may take seconds, so call
-it off the GUI thread or after :func:`litellm_setup.warm_up_in_background`) -> unknown.
+embedded local and Ollama models are free -> litellm's bundled price map, read as JSON
+without importing litellm (:mod:`price_map`: a flat per-token price, the same figures
+``litellm.cost_per_token`` gives) -> ``litellm.cost_per_token`` itself for what the map
+alone cannot settle (tiers, off-peak rates, names only litellm's routing resolves;
+imported lazily, which may take seconds: call it off the GUI thread or after
+:func:`litellm_setup.warm_up_in_background`) -> unknown. A model the map does not hold
+that is reached as an OpenAI-compatible endpoint (its ``api_base``) is unknown at once:
+litellm is never imported for it, as it never streams it either.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from promptbench.core.providers.litellm_setup import import_litellm
+from promptbench.core.providers import price_map
+from promptbench.core.providers.litellm_setup import import_litellm, streams_without_litellm
 from promptbench.core.redaction import redact
 
 MTOK = 1_000_000
@@ -27,6 +33,16 @@ _unknown: dict[str, str] = {}  # model -> why litellm has no price (known ones c
 def _unknown_note(model: str) -> str:
     return (f"no price for {model} in litellm's price map; "
             "set input_cost_per_mtok/output_cost_per_mtok in promptbench.toml")
+
+
+def _map_cost(cfg: Any, input_tokens: int, output_tokens: int) -> tuple[float, float] | str:
+    """(input USD, output USD) from litellm's price map, or the note saying why there is no price."""
+    found = price_map.flat_cost(cfg.model, input_tokens, output_tokens)
+    if isinstance(found, tuple):
+        return found
+    if found == price_map.NOT_IN_MAP and streams_without_litellm(cfg):
+        return _unknown_note(cfg.model)
+    return _litellm_cost(cfg.model, input_tokens, output_tokens)
 
 
 def _litellm_cost(model: str, input_tokens: int, output_tokens: int) -> tuple[float, float] | str:
@@ -76,7 +92,7 @@ def _cost(cfg: Any, input_tokens: int, output_tokens: int) -> tuple[float | None
         return (input_tokens * price_in + output_tokens * price_out) / MTOK, FROM_CONFIG
     if free:  # one side priced in promptbench.toml, the other free
         return (input_tokens * (price_in or 0.0) + output_tokens * (price_out or 0.0)) / MTOK, FROM_CONFIG
-    found = _litellm_cost(cfg.model, input_tokens, output_tokens)
+    found = _map_cost(cfg, input_tokens, output_tokens)
     if isinstance(found, str):
         if price_in is not None or price_out is not None:
             missing = "output_cost_per_mtok" if price_out is None else "input_cost_per_mtok"

@@ -71,7 +71,7 @@ class Settings:
     idle_timeout_s: float = 30.0
     max_retries: int = 3
     eval_judge_model: str | None = None  # [eval] judge_model: judges every llm/uses evaluator (overrides modelId)
-    eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: lexical)
+    eval_embedding_model: str | None = None  # [eval] embedding_model: similarity's default (None: the offline local/all-minilm-l6-v2)
     eval_concurrency: int = 4  # [eval] concurrency: cells of an eval in flight at once
     eval_judging: str = GITHUB  # [eval] judging: "github" or "strict" (core/eval/judging.py)
     eval_pass_threshold: float = DEFAULT_PASS_THRESHOLD  # [eval] pass_threshold: the strict reading passes at score >=
@@ -337,14 +337,26 @@ def resolve_model(settings: Settings, name_or_model: str) -> ModelConfig:
 
 
 def detect_ollama_models(timeout_s: float = 0.3) -> list[ModelConfig]:
-    """Models of an Ollama server on 127.0.0.1:11434; [] quickly if none runs. Never raises."""
-    try:
-        import httpx
+    """Models of an Ollama server on 127.0.0.1:11434; [] quickly if none runs (a refused
+    connection returns at once, a silent port after ``timeout_s``). Never raises.
 
-        with httpx.Client(trust_env=False, timeout=timeout_s) as client:
-            response = client.get(f"{OLLAMA_BASE}/api/tags")
-            response.raise_for_status()
-            names = [m.get("name") or m.get("model") for m in response.json().get("models", [])]
+    Plain http.client, no proxy: importing httpx and making its client (TLS context
+    included) takes ~0.2 s, far more than asking a loopback port."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    try:
+        url = urlsplit(OLLAMA_BASE)
+        conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout_s)
+        try:
+            conn.request("GET", url.path.rstrip("/") + "/api/tags")
+            response = conn.getresponse()
+            if response.status != 200:
+                return []
+            names = [m.get("name") or m.get("model") for m in json.loads(response.read()).get("models", [])]
+        finally:
+            conn.close()
     except Exception:
         return []
     return [resolve_model(Settings(), f"ollama/{n}") for n in names if isinstance(n, str) and n]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promptbench.core.atomic import write_atomic
+from promptbench.core.store.gitrepo import blob_sha  # noqa: F401  (re-exported: the editor names drafts by it)
 from promptbench.core.store.instance import instance_alive, this_instance
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ log = logging.getLogger(__name__)
 DRAFTS = "drafts"
 _OWNER_FILE = "owner"
 _FORMAT = 1
-
-
-def blob_sha(data: bytes) -> str:
-    """The git blob id of *data* (what ``git hash-object`` prints), without writing anything."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ dropped in a long-lived process, so there is exactly one, behind a lock, and
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 import threading
@@ -46,6 +47,11 @@ def run_git(cwd: Path, *args: str, input: bytes | None = None, env: dict[str, st
         detail = message[-1] if message else f"git {args[0]} failed with exit code {proc.returncode}"
         raise StoreError(f"{what or cwd}: git {args[0]} failed: {detail}")
     return proc
+
+
+def blob_sha(data: bytes) -> str:
+    """The git blob id of *data* (what ``git hash-object`` prints), without writing anything."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 class GitRepo:
@@ -98,6 +104,27 @@ class GitRepo:
     def resolve_commit(self, rev: str) -> str | None:
         proc = self.git("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}", check=False)
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def committed_blobs(self) -> dict[str, str]:
+        """Workspace-relative path -> blob id of every file under the workspace at HEAD, from
+        one ``git ls-tree`` (empty before the first commit)."""
+        head = self.head_sha()
+        if head is None:
+            return {}
+        args = ["ls-tree", "-r", "-z", "--full-tree", head]
+        if self.prefix:
+            args += ["--", self.prefix]
+        out = self.git(*args, what="listing committed prompts").stdout
+        blobs: dict[str, str] = {}
+        for record in out.split(b"\0"):
+            meta, tab, path = record.partition(b"\t")
+            fields = meta.split()
+            if not tab or len(fields) != 3 or fields[1] != b"blob":
+                continue
+            rel = self.from_repo(path.decode("utf-8", "surrogateescape"))
+            if rel is not None:
+                blobs[rel] = fields[2].decode()
+        return blobs
 
     def blob_at(self, sha: str, rel: str) -> bytes | None:
         """Bytes of ``rel`` in commit ``sha``, or None when the file is not there."""

@@ -20,7 +20,7 @@ from promptbench.core.store import labels as labelrefs
 from promptbench.core.store.crash_leftovers import remove_stale_temp_files
 from promptbench.core.errors import PromptbenchError, PromptFileError, StoreError, WorkspaceError
 from promptbench.core.atomic import write_file
-from promptbench.core.store.gitrepo import GitRepo
+from promptbench.core.store.gitrepo import GitRepo, blob_sha
 from promptbench.core.store.history import DeletedPrompt, Version, file_history, find_deleted, head_version, last_version_at
 from promptbench.core.figures import plural
 from promptbench.core.store.outside import OutsideFiles, is_outside
@@ -222,6 +222,21 @@ class PromptStore:
         except FileNotFoundError:
             current = None
         return committed != current
+
+    def modified(self, rels: list[str]) -> set[str]:
+        """The prompts among ``rels`` that :meth:`is_dirty` calls modified, in one pass: one
+        ``git ls-tree`` for every committed blob id, and each file hashed as git hashes it
+        (``is_dirty`` reads one blob per call, ~5 ms: most of a 1,000-prompt listing)."""
+        committed = self.repo.committed_blobs()
+        modified = set()
+        for rel in rels:
+            try:
+                on_disk = blob_sha(self.path(rel).read_bytes())
+            except (FileNotFoundError, NotADirectoryError):
+                on_disk = None
+            if committed.get(rel) != on_disk:
+                modified.add(rel)
+        return modified
 
     # -- writing ------------------------------------------------------------------------
     def save(self, rel: str, content: str | bytes | PromptFile, message: str | None = None, *,

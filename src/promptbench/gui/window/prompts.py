@@ -48,7 +48,7 @@ class PromptsMixin:
                 mine, bad = writer.store.mine()
                 damaged += bad
                 drafted = set(mine)
-            return paths, {p for p in paths if store.is_dirty(p)}, drafted, damaged
+            return paths, store.modified(paths), drafted, damaged
 
         self.services.tasks.run(work, on_done=lambda result: self._on_prompts_listed(*result, select_first=select_first),
                                 key="list-prompts")

@@ -6,11 +6,12 @@ per chunk here), so TTFT through this path includes litellm's own parsing time.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import AsyncIterator
 
 from promptbench.core.providers.errorclass import ProviderError, class_for_status
-from promptbench.core.providers.litellm_setup import import_litellm
+from promptbench.core.providers.litellm_setup import import_litellm, is_imported
 from promptbench.core.providers.transports import Timeouts, WireRequest
 
 _perf_ns = time.perf_counter_ns
@@ -61,7 +62,8 @@ def classify_litellm_error(exc: Exception) -> ProviderError:
 
 
 async def stream_litellm(model: str, req: WireRequest, timeouts: Timeouts, on_sent=None) -> AsyncIterator[tuple]:
-    litellm = import_litellm()
+    # The first import takes seconds: on a worker thread, so the loop keeps streaming other runs.
+    litellm = import_litellm() if is_imported() else await asyncio.to_thread(import_litellm)
     kwargs = dict(model=model, messages=req.messages, stream=True, stream_options={"include_usage": True},
                   timeout=timeouts.first_token_s, max_retries=0, **req.params)
     if req.api_base:

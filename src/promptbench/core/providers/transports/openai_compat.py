@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+import sys
 import time
 from typing import AsyncIterator
 
-import httpx
+if "httpx" not in sys.modules:
+    # httpx imports its command-line client (rich, click, pygments: ~50 ms) at import when
+    # they are installed, and falls back to a stub without them; nothing here runs it.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        del sys.modules["httpx._main"]
+import httpx  # noqa: E402
 
 from promptbench.core.providers.errorclass import ProviderError, class_for_status, parse_retry_after
 from promptbench.core.providers.transports import Timeouts, WireRequest
@@ -18,8 +28,32 @@ _perf_ns = time.perf_counter_ns
 def make_client(loopback: bool) -> httpx.AsyncClient:
     # Loopback servers (local models, test servers) must never be sent through a proxy
     # from the environment; remote providers honour it.
-    return httpx.AsyncClient(trust_env=not loopback, timeout=None,
+    return httpx.AsyncClient(trust_env=not loopback, timeout=None, verify=_LazyCertifiContext() if loopback else True,
                              limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+
+
+class _LazyCertifiContext(ssl.SSLContext):
+    """httpx's default TLS set-up (certifi's CA bundle, as ``trust_env=False`` gives), loaded
+    at the first TLS connection instead of when the client is made: loopback servers speak
+    plain HTTP, and loading the bundle costs ~50 ms of every CLI start."""
+
+    def __new__(cls) -> "_LazyCertifiContext":
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    def _ensure_cas(self) -> None:
+        if not getattr(self, "_cas_loaded", False):
+            import certifi
+
+            self.load_verify_locations(cafile=certifi.where())
+            self._cas_loaded = True
+
+    def wrap_socket(self, *args, **kwargs):
+        self._ensure_cas()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args, **kwargs):
+        self._ensure_cas()
+        return super().wrap_bio(*args, **kwargs)
 
 
 def is_loopback(url: str) -> bool:
