@@ -23,6 +23,7 @@ from promptbench.core.engine.comparison import Comparison, ComparisonRequest, Li
 from promptbench.core.ids import new_id
 from promptbench.core.settings.config import ModelConfig, Settings
 from promptbench.core.providers.errorclass import ProviderError
+from promptbench.core.providers.litellm_setup import streams_without_litellm
 from promptbench.core.engine.metrics import StreamClock, tokens_per_second
 from promptbench.core.providers.pricing import cost_usd, unit_prices
 from promptbench.core.redaction import redact, remember_secret
@@ -166,7 +167,7 @@ class Engine:
 
         for model in models:
             get_encoding(model.model)
-            unit_prices(model)  # imports litellm once if the price must come from its map
+            unit_prices(model)  # litellm is imported only for a price its map alone cannot settle
 
     def _semaphore(self, model: ModelConfig, local_mode: str) -> asyncio.Semaphore:
         if model.is_local:
@@ -246,7 +247,7 @@ class Engine:
         name = model.model.split("/", 1)[1] if "/" in model.model else model.model
         wire = WireRequest(model=name, messages=request.messages, params=params,
                            api_base=model.api_base, api_key=api_key)
-        if model.api_base and (model.provider in ("openai", "ollama", "openai_compatible", "hosted_vllm") or model.model.startswith("openai/")):
+        if streams_without_litellm(model):  # an OpenAI-compatible api_base
             return wire, self._compat
         from promptbench.core.providers.transports.litellm_stream import stream_litellm
 

@@ -1,7 +1,9 @@
 """Streaming through litellm, for every provider that is not an OpenAI-compatible base URL.
 
-Chunks are timestamped when litellm hands them over (it parses them first, ~0.5-1 ms
-per chunk here), so TTFT through this path includes litellm's own parsing time.
+TTFT starts when litellm's HTTP request leaves (core/providers/transports/sent_stamp.py),
+not before litellm's own per-provider set-up. Chunks are timestamped when litellm hands
+them over (it parses them first, ~0.5-1 ms per chunk here), so TTFT through this path
+includes litellm's own parsing time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import AsyncIterator
 from promptbench.core.providers.errorclass import ProviderError, class_for_status
 from promptbench.core.providers.litellm_setup import import_litellm, is_imported
 from promptbench.core.providers.transports import Timeouts, WireRequest
+from promptbench.core.providers.transports.sent_stamp import preload_http, stamping_sends
 
 _perf_ns = time.perf_counter_ns
 
@@ -70,10 +73,13 @@ async def stream_litellm(model: str, req: WireRequest, timeouts: Timeouts, on_se
         kwargs["api_base"] = req.api_base
     if req.api_key:
         kwargs["api_key"] = req.api_key
-    if on_sent:
-        on_sent(_perf_ns())
+    preload_http()
+    prepared_ns = _perf_ns()
     try:
-        response = await litellm.acompletion(**kwargs)
+        with stamping_sends(on_sent) as stamp:  # TTFT starts when litellm's request leaves
+            response = await litellm.acompletion(**kwargs)
+        if stamp is not None and not stamp.fired:  # not sent through httpx: from before litellm's set-up
+            on_sent(prepared_ns)
         async for chunk in response:
             t_ns = _perf_ns()
             for choice in getattr(chunk, "choices", None) or ():

@@ -21,11 +21,13 @@ import httpx  # noqa: E402
 
 from promptbench.core.providers.errorclass import ProviderError, class_for_status, parse_retry_after
 from promptbench.core.providers.transports import Timeouts, WireRequest
+from promptbench.core.providers.transports.sent_stamp import preload_http
 
 _perf_ns = time.perf_counter_ns
 
 
 def make_client(loopback: bool) -> httpx.AsyncClient:
+    preload_http()  # what the first send would import: not inside the first TTFT
     # Loopback servers (local models, test servers) must never be sent through a proxy
     # from the environment; remote providers honour it.
     return httpx.AsyncClient(trust_env=not loopback, timeout=None, verify=_LazyCertifiContext() if loopback else True,
