@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -26,6 +27,7 @@ from promptbench.gui.compare.run_pane import RunPane
 from promptbench.gui.widgets.elided import ElidedLabel
 
 TICK_MS = 100
+PANES_PER_SLICE = 2
 MAX_PANES = 8
 _BANNER = "QLabel { background: #b71c1c; color: white; border-radius: 4px; padding: 6px 10px; }"
 
@@ -40,6 +42,10 @@ class CompareView(QWidget):
         self.services = services
         self._source = None
         self._router = EventRouter()
+        self._backlog: deque = deque()   # (pane, its run id then, events) routed, not applied yet
+        self._finished_backlog: list[str] = []
+        self._slice_due = False
+        self._fed = False
         self._closed = False
 
         self.toolbar = QToolBar()
@@ -296,21 +302,42 @@ class CompareView(QWidget):
 
     # -- events --------------------------------------------------------------------------
     def _on_events_arrived(self, batch: list) -> None:
-        if not self._closed:
-            self._deliver(*self._router.route(batch))
+        if self._closed:
+            return
+        groups, finished = self._router.route(batch)
+        self._backlog.extend((pane, pane.run_id, events) for pane, events in groups.items())
+        self._finished_backlog.extend(finished)
+        if not self._slice_due:
+            self._deliver_slice()
 
-    def _deliver(self, groups: dict, finished: list[str]) -> None:
+    def _deliver_slice(self) -> None:
+        """Feed PANES_PER_SLICE panes their events, then let the event loop turn (a key press,
+        a heartbeat, a paint) before the next ones: with 8 panes streaming, one batch for all
+        of them at once is the GUI thread's longest busy stretch (benchmarks/gui.py)."""
+        self._slice_due = False
+        if self._closed:
+            return
         now = time.perf_counter_ns()
-        for pane, events in groups.items():
+        for _ in range(min(PANES_PER_SLICE, len(self._backlog))):
+            pane, run_id, events = self._backlog.popleft()
+            if pane.run_id != run_id:
+                continue  # re-run or retired since these events were routed to it
             pane.apply_events(events, now)
             thumbs = getattr(pane, "thumbs", None)
             if thumbs is not None and pane.state.terminal and pane.run_id and thumbs.run_id != pane.run_id:
                 thumbs.set_target(run_id=pane.run_id)
                 thumbs.setEnabled(True)
-        if groups:
+            self._fed = True
+        if self._backlog:
+            self._slice_due = True
+            QTimer.singleShot(0, self._deliver_slice)
+            return
+        if self._fed:
+            self._fed = False
             self._update_badges()
             self._update_local_notes()
             self._update_actions()
+        finished, self._finished_backlog = self._finished_backlog, []
         for comparison_id in finished:
             self.comparison_finished.emit(comparison_id)
 

@@ -64,6 +64,7 @@ class RunPane(QFrame):
         self._pending: list[str] = []   # streamed text not shown yet
         self._text_ns = 0               # when text was last shown
         self._figures_ns = 0            # when the figures were last refreshed
+        self._shown: dict[tuple[int, str], object] = {}  # (widget, setter) -> the value it was given
         base_pt = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0
         self._small_pt = max(7.0, base_pt * 0.85)
 
@@ -236,12 +237,12 @@ class RunPane(QFrame):
     def tick(self, now_ns: int) -> None:
         """The compare view's clock (every 100 ms while runs go): elapsed time, and text or
         figures held back by the rate limits above."""
-        if self._pending:
+        if self._pending and now_ns - self._text_ns >= TEXT_EVERY_NS:
             self._show_pending(now_ns)
-        if now_ns - self._figures_ns >= FIGURES_EVERY_NS:
+        if now_ns - self._figures_ns >= 2 * FIGURES_EVERY_NS:  # no events lately: the stream waits
             self._refresh(now_ns)
         else:
-            self.values["elapsed"].setText(fmt_elapsed(self.state.elapsed_s(now_ns), live=not self.state.terminal))
+            self._put(self.values["elapsed"], "setText", fmt_elapsed(self.state.elapsed_s(now_ns), live=not self.state.terminal))
 
     def set_waiting_note(self, note: str) -> None:
         if note != self.waiting_note:
@@ -297,31 +298,43 @@ class RunPane(QFrame):
         if now_ns is not None:
             self._figures_ns = now_ns
         status = self.status_text()
+        put = self._put
         if status != self._rendered_status:
             self._rendered_status = status
             self.status_label.setText(status)
             self.status_label.setStyleSheet(_CHIP.format(bg=STATUS_COLORS.get(s.status, "#616161"), size=self._small_pt))
-        self.status_label.setToolTip(s.retry_note or status)
-        self.values["ttft"].setText(fmt_ms(s.ttft_ms))
-        self.values["tps"].setText(fmt_tps(s.tokens_per_s))
-        self.values["out"].setText(fmt_tokens(s.output_tokens if (s.started_ns or s.final) else None, s.tokens_reported))
-        self.values["in"].setText(fmt_tokens(s.input_tokens, s.input_reported))
+        put(self.status_label, "setToolTip", s.retry_note or status)
+        put(self.values["ttft"], "setText", fmt_ms(s.ttft_ms))
+        put(self.values["tps"], "setText", fmt_tps(s.tokens_per_s))
+        put(self.values["out"], "setText", fmt_tokens(s.output_tokens if (s.started_ns or s.final) else None, s.tokens_reported))
+        put(self.values["in"], "setText", fmt_tokens(s.input_tokens, s.input_reported))
         cost = self.values["cost"]
-        cost.setText(fmt_cost(s.cost_usd, failed=s.failed) if (s.started_ns or s.final) else "—")
-        cost.setToolTip(s.cost_note or _METRICS[2][2])
+        put(cost, "setText", fmt_cost(s.cost_usd, failed=s.failed) if (s.started_ns or s.final) else "—")
+        put(cost, "setToolTip", s.cost_note or _METRICS[2][2])
         if now_ns is not None or s.terminal:
-            self.values["elapsed"].setText(fmt_elapsed(s.elapsed_s(now_ns or 0), live=not s.terminal))
-        if s.error_message or s.status == "error":
-            self.error_banner.setText(f"<b>{s.error_class or 'error'}</b> — {_escape(s.error_message or '')}")
-            self.error_banner.show()
-        else:
-            self.error_banner.hide()
-        self.settings_button.setVisible(s.status == "error" and s.error_class == "auth" and not self.read_only)
+            put(self.values["elapsed"], "setText", fmt_elapsed(s.elapsed_s(now_ns or 0), live=not s.terminal))
+        failed = bool(s.error_message or s.status == "error")
+        if failed:
+            put(self.error_banner, "setText", f"<b>{s.error_class or 'error'}</b> — {_escape(s.error_message or '')}")
+        put(self.error_banner, "setVisible", failed)
+        put(self.settings_button, "setVisible", s.status == "error" and s.error_class == "auth" and not self.read_only)
         note = s.retry_note if s.status == "retrying" else ""
-        self.note_label.setText(note)
-        self.note_label.setVisible(bool(note))
-        self.cancel_button.setEnabled(not s.terminal)
-        self.rerun_button.setEnabled(s.terminal or s.run_id is not None)
+        put(self.note_label, "setText", note)
+        put(self.note_label, "setVisible", bool(note))
+        put(self.cancel_button, "setEnabled", not s.terminal)
+        put(self.rerun_button, "setEnabled", s.terminal or s.run_id is not None)
+
+    def _put(self, widget, setter: str, value) -> None:
+        """``widget.setter(value)`` unless that is what it shows already: every Qt call gives
+        up the GIL and waits to take it back while the engine thread parses streams, so a
+        refresh makes only the calls that change something."""
+        key = (id(widget), setter)
+        if self._shown.get(key, _UNSET) != value:
+            self._shown[key] = value
+            getattr(widget, setter)(value)
+
+
+_UNSET = object()
 
 
 def _escape(text: str) -> str:

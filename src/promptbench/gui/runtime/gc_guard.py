@@ -8,8 +8,8 @@ disable automatic collection and collect from a GUI-thread timer.
 A full collection walks every object: with Qt, numpy and litellm loaded that is 40 to
 150 ms on this machine, a visible stall in the middle of typing. Nearly all of those
 objects are modules, classes and functions that live as long as the app, so after new
-imports the collector does one full collection and then freezes what is left
-(``gc.freeze``): later collections only walk what the app made since.
+imports the collector freezes what there is (``gc.freeze``; after a full collection the first
+time only): later collections only walk what the app made since.
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ class GuiThreadGarbageCollector(QObject):
                 return
 
     def freeze(self) -> None:
-        gc.collect()
+        # The first time (start-up) a full collection, so start-up garbage is not frozen.
+        # Later imports come while the app works (a stream's lazy imports), when even a
+        # young-generation collection of what was made since took 16-130 ms in the middle
+        # of 8 streams (benchmarks/gui.py): those freeze without collecting; the periodic
+        # collections have left at most a second's garbage to keep.
+        if not self._modules:
+            gc.collect()
         gc.freeze()
         self._modules = len(sys.modules)
 
