@@ -117,7 +117,7 @@ class AppWindows:
             # perf_counter is CLOCK_MONOTONIC: a parent process can subtract its own reading.
             print(f"PROMPTBENCH_SHOWN {time.perf_counter():.6f} litellm_imported={'litellm' in sys.modules}", file=sys.stderr, flush=True)
         if self._warm_up:
-            QTimer.singleShot(0, lambda: _warm_up(window))
+            QTimer.singleShot(0, lambda: warm_up(window.services))
 
     def switch(self, path: Path) -> None:
         """Open another workspace once the open prompt's unsaved edits are saved or
@@ -128,8 +128,21 @@ class AppWindows:
         self.window.leave_prompt(lambda: self.open(path), "open another workspace")
 
 
-def _warm_up(window) -> None:
+def warm_up(services):
+    """Right after the window shows, load in the background what the first run would
+    otherwise load while streams come in: litellm, the engine, both token counters. Their
+    imports hold the GIL for long stretches (a C call is never interrupted), which stalls
+    the GUI once here instead of in the middle of a comparison. Returns litellm's thread."""
     from promptbench.core.providers.litellm_setup import warm_up_in_background
 
-    warm_up_in_background()
-    window.services.tasks.run(window.services.engine, key="warm-engine")
+    litellm_thread = warm_up_in_background()
+
+    def engine_and_counters():
+        from promptbench.core.providers.tokens import get_encoding
+
+        services.engine()
+        for model in ("gpt-4o", "gpt-4"):  # o200k_base, cl100k_base
+            get_encoding(model)
+
+    services.tasks.run(engine_and_counters, key="warm-engine")
+    return litellm_thread
