@@ -93,3 +93,20 @@ def test_counting_loads_neither_tiktoken_nor_litellm():
     env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["9", "5", "False", "False"]  # 3 + 3 + "user" + "hello world"; Hello there , world .
+
+
+def test_after_load_tiktoken_counts_come_from_tiktoken_and_are_the_same():
+    texts = ["Hello, world!", "  indented\n\tcode(x) -> y", "naïve café 日本語", "<|endoftext|> typed as text"]
+    model = "gpt-4o-mini"
+    before = [tokens.count_text_tokens(t, model) for t in texts]
+    assert isinstance(tokens.get_encoding(model), bpe.BpeCounter)
+    try:
+        tokens.load_tiktoken([model])
+        assert not isinstance(tokens.get_encoding(model), bpe.BpeCounter)  # the app's long session
+        assert [tokens.count_text_tokens(t, model) for t in texts] == before
+        counter = tokens.StreamingTokenCounter(model)
+        for piece in ("Hel", "lo, wor", "ld!"):
+            counter.add(piece)
+        assert counter.count == before[0]
+    finally:
+        tokens._counters.clear()  # other tests expect the Python counter

@@ -130,7 +130,7 @@ class AppWindows:
 
 def warm_up(services):
     """Right after the window shows, load in the background what the first run would
-    otherwise load while streams come in: litellm, the engine, both token counters. Their
+    otherwise load while streams come in: litellm, the engine, tiktoken's two encodings. Their
     imports hold the GIL for long stretches (a C call is never interrupted), which stalls
     the GUI once here instead of in the middle of a comparison. Returns litellm's thread."""
     from promptbench.core.providers.litellm_setup import warm_up_in_background
@@ -138,11 +138,10 @@ def warm_up(services):
     litellm_thread = warm_up_in_background()
 
     def engine_and_counters():
-        from promptbench.core.providers.tokens import get_encoding
+        from promptbench.core.providers.tokens import load_tiktoken
 
         services.engine()
-        for model in ("gpt-4o", "gpt-4"):  # o200k_base, cl100k_base
-            get_encoding(model)
+        load_tiktoken()  # o200k_base and cl100k_base: the faster counter for a long session
 
     services.tasks.run(engine_and_counters, key="warm-engine")
     return litellm_thread
