@@ -93,7 +93,7 @@ class Database:
     def read(self) -> sqlite3.Connection:
         """This thread's read connection (``query_only``; rows are sqlite3.Row)."""
         if self.closed:
-            raise PromptbenchError(f"{self.path}: the run database is closed")
+            raise PromptbenchError(f"{self.path}: the run store is closed")
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
