@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 

@@ -9,7 +9,6 @@ import sys
 import time
 
 from promptbench.core.engine import events as ev
-from promptbench.core.errors import PromptbenchError
 from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, plural
 from promptbench.core.engine.live_run import LiveRun, shown_status
 

@@ -244,7 +244,6 @@ class CompareView(QWidget):
         except Exception as exc:  # noqa: BLE001 - the engine is shutting down
             self._on_launch_failed(launch, exc)
             return
-        launch.comparison_id = comparison.id
         for pane, run_id, model in zip(live, comparison.run_ids, request.models):
             pane.request = request
             pane.bind(run_id, model)

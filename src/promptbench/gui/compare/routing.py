@@ -17,7 +17,6 @@ class Launch:
     def __init__(self, panes: list, full: bool):
         self.panes = list(panes)
         self.full = full  # a whole comparison (True) or one pane's re-run
-        self.comparison_id: str | None = None
 
 
 class EventRouter:

@@ -59,7 +59,6 @@ class RunPane(QFrame):
         self.binding = None        # token of the launch that owns this pane (compare view)
         self.waiting_note = ""     # e.g. "starting local model" while queued/waiting (set by the compare view)
         self.state = LiveRun(model_name)
-        self._rendered_status = None
         self._badges: list[str] = []
         self._pending: list[str] = []   # streamed text not shown yet
         self._text_ns = 0               # when text was last shown
@@ -299,10 +298,8 @@ class RunPane(QFrame):
             self._figures_ns = now_ns
         status = self.status_text()
         put = self._put
-        if status != self._rendered_status:
-            self._rendered_status = status
-            self.status_label.setText(status)
-            self.status_label.setStyleSheet(_CHIP.format(bg=STATUS_COLORS.get(s.status, "#616161"), size=self._small_pt))
+        put(self.status_label, "setStyleSheet", _CHIP.format(bg=STATUS_COLORS.get(s.status, "#616161"), size=self._small_pt))
+        put(self.status_label, "setText", status)
         put(self.status_label, "setToolTip", s.retry_note or status)
         put(self.values["ttft"], "setText", fmt_ms(s.ttft_ms))
         put(self.values["tps"], "setText", fmt_tps(s.tokens_per_s))
