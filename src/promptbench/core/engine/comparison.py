@@ -109,11 +109,17 @@ class Listeners:
             self._by_comparison.pop(comparison_id, None)
 
     def emit(self, event, comparison_id: str | None) -> None:
-        for fn in self._all:
-            _call(fn, event)
+        """Every listener of ``event``, in the order added (once per streamed chunk: kept lean)."""
+        listeners = self._all
         if comparison_id is not None:
-            for fn in self._by_comparison.get(comparison_id, ()):
-                _call(fn, event)
+            own = self._by_comparison.get(comparison_id)
+            if own:
+                listeners = listeners + own
+        for fn in listeners:
+            try:
+                fn(event)
+            except Exception:  # noqa: BLE001 - one broken listener must not starve the others or the stream
+                log.exception("event listener %r failed", fn)
 
 
 def _without(listeners: tuple[Listener, ...], fn: Listener) -> tuple[Listener, ...]:
@@ -122,9 +128,3 @@ def _without(listeners: tuple[Listener, ...], fn: Listener) -> tuple[Listener, .
         items.remove(fn)
     return tuple(items)
 
-
-def _call(fn: Listener, event) -> None:
-    try:
-        fn(event)
-    except Exception:  # noqa: BLE001 - one broken listener must not starve the others or the stream
-        log.exception("event listener %r failed", fn)
