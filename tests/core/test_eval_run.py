@@ -458,11 +458,27 @@ def test_progress_ends_final_once_everything_is_evaluated(bench, openai_server, 
 
 
 def test_local_judges_get_a_grammar_that_allows_exactly_their_choices():
-    llama_cpp = pytest.importorskip("llama_cpp")
     choices = ["1", "good answer", 'say "yes"', "back\\slash", "two\nlines"]
     grammar = choice_grammar(choices)
     assert grammar == 'root ::= "1" | "good answer" | "say \\"yes\\"" | "back\\\\slash" | "two\\nlines"'
-    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp accepts it
+
+
+@pytest.mark.local_model
+def test_llama_server_accepts_a_judge_grammar_and_answers_one_choice(tmp_path):
+    import httpx
+
+    from promptbench.core.local.programs import missing_reason
+    from promptbench.core.local.servers import SMOLLM2_ID, LocalServerManager
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    choices = ["1", "good answer", 'say "yes"', "back\\slash", "two\nlines"]
+    with LocalServerManager(tmp_path / "logs", slots=1) as manager:
+        base = manager.ensure(SMOLLM2_ID).removesuffix("/v1")
+        reply = httpx.post(base + "/completion", trust_env=False, timeout=60, json={
+            "prompt": "Pick one answer:", "grammar": choice_grammar(choices), "n_predict": 16, "temperature": 0})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["content"] in choices
 
 
 def test_eval_settings_parse_with_errors_that_name_the_line_and_field():

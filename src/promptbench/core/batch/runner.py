@@ -102,10 +102,13 @@ class BatchRunner:
     def plan(self, prompt_path: str, *, versions: list[str | None] | None = None, test_cases: list[int] | None = None,
              models: list[ModelConfig], repeats: int = 1) -> BatchPlan:
         """Cells = versions x test cases x models x repeats. Raises PromptbenchError (naming the file,
-        version, test case and variable) if any test case lacks a variable; nothing is written."""
+        version, test case and variable) if any test case lacks a variable; nothing is written.
+
+        Local models run batched: nobody compares a batch's timings cell by cell, and their
+        server decodes several cells at once (core/local/servers.py)."""
         rel = self.store.resolve(prompt_path)
         return plan_batch(self.store, rel, versions=versions, test_cases=test_cases, models=models,
-                          repeats=repeats, local_mode=self.settings.local_mode)
+                          repeats=repeats, local_mode="batched")
 
     @staticmethod
     def estimate(plan: BatchPlan) -> dict:

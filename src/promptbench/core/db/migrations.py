@@ -313,6 +313,14 @@ def m008_kind_in_dashboard_indexes(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def m009_local_server_timings(db: sqlite_utils.Database) -> None:
+    # What llama-server measured for a local run, beside promptbench's wire figures, and
+    # the run's wait for a free slot (core/local/servers.py). NULL for hosted models.
+    for column, kind in (("queue_ms", "REAL"), ("server_prompt_ms", "REAL"), ("server_prompt_tokens_per_s", "REAL"),
+                         ("server_decode_tokens_per_s", "REAL"), ("server_cached_tokens", "INTEGER")):
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_votes, m003_batches, m004_eval,
                                                               m005_dashboard_indexes, m006_owners, m007_run_kinds,
-                                                              m008_kind_in_dashboard_indexes]
+                                                              m008_kind_in_dashboard_indexes, m009_local_server_timings]

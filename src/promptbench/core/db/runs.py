@@ -38,11 +38,12 @@ log = logging.getLogger(__name__)
 
 RUN_STATUSES = ("running", "finished", "error", "cancelled", "interrupted")
 END_STATUSES = RUN_STATUSES[1:]
-LOCAL_MODES = ("parallel", "sequential", None)
+LOCAL_MODES = ("parallel", "sequential", "batched", None)
 METRIC_COLUMNS = (
     "ttft_ms", "tokens_per_s", "itl_p50_ms", "itl_p95_ms", "total_ms", "input_tokens",
     "input_tokens_reported", "output_tokens", "tokens_reported", "cost_usd", "cost_note",
-    "retries", "finish_reason",
+    "retries", "finish_reason", "queue_ms", "server_prompt_ms", "server_prompt_tokens_per_s",
+    "server_decode_tokens_per_s", "server_cached_tokens",
 )  # fmt: skip
 RUN_COLUMNS = (
     "id", "comparison_id", "prompt_path", "prompt_version", "test_case", "model_name", "model",
@@ -96,7 +97,7 @@ class RunStore:
         variables: dict, local_mode: str | None, models: list, note: str | None = None, kind: str = "comparison",
     ) -> None:  # fmt: skip
         if local_mode not in LOCAL_MODES:
-            raise PromptbenchError(f"local_mode must be 'parallel', 'sequential' or None, not {local_mode!r}")
+            raise PromptbenchError(f"local_mode must be 'sequential', 'parallel', 'batched' or None, not {local_mode!r}")
         check_kind(kind)
         row = [id, dbmod.utc_now(), prompt_path, prompt_version, test_case,
                _json(variables, "variables"), local_mode, _json(models, "models"), note, kind]  # fmt: skip
@@ -134,7 +135,8 @@ class RunStore:
         values = [
             status, error_class, error, m.ttft_ms, m.tokens_per_s, m.itl_p50_ms, m.itl_p95_ms, m.total_ms,
             m.input_tokens, int(bool(m.input_tokens_reported)), m.output_tokens, int(bool(m.tokens_reported)),
-            m.cost_usd, m.cost_note, m.retries or 0, m.finish_reason,
+            m.cost_usd, m.cost_note, m.retries or 0, m.finish_reason, m.queue_ms, m.server_prompt_ms,
+            m.server_prompt_tokens_per_s, m.server_decode_tokens_per_s, m.server_cached_tokens,
             dbmod.to_utc_iso(ended_at) if ended_at is not None else dbmod.utc_now(), len(output), run_id,
         ]  # fmt: skip
         cols = ("status", "error_class", "error", *METRIC_COLUMNS, "ended_at", "output_chars")

@@ -24,7 +24,7 @@ from promptbench.core.ids import new_id
 from promptbench.core.settings.config import ModelConfig, Settings
 from promptbench.core.providers.errorclass import ProviderError
 from promptbench.core.providers.litellm_setup import streams_without_litellm
-from promptbench.core.engine.metrics import StreamClock, tokens_per_second
+from promptbench.core.engine.metrics import StreamClock, server_timings, tokens_per_second
 from promptbench.core.providers.pricing import cost_usd, unit_prices
 from promptbench.core.redaction import redact, remember_secret
 from promptbench.core.settings.secrets import get_api_key, missing_key
@@ -46,6 +46,7 @@ class _Run:
     parts: list[str] = field(default_factory=list)
     clock: StreamClock = field(default_factory=StreamClock)
     metrics: ev.RunMetrics = field(default_factory=ev.RunMetrics)
+    logprobs: list[dict] = field(default_factory=list)  # per generated token, when asked for
 
 
 class Engine:
@@ -109,6 +110,31 @@ class Engine:
             raise
         return comparison
 
+    def score_text(self, model: ModelConfig, messages: list[dict], text: str):
+        """Log-probability of each token of ``text`` as ``model``'s answer to ``messages``
+        (a :class:`~promptbench.core.local.scoring.TextScore`, with ``perplexity``).
+
+        Local models only: hosted APIs do not report the probabilities of a given text.
+        Blocking (starts the model's server if needed): call it from a worker thread.
+        Raises ProviderError naming the model and what to do.
+        """
+        if not model.is_local:
+            raise ProviderError("bad_request", f"{model.name}: scoring a given text needs a local model "
+                                               "(hosted APIs report log-probabilities only of what they generate)")
+        if self.local is None:
+            raise ProviderError("connection", f"{model.name}: local models are not available in this session")
+        from promptbench.core.local.catalog import get_local_model
+        from promptbench.core.local.scoring import ServerClient, score_text
+
+        try:
+            spec = get_local_model(model.model)
+            base = self.local.ensure(model.model)
+            return score_text(ServerClient(base, model.model), messages, text, chat=spec.chat)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise ProviderError("connection", f"{model.name}: could not score the text: {exc}") from None
+
     def cancel(self, run_id: str) -> None:
         self._loop.call_soon_threadsafe(self._cancel, run_id)
 
@@ -171,7 +197,12 @@ class Engine:
 
     def _semaphore(self, model: ModelConfig, local_mode: str) -> asyncio.Semaphore:
         if model.is_local:
-            key, limit = ("local", 1) if local_mode == "sequential" else (f"local:{model.model}", 1)
+            if local_mode == "sequential":
+                key, limit = "local", 1
+            elif local_mode == "batched":  # several sequences at once on the model's server
+                key, limit = f"local-batch:{model.model}", (self.local.slots if self.local is not None else 1)
+            else:
+                key, limit = f"local:{model.model}", 1
         else:
             key = f"provider:{model.provider}"
             limit = model.max_concurrency or self.settings.provider_concurrency.get(model.provider, 8)
@@ -197,13 +228,22 @@ class Engine:
             await asyncio.shield(warm)
             run.metrics.input_tokens = count_message_tokens(request.messages, model.model)
             price_in, price_out = unit_prices(model)
+            queued_ns = time.perf_counter_ns()
             async with self._semaphore(model, request.local_mode):
                 # Started means "its turn came": a run queued behind the concurrency limit
                 # (or the one-at-a-time local mode) has not started yet.
+                if model.is_local:  # the wait for a free slot of the model's server
+                    run.metrics.queue_ms = (time.perf_counter_ns() - queued_ns) / 1e6
                 self._emit(ev.RunStarted(run.run_id, run.comparison_id, model.name, time.perf_counter_ns(),
                                          run.metrics.input_tokens, price_in, price_out), run.comparison_id)
                 wire, stream_fn = await self._prepare(model, request)
-                await self._stream_with_retries(run, wire, stream_fn)
+                try:
+                    await self._stream_with_retries(run, wire, stream_fn)
+                except ProviderError as exc:
+                    death = await self._local_server_death(model, exc)
+                    if death is None:
+                        raise
+                    await self._rerun_after_restart(run, request, exc, death)
         except ProviderError as exc:
             error, status = exc, "error"
         except asyncio.CancelledError:
@@ -225,11 +265,9 @@ class Engine:
                 base = await self.local.aensure(model.model)
             except Exception as exc:
                 raise ProviderError("connection", f"{model.name}: could not start the local model: {exc}") from None
-            fmt = params.get("response_format") or {}
-            if fmt.get("type") == "json_schema":
-                # llama-cpp-python's server takes a schema as json_object + schema (it compiles a grammar)
-                params["response_format"] = {"type": "json_object", "schema": (fmt.get("json_schema") or {}).get("schema", {})}
-            wire = WireRequest(model=model.model, messages=request.messages, params=params, api_base=base, chat=spec.chat)
+            wire = WireRequest(model=model.model, messages=request.messages, params=params, api_base=base, chat=spec.chat,
+                               extra_headers={"Connection": "close"},  # see core/local/servers.py
+                               count_text_tokens=True)
             if not spec.chat:
                 from promptbench.core.local.catalog import format_completion_prompt
                 wire.prompt = format_completion_prompt(request.messages)
@@ -262,6 +300,32 @@ class Engine:
             self._clients[loopback] = make_client(loopback)
         return stream_openai(self._clients[loopback], wire, timeouts, on_sent)
 
+    async def _local_server_death(self, model: ModelConfig, exc: ProviderError) -> str | None:
+        """When a local run failed because its server died: the server's last log lines."""
+        if not model.is_local or self.local is None or exc.error_class not in ("connection", "timeout", "server"):
+            return None
+        return await asyncio.to_thread(self.local.died, model.model)
+
+    async def _rerun_after_restart(self, run: _Run, request: ComparisonRequest, exc: ProviderError, death: str) -> None:
+        """A local model's server died while serving this run (and maybe others of a batch):
+        restart it and run this one again from the start, once. A second failure names the
+        server log's last lines."""
+        model = run.model
+        run.parts.clear()
+        run.logprobs.clear()
+        run.metrics = ev.RunMetrics(input_tokens=run.metrics.input_tokens, queue_ms=run.metrics.queue_ms,
+                                    retries=run.metrics.retries + 1)
+        self._emit(ev.Retrying(run.run_id, run.metrics.retries, 0.0,
+                               f"the local server for {model.name} stopped ({exc.message}); restarting it and "
+                               "running this answer again", discard_output=True), run.comparison_id)
+        try:
+            wire, stream_fn = await self._prepare(model, request)  # restarts the server (new port)
+            await self._stream_with_retries(run, wire, stream_fn)
+        except ProviderError as again:
+            last = await self._local_server_death(model, again) or death
+            raise ProviderError(again.error_class, f"{again.message}. The local server for {model.name} stopped while "
+                                                   f"serving this run and failed again after a restart; {last}") from None
+
     async def _stream_with_retries(self, run: _Run, wire: WireRequest, stream_fn) -> None:
         attempt = 0
         while True:
@@ -271,6 +335,8 @@ class Engine:
             except ProviderError as exc:
                 if not exc.retryable or run.parts or attempt >= self.settings.max_retries:
                     raise
+                if run.model.is_local and self.local is not None and await asyncio.to_thread(self.local.died, run.model.model, 0.2):
+                    raise  # retrying the dead server's port is pointless: _run restarts it
                 attempt += 1
                 run.metrics.retries = attempt
                 wait = exc.retry_after_s if exc.retry_after_s is not None else min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.8 + 0.4 * random.random())
@@ -324,18 +390,26 @@ class Engine:
                     metrics.input_tokens, metrics.input_tokens_reported = prompt_tokens, True
                 if completion_tokens is not None:
                     metrics.output_tokens, metrics.tokens_reported = completion_tokens, True
+                    if wire.count_text_tokens:  # counted from the answer's text below
+                        completion_tokens = None
                 emit(ev.UsageReported(run_id, prompt_tokens, completion_tokens))
             elif kind == "f":
                 metrics.finish_reason = item[1]
+            elif kind == "t":
+                server_timings(metrics, item[1])
+            elif kind == "l":
+                run.logprobs.extend(item[1])
             elif kind == "eof":
                 eof = True
         if transcript is not None:
             shown(transcript.finish(), last_ns)
         clock.ended_ns = time.perf_counter_ns()
-        if run.model.is_local and not metrics.tokens_reported:
-            # llama-cpp-python's server sends no usage in streams but exactly one chunk per
-            # generated token (tests/core/test_local.py checks this against its non-streamed usage).
-            metrics.output_tokens, metrics.tokens_reported = chunks, True
+        if wire.count_text_tokens:
+            from promptbench.core.local.scoring import count_text_tokens
+
+            counted = await count_text_tokens(self._clients[True], wire.api_base, "".join(parts))
+            if counted is not None:
+                metrics.output_tokens, metrics.tokens_reported = counted, True
         if metrics.finish_reason == "content_filter":
             raise ProviderError("content_filter", f"{run.model.name}: the provider stopped the answer (content filter)")
         if eof and metrics.finish_reason is None:
@@ -362,7 +436,7 @@ class Engine:
         cid = run.comparison_id
         end_ns = clock.ended_ns or time.perf_counter_ns()
         if status == "finished":
-            event = ev.RunFinished(run.run_id, output, metrics, cid, end_ns)
+            event = ev.RunFinished(run.run_id, output, metrics, cid, end_ns, tuple(run.logprobs))
         elif status == "cancelled":
             event = ev.RunCancelled(run.run_id, output, metrics, cid, end_ns)
         else:

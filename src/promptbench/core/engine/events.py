@@ -18,13 +18,20 @@ class RunMetrics:
     itl_p95_ms: float | None = None
     total_ms: float | None = None         # request sent -> stream ended
     input_tokens: int | None = None
-    input_tokens_reported: bool = False   # False: estimated with tiktoken
+    input_tokens_reported: bool = False   # True: the provider's (or the local model's own tokenizer's) count
     output_tokens: int = 0
     tokens_reported: bool = False         # False: estimated with tiktoken while streaming
     cost_usd: float | None = None
     cost_note: str | None = None          # why cost is None (unknown price), or where the price came from
     retries: int = 0
     finish_reason: str | None = None
+    # Local models: the wait for a free slot of the model's server (before the request is
+    # sent, so outside TTFT), and what llama-server itself measured for this request.
+    queue_ms: float | None = None
+    server_prompt_ms: float | None = None            # prompt processing, inside TTFT
+    server_prompt_tokens_per_s: float | None = None
+    server_decode_tokens_per_s: float | None = None
+    server_cached_tokens: int | None = None          # prompt tokens taken from the slot's cache
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -77,6 +84,9 @@ class Retrying:
     attempt: int
     wait_s: float
     reason: str
+    # True when the text streamed so far is dropped: the answer starts again from its
+    # first token (a local model's server died mid-answer and was restarted).
+    discard_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,10 @@ class RunFinished:
     metrics: RunMetrics
     comparison_id: str | None = None
     t_ns: int = 0      # when the run ended (perf_counter_ns, like every event's time)
+    # Per generated token when the request asked for them (``logprobs: true`` in its
+    # params; local models and OpenAI-compatible servers): {"token", "logprob",
+    # "top_logprobs": [{"token", "logprob"}, ...]}, natural logs.
+    logprobs: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,26 @@ class StreamClock:
 
     def itl(self) -> tuple[float | None, float | None]:
         return percentile(self.gaps_ms, 50), percentile(self.gaps_ms, 95)
+
+
+def server_timings(metrics, timings: dict) -> None:
+    """Copy llama-server's ``timings`` (the last chunk of a stream) into a run's metrics."""
+
+    def number(key: str) -> float | None:
+        value = timings.get(key)
+        return float(value) if isinstance(value, (int, float)) and value >= 0 else None
+
+    metrics.server_prompt_ms = number("prompt_ms")
+    metrics.server_prompt_tokens_per_s = number("prompt_per_second")
+    metrics.server_decode_tokens_per_s = number("predicted_per_second")
+    cached = number("cache_n")
+    metrics.server_cached_tokens = None if cached is None else int(cached)
+
+
+def perplexity(logprobs: list[float]) -> float | None:
+    """exp of the mean negative log-probability (natural log) of the tokens; None for none."""
+    import math
+
+    if not logprobs:
+        return None
+    return math.exp(-sum(logprobs) / len(logprobs))

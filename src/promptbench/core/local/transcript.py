@@ -18,8 +18,8 @@ from typing import Any, Iterable, Mapping
 
 # The markers of the next turn, at a line start and anywhere (a base model also writes
 # "… done. Assistant: Summary: …" on one line), and a run of blank lines. The "\n" forms
-# come first: llama-cpp-python cuts at the first listed stop that occurs, so a turn
-# starting on a new line leaves no trailing newline in the answer. Checked with Gemma 3
+# come first, so that a turn starting on a new line leaves no trailing newline in the
+# answer where the server cuts at the first listed stop that occurs. Checked with Gemma 3
 # 270M on the summarize sample (tests/core/test_local_transcript.py).
 COMPLETION_STOP: tuple[str, ...] = ("\nUser:", "\nAssistant:", "User:", "Assistant:", "\n\n\n")
 

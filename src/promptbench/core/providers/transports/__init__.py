@@ -26,6 +26,9 @@ class WireRequest:
     chat: bool = True                 # False: /completions with ``prompt`` (base models)
     prompt: str | None = None         # for chat=False
     extra_headers: dict = field(default_factory=dict)
+    # A local llama-server: output tokens are the answer text's own tokens (its /tokenize),
+    # not the server's usage, which also counts the end-of-turn token and cut stop strings.
+    count_text_tokens: bool = False
 
 
 @dataclass

@@ -75,7 +75,8 @@ def _body(req: WireRequest) -> dict:
 
 async def stream_openai(client: httpx.AsyncClient, req: WireRequest, timeouts: Timeouts,
                         on_sent=None) -> AsyncIterator[tuple]:
-    """Yield ``("d", text, t_ns)``, ``("u", in, out)``, ``("f", reason)`` for one request.
+    """Yield ``("d", text, t_ns)``, ``("u", in, out)``, ``("f", reason)``, ``("t", timings)``
+    (llama-server) and ``("l", [token logprobs])`` for one request.
 
     ``on_sent(t_ns)`` is called right before the request goes out, so TTFT starts there.
     """
@@ -176,13 +177,31 @@ def _parse_event(payload: bytes, t_ns: int, req: WireRequest) -> list[tuple]:
             text = choice.get("text")
         if text:
             items.append(("d", text, t_ns))
+        logprobs = choice.get("logprobs")
+        if isinstance(logprobs, dict) and logprobs.get("content"):
+            items.append(("l", _token_logprobs(logprobs["content"])))
         reason = choice.get("finish_reason")
         if reason:
             items.append(("f", reason))
     usage = event.get("usage")
     if usage:
         items.append(("u", usage.get("prompt_tokens"), usage.get("completion_tokens")))
+    timings = event.get("timings")  # llama-server's own measurements, in its last chunk
+    if isinstance(timings, dict) and usage:
+        items.append(("t", timings))
     return items
+
+
+def _token_logprobs(content: list) -> list[dict]:
+    """OpenAI's ``logprobs.content`` entries, kept to token, logprob and the alternatives."""
+    out = []
+    for entry in content:
+        if not isinstance(entry, dict) or not isinstance(entry.get("logprob"), (int, float)):
+            continue
+        top = [{"token": t.get("token"), "logprob": t.get("logprob")}
+               for t in entry.get("top_logprobs") or () if isinstance(t, dict)]
+        out.append({"token": entry.get("token"), "logprob": float(entry["logprob"]), "top_logprobs": top})
+    return out
 
 
 async def _raise_for_status(response: httpx.Response, req: WireRequest) -> None:
