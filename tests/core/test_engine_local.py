@@ -115,3 +115,82 @@ def test_gemma_base_model_stops_at_its_own_turn_on_summarize_prompts(tmp_path):
         assert isinstance(result, ev.RunFinished), result
         assert result.output.strip(), (messages[-1], seed)
         assert "User:" not in result.output and "Assistant:" not in result.output, (messages[-1], seed, result.output)
+
+
+class _Killer:
+    """Kills the local server (SIGKILL) the first time text streams after each arming."""
+
+    def __init__(self, manager, model_id: str, times: int):
+        self.manager, self.model_id, self.left = manager, model_id, times
+        self.armed = True
+        self.kills: list[int] = []
+        self.events: list = []
+
+    def __call__(self, event) -> None:
+        import signal
+
+        self.events.append(event)
+        if isinstance(event, ev.Retrying) and event.discard_output:
+            self.armed = True  # kill the restarted server too, while left
+        if isinstance(event, ev.TextDelta) and self.armed and self.left > 0:
+            pid = self.manager.status()[self.model_id]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            self.kills.append(pid)
+            self.armed, self.left = False, self.left - 1
+
+
+def _batch(tmp_path, killer_times: int, cells: int):
+    settings = load_settings(tmp_path)
+    smol = resolve_model(settings, "local/smollm2-135m-instruct")
+    manager = LocalServerManager(log_dir=tmp_path / "logs", slots=4)
+    killer = _Killer(manager, smol.model, killer_times)
+    runs = RunStore(tmp_path / "pb.db")
+    engine = Engine(settings, killer, local=manager, runs=runs)
+    try:
+        manager.ensure(smol.model)
+        comparisons = [
+            engine.compare(ComparisonRequest([{"role": "user", "content": f"Count from {i} to {i + 40}, one number per line."}],
+                                             [smol], params={"temperature": 0, "max_tokens": 60, "seed": 1},
+                                             local_mode="batched", kind="eval_cell"))
+            for i in range(cells)
+        ]
+        assert all(c.wait(300) for c in comparisons)
+        restarts = manager.status()[smol.model]["restarts"]
+    finally:
+        engine.shutdown()
+        manager.stop_all()
+    runs.flush()
+    ends = {e.run_id: e for e in killer.events if isinstance(e, ev.TERMINAL)}
+    return [ends[c.run_ids[0]] for c in comparisons], killer, restarts, runs
+
+
+def test_a_local_server_killed_mid_batch_is_restarted_and_its_cells_rerun_once(tmp_path):
+    results, killer, restarts, runs = _batch(tmp_path, killer_times=1, cells=4)
+    assert len(killer.kills) == 1 and restarts == 1
+    retried = {e.run_id for e in killer.events if isinstance(e, ev.Retrying) and e.discard_output}
+    assert retried, "the cells the dead server was serving are run again"
+    had_text = 0
+    for result in results:
+        assert isinstance(result, ev.RunFinished), result
+        mine = [e for e in killer.events if getattr(e, "run_id", None) == result.run_id]
+        restart = max((i for i, e in enumerate(mine) if isinstance(e, ev.Retrying)), default=-1)
+        after = "".join(e.text for e in mine[restart + 1:] if isinstance(e, ev.TextDelta))
+        assert result.output.strip() and result.output == after  # one whole answer, not two halves
+        assert result.metrics.tokens_reported and result.metrics.output_tokens > 0
+        if result.run_id in retried:
+            assert result.metrics.retries == 1
+            had_text += any(isinstance(e, ev.TextDelta) for e in mine[:restart])
+        stored = runs.get_run(result.run_id)
+        assert stored["status"] == "finished" and stored["output"] == result.output
+    assert had_text >= 1  # killed mid-answer: the text already shown was dropped, not kept
+    runs.close()
+
+
+def test_a_local_server_that_dies_again_fails_the_cell_with_its_log(tmp_path):
+    results, killer, restarts, runs = _batch(tmp_path, killer_times=2, cells=1)
+    runs.close()
+    (result,) = results
+    assert len(killer.kills) == 2
+    assert isinstance(result, ev.RunFailed), result
+    assert "failed again after a restart" in result.message
+    assert "exit code" in result.message and ".log" in result.message  # names the server's log

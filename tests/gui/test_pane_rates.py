@@ -66,3 +66,31 @@ def test_a_rerun_shows_its_first_text_at_once_again(qtbot):
     pane.apply_events([ev.RunStarted("r2", "c2", "alpha", t, 1, None, None), ev.TextDelta("r2", "two", t + MS, 1)],
                       t + MS)
     assert shown(pane) == "two"
+
+
+def test_a_local_answer_restarted_after_its_server_died_drops_the_first_try(qtbot):
+    pane = RunPane("local smol")
+    qtbot.addWidget(pane)
+    pane.bind("r1")
+    t = 1_000 * MS
+    pane.apply_events([ev.RunStarted("r1", "c1", "local smol", t, 20, 0.0, 0.0), ev.RequestSent("r1", t, 0),
+                       ev.FirstToken("r1", t + 40 * MS, 40.0), ev.TextDelta("r1", "Once upon", t + 40 * MS, 2)],
+                      t + 40 * MS)
+    pane.apply_events([ev.TextDelta("r1", " a time", t + 50 * MS, 4)], t + 50 * MS)  # held back
+    assert pane.output_text() == "Once upon a time"
+    pane.apply_events([ev.Retrying("r1", 1, 0.0, "the local server stopped", discard_output=True)], t + 60 * MS)
+    assert pane.output_text() == "" and shown(pane) == ""  # nothing of the first try stays, held back or shown
+    assert pane.status_text() == "retrying (1)" and pane.values["ttft"].text() in ("", "–", "-", "—")
+    pane.apply_events([ev.RequestSent("r1", t + 600 * MS, 1), ev.FirstToken("r1", t + 700 * MS, 100.0),
+                       ev.TextDelta("r1", "Once", t + 700 * MS, 1)], t + 700 * MS)
+    assert shown(pane) == "Once"  # the new first text: at once
+    metrics = RunMetrics(ttft_ms=100.0, output_tokens=3, tokens_reported=True, input_tokens=20, input_tokens_reported=True,
+                         retries=1, queue_ms=250.0, server_prompt_ms=60.0, server_decode_tokens_per_s=88.46,
+                         server_cached_tokens=0)
+    pane.apply_events([ev.RunFinished("r1", "Once upon", metrics, "c1", t + 800 * MS)], t + 800 * MS)
+    assert shown(pane) == "Once upon" and pane.status_text() == "done (1 retry)" and pane.values["out"].text() == "3"
+    # where the first token's time went, in the server's own figures
+    assert pane.values["ttft"].text() == "100 ms"
+    assert pane.values["ttft"].toolTip() == (
+        "TTFT 100 ms = the server reading the prompt 60 ms (20 tokens) + the first token and its transfer 40 ms; "
+        "before that, 250 ms waiting for the model's turn\nThe server's own decode rate: 88.5 tok/s")

@@ -78,6 +78,9 @@ class LiveRun:
             if event.input_tokens is not None:
                 self.input_tokens, self.input_reported = event.input_tokens, True
         elif isinstance(event, ev.Retrying):
+            if event.discard_output:  # the answer starts again: nothing of the first try counts
+                self.first_ns = self.last_ns = self.ttft_ms = None
+                self.output_tokens, self.tokens_reported = 0, False
             self.retries = event.attempt
             self.retry_note = f"retry {event.attempt} in {event.wait_s:.1f} s: {event.reason}"
             self.status = "retrying"

@@ -12,7 +12,7 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
-from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps
+from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, ttft_breakdown
 from promptbench.core.engine.live_run import LiveRun
 from promptbench.gui.widgets.markdown import OutputView
 from promptbench.gui.widgets.elided import ElidedLabel
@@ -207,6 +207,10 @@ class RunPane(QFrame):
             text = state.apply(event)
             if text:
                 pending.append(text)
+            elif getattr(event, "discard_output", False):  # Retrying from the start
+                pending.clear()
+                self._text_ns = 0
+                self.output.clear_output()
         first_text = pending and not self._text_ns
         if pending and (state.terminal or first_text or now_ns - self._text_ns >= TEXT_EVERY_NS):
             self._show_pending(now_ns)
@@ -302,6 +306,7 @@ class RunPane(QFrame):
         put(self.status_label, "setText", status)
         put(self.status_label, "setToolTip", s.retry_note or status)
         put(self.values["ttft"], "setText", fmt_ms(s.ttft_ms))
+        put(self.values["ttft"], "setToolTip", (ttft_breakdown(s.final) if s.final is not None else None) or _METRICS[0][2])
         put(self.values["tps"], "setText", fmt_tps(s.tokens_per_s))
         put(self.values["out"], "setText", fmt_tokens(s.output_tokens if (s.started_ns or s.final) else None, s.tokens_reported))
         put(self.values["in"], "setText", fmt_tokens(s.input_tokens, s.input_reported))
