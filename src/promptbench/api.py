@@ -136,6 +136,27 @@ class Workspace:
         runs = sorted(self.comparison(comparison.id)["runs"], key=lambda r: order.get(r["id"], len(order)))
         return ComparisonResult(comparison.id, rel, request.prompt_version, test, runs)
 
+    def score(self, prompt: str, text: str, model: str = "local/smollm2-135m-instruct", *, test: int | None = None,
+              variables: dict[str, str] | None = None) -> dict:
+        """How likely *text* is as *model*'s answer to the prompt (rendered as :meth:`compare`
+        renders it): ``perplexity``, ``total_logprob``, ``text_tokens``, ``prompt_tokens`` and
+        ``tokens`` (each with ``id``, ``token``, ``logprob``, natural logs). Local models only:
+        hosted APIs report log-probabilities only of what they generate themselves.
+        """
+        from promptbench.core.engine.requests import build_request, resolve_models
+        from promptbench.core.providers.errorclass import ProviderError
+
+        wb = self.workbench
+        rel = wb.store.resolve(prompt)
+        settings = wb.settings()
+        (config,) = resolve_models(settings, [model])
+        request = build_request(wb.store, rel, wb.store.read(rel), [config], settings=settings, test_case=test,
+                                values=variables)
+        try:
+            return wb.engine().score_text(config, request.messages, text).to_json()
+        except ProviderError as exc:
+            raise PromptbenchError(exc.message) from None
+
     def comparison(self, comparison_id: str) -> dict:
         """A stored comparison (``prompt_path``, ``prompt_version``, ``test_case``, ``models``,
         ``created_at``, ``runs``) as the run database holds it, also from an earlier session."""
