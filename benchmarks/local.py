@@ -1,22 +1,25 @@
-"""Local SmolLM2 through the engine against llama-cpp-python in this process, same run.
+"""Local SmolLM2 through the engine against llama.cpp itself, same run.
 
-Run: .venv/bin/python benchmarks/local.py [--reps 5] [--max-tokens 128] [--n-threads N]
+Run: .venv/bin/python benchmarks/local.py [--reps 5] [--max-tokens 128] [--slots 4,8,16]
 
-Every side uses the same model file, n_threads, n_ctx, chat messages and greedy
-sampling (temperature 0, seed 42, repeat_penalty 1.0: local_baseline.SAMPLING). After
-one warm-up each (server start, model load) they alternate ``--reps`` times; medians.
+Part 1, one run at a time (what Compare does): the same chat request, greedy (seed 42,
+repeat_penalty 1.0: local_baseline.SAMPLING), after one warm-up, ``--reps`` alternating
+runs; medians.
 
-- engine: ``Engine.compare`` on ``local/smollm2-135m-instruct`` (the embedded llama.cpp
-  server that LocalServerManager starts); tokens/s is ``RunFinished.metrics.tokens_per_s``
-  (generation phase, first token -> last). The target row uses it. Also shown: the same
-  rate counted by content chunks (one chunk = one token in llama-cpp-python's streams)
-  from the TextDelta read stamps: the server reports no usage in streams, so the engine
-  must count chunks itself (an earlier engine used a tiktoken estimate: 91 "tokens" for
-  96 and a 5% low rate); the two rows and the token row show that it does.
-- raw httpx, same server: what the server allows at all, so the engine's own share of
-  a gap shows apart from the server's (HTTP, SSE, its Python per token).
-- in-process (the baseline): ``llama_cpp.Llama.create_chat_completion(stream=True)`` in
-  this process; tokens/s by chunks over the generation phase (local_baseline._measure).
+- engine: ``Engine.compare`` on ``local/smollm2-135m-instruct`` (the llama-server that
+  LocalServerManager starts); tokens/s is ``RunFinished.metrics.tokens_per_s`` (first
+  token -> last, tokens from the server's own usage), TTFT from ``metrics.ttft_ms``.
+- raw httpx: the same body to the same server over a bare httpx client (the TTFT target
+  compares the engine with it).
+- in-process (the tokens/s baseline): llama.cpp's ``llama-bench`` from the same build,
+  decoding the same number of tokens after as many tokens of context as the prompt.
+
+Part 2, a batch (evals, ranking sessions): 16 cells (16 different prompts) of
+``--max-tokens`` tokens, all submitted at once. One at a time ("sequential") on a server
+with promptbench's default threads and again with every core for single sequences; then
+"batched" (several sequences per decoding step) with each ``--slots`` count. Aggregate
+tokens/s = all output tokens / wall time from submitting to the last cell's end. Greedy
+decoding: the first 32 tokens of each cell are compared with the sequential answer.
 """
 
 from __future__ import annotations
@@ -31,15 +34,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_table  # noqa: E402
-from local_baseline import DEFAULT_MESSAGES, SAMPLING, _measure, _sse  # noqa: E402
+from local_baseline import DEFAULT_MESSAGES, SAMPLING, RawHttpx, llama_bench_decode  # noqa: E402
 
 from promptbench.core.engine import events as ev  # noqa: E402
-from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
 from promptbench.core.engine.engine import ComparisonRequest, Engine  # noqa: E402
-from promptbench.core.local.servers import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model  # noqa: E402
+from promptbench.core.local.scoring import ServerClient  # noqa: E402
+from promptbench.core.local.servers import (  # noqa: E402
+    SMOLLM2_ID, LocalServerManager, all_cores, default_n_threads, get_local_model,
+)
+from promptbench.core.settings.config import load_settings, resolve_model  # noqa: E402
 
-TARGET_RATIO = 0.9
-N_CTX = 2048
+TARGET_TPS_RATIO = 0.9      # engine tokens/s >= 0.9 x llama.cpp in-process
+TARGET_TTFT_RATIO = 1.05    # engine TTFT <= 1.05 x raw httpx on the same server
+TARGET_BATCH_RATIO = 1.5    # batched aggregate tokens/s >= 1.5 x one at a time
+TARGET_AGREE = 15           # of 16 cells: the first 32 tokens equal
+N_CTX = 2048                # per slot
+SUBJECTS = ["paint", "cook", "sing", "garden", "swim", "dance", "write poems", "play chess", "fly a kite",
+            "bake bread", "tell jokes", "sail", "knit", "take photographs", "play the violin", "ride a bicycle"]
 
 
 class Sink:
@@ -50,64 +61,177 @@ class Sink:
         self.items.append(event)
 
 
+def cell_messages(subject: str) -> list[dict]:
+    return [DEFAULT_MESSAGES[0], {"role": "user", "content": f"Write a short story about a robot who learns to {subject}."}]
+
+
 def engine_run(engine: Engine, sink: Sink, model, params: dict) -> dict:
     sink.items = []
     comparison = engine.compare(ComparisonRequest(messages=DEFAULT_MESSAGES, models=[model], params=params))
-    comparison_id, (run_id,) = comparison.id, comparison.run_ids
+    (run_id,) = comparison.run_ids
     if not comparison.wait(600):
         raise SystemExit("the engine run did not finish within 600 s")
-    mine = [e for e in sink.items if getattr(e, "run_id", None) == run_id]
-    end = mine[-1]
+    end = [e for e in sink.items if getattr(e, "run_id", None) == run_id][-1]
     if not isinstance(end, ev.RunFinished):
         raise SystemExit(f"the engine run did not finish: {end}")
-    stamps = [e.t_ns for e in mine if isinstance(e, ev.TextDelta)]
-    by_chunks = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1e9) if len(stamps) > 1 else None
     m = end.metrics
-    return {"tps": m.tokens_per_s, "tps_chunks": by_chunks, "ttft_s": m.ttft_ms / 1000, "chunks": len(stamps),
-            "tokens": m.output_tokens, "text": end.output}
+    return {"tps": m.tokens_per_s, "ttft_s": m.ttft_ms / 1000, "tokens": m.output_tokens, "text": end.output,
+            "input_tokens": m.input_tokens, "server_prompt_ms": m.server_prompt_ms,
+            "server_decode_tps": m.server_decode_tokens_per_s, "queue_ms": m.queue_ms}
 
 
-class RawHttpx:
-    """The same request to the same llama.cpp server over raw httpx: what the server
-    itself allows, so the engine's own share of any gap shows."""
-
-    def __init__(self, base_url: str, model_id: str):
-        import httpx
-
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model_id = model_id
-        self.client = httpx.Client(timeout=httpx.Timeout(300.0), trust_env=False)
-
-    def run(self, params: dict) -> dict:
-        body = {"model": self.model_id, "messages": DEFAULT_MESSAGES, "stream": True,
-                "stream_options": {"include_usage": True}, **params}
-        t0 = time.perf_counter_ns()
-        with self.client.stream("POST", self.url, json=body) as response:
-            response.raise_for_status()
-            r = _measure(_sse(response), t0, None)
-        return {"tps": r["tokens_per_s_chunks"], "ttft_s": r["ttft_s"], "chunks": r["chunks"], "text": r["text"]}
-
-    def close(self) -> None:
-        self.client.close()
+def batch_run(engine: Engine, sink: Sink, model, params: dict, mode: str) -> dict:
+    sink.items = []
+    t0 = time.perf_counter()
+    comparisons = [engine.compare(ComparisonRequest(messages=cell_messages(s), models=[model], params=params,
+                                                    local_mode=mode, kind="eval_cell"))
+                   for s in SUBJECTS]
+    for c in comparisons:
+        if not c.wait(900):
+            raise SystemExit("a batch cell did not finish within 900 s")
+    wall = time.perf_counter() - t0
+    ends = {e.run_id: e for e in sink.items if isinstance(e, (ev.RunFinished, ev.RunFailed))}
+    cells = []
+    for c in comparisons:
+        end = ends.get(c.run_ids[0])
+        if not isinstance(end, ev.RunFinished):
+            raise SystemExit(f"a batch cell did not finish: {end}")
+        cells.append(end)
+    tokens = sum(e.metrics.output_tokens for e in cells)
+    return {"wall_s": wall, "tokens": tokens, "tps": tokens / wall, "texts": [e.output for e in cells],
+            "queue_ms": [e.metrics.queue_ms or 0.0 for e in cells]}
 
 
-class InProcess:
-    def __init__(self, path: Path, n_threads: int):
-        from promptbench.core.local.servers import patch_llama_cpp_for_cpu
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, MiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    kib = lambda key: float(fields.get(key, "0 kB").split()[0]) / 1024  # noqa: E731
+    return kib("VmRSS"), kib("VmHWM")
 
-        patch_llama_cpp_for_cpu()  # the same workaround the server child applies
-        import llama_cpp
 
-        self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_threads=n_threads, n_threads_batch=n_threads,
-                                   verbose=False)
+def first_tokens(client: ServerClient, text: str, n: int = 32) -> list[int]:
+    return list(client.post("/tokenize", {"content": text})["tokens"][:n])
 
-    def run(self, params: dict) -> dict:
-        t0 = time.perf_counter_ns()
-        r = _measure(iter(self.llm.create_chat_completion(DEFAULT_MESSAGES, stream=True, **params)), t0, None)
-        return {"tps": r["tokens_per_s_chunks"], "ttft_s": r["ttft_s"], "chunks": r["chunks"], "text": r["text"]}
 
-    def close(self) -> None:
-        self.llm.close()
+def with_server(workdir: Path, n_threads: int, slots: int, fn):
+    settings = load_settings(workdir)
+    model = resolve_model(settings, SMOLLM2_ID)
+    sink = Sink()
+    with LocalServerManager(workdir / f"logs-{n_threads}-{slots}", n_threads=n_threads, n_ctx=N_CTX, slots=slots) as manager:
+        engine = Engine(settings, sink, local=manager, key_lookup=lambda m: None)
+        try:
+            return fn(engine, sink, model, manager)
+        finally:
+            engine.shutdown()
+
+
+def part_single(args, workdir: Path, n_threads: int, params: dict) -> tuple[dict, list[str]]:
+    def go(engine, sink, model, manager):
+        first = engine_run(engine, sink, model, params)  # warm-up: starts the server, loads the model
+        raw = RawHttpx(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
+        try:
+            raw.run(params)
+            eng, httpx_runs = [], []
+            for _ in range(args.reps):
+                eng.append(engine_run(engine, sink, model, params))
+                httpx_runs.append(raw.run(params))
+        finally:
+            raw.close()
+        pid = manager.status()[SMOLLM2_ID]["pid"]
+        return first, eng, httpx_runs, pid
+
+    first, eng, raw, pid = with_server(workdir, n_threads, 1, go)
+    bench = llama_bench_decode(get_local_model(SMOLLM2_ID).path, n_threads, args.max_tokens,
+                               depth=first["input_tokens"], reps=args.reps)
+    med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
+    tps_ratio = med(eng, "tps") / bench["tps"]
+    ttft_ratio = med(eng, "ttft_s") / med(raw, "ttft_s")
+    rows = [
+        ["decode tokens/s (engine: RunFinished.metrics)", f"{med(eng, 'tps'):.1f}", f"{med(raw, 'tps'):.1f}",
+         f"{bench['tps']:.1f} ± {bench['tps_stddev']:.1f}", f"engine/in-process {tps_ratio:.3f}", f">= {TARGET_TPS_RATIO}",
+         "ok" if tps_ratio >= TARGET_TPS_RATIO else "MISSED"],
+        ["TTFT (ms)", f"{med(eng, 'ttft_s') * 1000:.1f}", f"{med(raw, 'ttft_s') * 1000:.1f}", "",
+         f"engine/raw {ttft_ratio:.3f}", f"<= {TARGET_TTFT_RATIO}", "ok" if ttft_ratio <= TARGET_TTFT_RATIO else "MISSED"],
+        ["server's own decode tokens/s (timings)", f"{med(eng, 'server_decode_tps'):.1f}",
+         f"{statistics.median(r['timings']['predicted_per_second'] for r in raw):.1f}", "", "", "", ""],
+        ["server's prompt processing (ms)", f"{med(eng, 'server_prompt_ms'):.1f}",
+         f"{statistics.median(r['timings']['prompt_ms'] for r in raw):.1f}", "", "", "", ""],
+        ["output tokens (engine: the text's own tokens; raw: server usage)", f"{med(eng, 'tokens'):.0f}", f"{med(raw, 'tokens'):.0f}", f"{args.max_tokens}",
+         "", "", ""],
+        ["first run of the server: TTFT ms / prompt ms", f"{first['ttft_s'] * 1000:.1f} / {first['server_prompt_ms']:.1f}",
+         "", "", "", "", ""],
+    ]
+    print_table(
+        f"benchmarks/local.py part 1: SmolLM2 135M, one run at a time, n_threads={n_threads}, "
+        f"max_tokens={args.max_tokens}, greedy; median of {len(eng)} alternating runs after a warm-up",
+        ["figure", "engine (llama-server)", "raw httpx, same server", "llama-bench in-process", "ratio", "target", ""],
+        rows,
+    )
+    print(f"llama-bench {bench['command']}")
+    for name, rs in (("engine", eng), ("raw httpx", raw)):
+        print(f"  per run, {name:10} tokens/s " + ", ".join(f"{r['tps']:.1f}" for r in rs)
+              + "; TTFT ms " + ", ".join(f"{r['ttft_s'] * 1000:.1f}" for r in rs))
+    print(f"  same text on every run and side: {all(r['text'] == eng[0]['text'] for r in eng + raw)}")
+    missed = []
+    if tps_ratio < TARGET_TPS_RATIO:
+        missed.append("single-run tokens/s vs in-process")
+    if ttft_ratio > TARGET_TTFT_RATIO:
+        missed.append("TTFT vs raw httpx")
+    return {"pid": pid}, missed
+
+
+def part_batch(args, workdir: Path, params: dict) -> list[str]:
+    slots_list = [int(s) for s in args.slots.split(",") if s.strip()]
+    results: dict[str, dict] = {}
+
+    def sequential(engine, sink, model, manager):
+        engine_run(engine, sink, model, {**params, "max_tokens": 8})  # warm-up
+        r = batch_run(engine, sink, model, params, "sequential")
+        client = ServerClient(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
+        r["first32"] = [first_tokens(client, t) for t in r["texts"]]
+        r["rss"] = rss_mib(manager.status()[SMOLLM2_ID]["pid"])
+        return r
+
+    def batched(engine, sink, model, manager):
+        engine_run(engine, sink, model, {**params, "max_tokens": 8})
+        r = batch_run(engine, sink, model, params, "batched")
+        client = ServerClient(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
+        r["first32"] = [first_tokens(client, t) for t in r["texts"]]
+        r["rss"] = rss_mib(manager.status()[SMOLLM2_ID]["pid"])
+        return r
+
+    results["one at a time, default threads"] = with_server(workdir, default_n_threads(), 1, sequential)
+    if all_cores() != default_n_threads():
+        results["one at a time, all cores"] = with_server(workdir, all_cores(), 1, sequential)
+    for slots in slots_list:
+        results[f"batched, {slots} slots"] = with_server(workdir, default_n_threads(), slots, batched)
+
+    reference = results["one at a time, default threads"]
+    best_sequential = max(r["tps"] for k, r in results.items() if k.startswith("one at a time"))
+    rows, missed = [], []
+    for name, r in results.items():
+        agree = sum(a == b for a, b in zip(r["first32"], reference["first32"]))
+        ratio = r["tps"] / best_sequential
+        target = ""
+        if name.startswith("batched"):
+            ok = ratio >= TARGET_BATCH_RATIO and agree >= TARGET_AGREE
+            target = "ok" if ok else "MISSED"
+            if not ok and name == f"batched, {slots_list[0]} slots":
+                missed.append(f"{name}: ratio {ratio:.2f}, agreement {agree}/16")
+        rows.append([name, f"{r['wall_s']:.2f}", f"{r['tokens']}", f"{r['tps']:.1f}", f"{ratio:.2f}",
+                     f"{agree}/16", f"{statistics.median(r['queue_ms']):.0f}", f"{r['rss'][0]:.0f} / {r['rss'][1]:.0f}",
+                     target])
+    print_table(
+        f"benchmarks/local.py part 2: 16 SmolLM2 cells x max_tokens={args.max_tokens}, greedy, submitted at once; "
+        f"n_ctx {N_CTX} per slot; {all_cores()} cores",
+        ["mode", "wall s", "tokens", "aggregate tokens/s", f"/ best one-at-a-time (target >= {TARGET_BATCH_RATIO})",
+         f"first 32 tokens agree (>= {TARGET_AGREE})", "median queue ms", "server RSS MiB now / peak", ""],
+        rows,
+    )
+    return missed
 
 
 def main() -> int:
@@ -115,72 +239,20 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--n-threads", type=int, default=0, help="0: promptbench's default (cores - 1)")
+    parser.add_argument("--slots", default="4,8,16", help="batched slot counts; the first is the one with targets")
+    parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args()
     n_threads = args.n_threads or default_n_threads()
     params = {**SAMPLING, "max_tokens": args.max_tokens}
     workdir = Path(tempfile.mkdtemp(prefix="pb-bench-local-"))
-    settings = load_settings(workdir)
-    model = resolve_model(settings, SMOLLM2_ID)
-
-    runs: dict[str, list[dict]] = {"engine": [], "httpx": [], "inproc": []}
-    sink = Sink()
-    with LocalServerManager(workdir / "logs", n_threads=n_threads, n_ctx=N_CTX) as manager:
-        engine = Engine(settings, sink, local=manager, key_lookup=lambda m: None)
-        inproc = raw = None
-        try:
-            engine_run(engine, sink, model, params)  # warm-up: starts the server, loads the model
-            raw = RawHttpx(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
-            raw.run(params)
-            inproc = InProcess(get_local_model(SMOLLM2_ID).path, n_threads)
-            inproc.run(params)
-            for _ in range(args.reps):
-                runs["engine"].append(engine_run(engine, sink, model, params))
-                runs["httpx"].append(raw.run(params))
-                runs["inproc"].append(inproc.run(params))
-        finally:
-            for side in (inproc, raw):
-                if side is not None:
-                    side.close()
-            engine.shutdown()
-            server_pids = [s["pid"] for s in manager.status().values()]
-    # LocalServerManager.__exit__ has stopped the server here
-    return report(args, n_threads, runs, server_pids)
-
-
-def report(args, n_threads: int, runs: dict[str, list[dict]], server_pids: list[int]) -> int:
-    eng, raw, inp = runs["engine"], runs["httpx"], runs["inproc"]
-    med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
-    base = med(inp, "tps")
-    ratio = med(eng, "tps") / base
-    ok = ratio >= TARGET_RATIO
-    rows = [
-        ["tokens/s (engine: RunFinished.metrics)", f"{med(eng, 'tps'):.1f}", f"{med(raw, 'tps'):.1f}", f"{base:.1f}",
-         f"{ratio:.3f}", f">= {TARGET_RATIO}", "ok" if ok else "MISSED"],
-        ["tokens/s counted by chunks (all sides)", f"{med(eng, 'tps_chunks'):.1f}", f"{med(raw, 'tps'):.1f}", f"{base:.1f}",
-         f"{med(eng, 'tps_chunks') / base:.3f}", "", ""],
-        ["paired: median of engine/in-process per rep", "", "", "",
-         f"{statistics.median(e['tps'] / i['tps'] for e, i in zip(eng, inp)):.3f}", "", ""],
-        ["TTFT (ms)", f"{med(eng, 'ttft_s') * 1000:.1f}", f"{med(raw, 'ttft_s') * 1000:.1f}",
-         f"{med(inp, 'ttft_s') * 1000:.1f}", f"{med(eng, 'ttft_s') / med(inp, 'ttft_s'):.3f}", "", ""],
-        ["content chunks (= tokens)", f"{med(eng, 'chunks'):.0f}", f"{med(raw, 'chunks'):.0f}", f"{med(inp, 'chunks'):.0f}",
-         "", "", ""],
-        ["engine's metrics.output_tokens", f"{med(eng, 'tokens'):.0f}", "", "", "", "", ""],
-    ]
-    print_table(
-        f"benchmarks/local.py: SmolLM2 135M, n_threads={n_threads}, n_ctx={N_CTX}, max_tokens={args.max_tokens}, "
-        f"greedy (seed {SAMPLING['seed']}); median of {len(eng)} alternating runs after a warm-up",
-        ["figure", "engine (local server)", "raw httpx, same server", "llama_cpp in-process", "engine / in-process",
-         "target", ""], rows,
-    )
-    for name, rs, key in (("engine (metrics)", eng, "tps"), ("engine (chunks)", eng, "tps_chunks"),
-                          ("raw httpx", raw, "tps"), ("in-process", inp, "tps")):
-        print(f"tokens/s per run, {name + ':':18} " + ", ".join(f"{r[key]:.1f}" for r in rs))
-    same = all(r["text"] == inp[0]["text"] for r in eng + raw + inp)
-    print(f"same text on every side and run: {same}")
-    alive = [pid for pid in server_pids if _alive(pid)]
-    print(f"local server stopped: {not alive} (pids {server_pids})")
-    missed = (["tokens/s ratio"] if not ok else []) + (["local server still running"] if alive else [])
-    print(f"\n{'all targets met' if not missed else 'MISSED: ' + ', '.join(missed)}")
+    single, missed = part_single(args, workdir, n_threads, params)
+    if not args.skip_batch:
+        missed += part_batch(args, workdir, params)
+    stopped = not _alive(single["pid"])
+    print(f"\nlocal server stopped after use: {stopped}")
+    if not stopped:
+        missed.append("local server still running")
+    print(f"{'all targets met' if not missed else 'MISSED: ' + '; '.join(missed)}")
     return 1 if missed else 0
 
 

@@ -1,24 +1,24 @@
-"""Baselines for local-model throughput: llama-cpp-python in-process vs its server over raw httpx.
+"""Baselines for local-model figures: llama.cpp in-process (``llama-bench``) and raw httpx.
 
-Both helpers stream one chat completion with the same sampling settings (greedy:
-temperature 0, fixed seed, repeat_penalty 1.0 — the server's own default is 1.1) and
-measure tokens/s over the generation phase only: from the first content token to the
-last, so model load and prompt evaluation are left out. Tokens are counted twice: by
-content chunks (one chunk is one token in llama-cpp-python's streams) and by the
-model's own ``usage`` from an identical non-streamed request (streams carry no usage).
+- :func:`llama_bench_decode` runs llama.cpp's own ``llama-bench`` (the same build that
+  serves promptbench's local models): decode throughput of ``n`` tokens after ``depth``
+  tokens of context, in one process with no HTTP at all. Weight repacking is off as in
+  promptbench's servers (core/local/servers.py explains why).
+- :class:`RawHttpx` streams one chat completion from a running llama-server with a bare
+  httpx client and stamps each content chunk as it arrives: what the server allows,
+  so the engine's own share of a gap shows apart from the server's.
 
-Run ``python benchmarks/local_baseline.py`` to print both figures for SmolLM2.
+Sampling is greedy (temperature 0, fixed seed, repeat_penalty 1.0) so every side
+generates the same tokens.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
-import sys
-import tempfile
+import subprocess
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -32,138 +32,74 @@ DEFAULT_MESSAGES = [
 ]
 
 
-def _rate(stamps_ns: list[int], tokens: int) -> float | None:
+def rate(stamps_ns: list[int], tokens: int) -> float | None:
     """Tokens/s between the first and the last token (tokens - 1 intervals)."""
     if tokens < 2 or len(stamps_ns) < 2 or stamps_ns[-1] == stamps_ns[0]:
         return None
     return (tokens - 1) / ((stamps_ns[-1] - stamps_ns[0]) / 1e9)
 
 
-def _summary(runs: list[dict[str, Any]], usage: dict[str, Any] | None, text: str) -> dict[str, Any]:
-    by_chunks = [r["tokens_per_s_chunks"] for r in runs if r["tokens_per_s_chunks"]]
-    by_usage = [r["tokens_per_s_usage"] for r in runs if r["tokens_per_s_usage"]]
-    return {
-        "tokens_per_s_chunks": statistics.median(by_chunks) if by_chunks else None,
-        "tokens_per_s_usage": statistics.median(by_usage) if by_usage else None,
-        "chunks": runs[-1]["chunks"],
-        "usage_completion_tokens": (usage or {}).get("completion_tokens"),
-        "usage_prompt_tokens": (usage or {}).get("prompt_tokens"),
-        "ttft_s": statistics.median(r["ttft_s"] for r in runs),
-        "stream_usage": runs[-1]["stream_usage"],
-        "same_text": all(r["text"] == text for r in runs),
-        "text": text,
-        "runs": runs,
-    }
-
-
-def _measure(chunks: Iterator[dict[str, Any]], t0_ns: int, usage_tokens: int | None) -> dict[str, Any]:
-    stamps: list[int] = []
-    parts: list[str] = []
-    stream_usage = None
-    for chunk in chunks:
-        now = time.perf_counter_ns()
-        stream_usage = chunk.get("usage") or stream_usage
-        for choice in chunk.get("choices") or []:
-            piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
-            if piece:
-                stamps.append(now)
-                parts.append(piece)
-    n = len(stamps)
-    return {
-        "chunks": n,
-        "ttft_s": (stamps[0] - t0_ns) / 1e9 if stamps else None,
-        "gen_s": (stamps[-1] - stamps[0]) / 1e9 if n > 1 else None,
-        "tokens_per_s_chunks": _rate(stamps, n),
-        "tokens_per_s_usage": _rate(stamps, usage_tokens) if usage_tokens else None,
-        "stream_usage": stream_usage,
-        "text": "".join(parts),
-    }
-
-
-def inprocess_tokens_per_s(
-    model_path: str | Path,
-    prompt_messages: Iterable[dict[str, Any]] = DEFAULT_MESSAGES,
-    max_tokens: int = 64,
-    n_threads: int | None = None,
-    n_ctx: int = 2048,
-    repeats: int = 3,
-    sampling: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """llama_cpp.Llama(...).create_chat_completion(stream=True) in this process."""
-    from promptbench.core.local.servers import default_n_threads, patch_llama_cpp_for_cpu
-
-    patch_llama_cpp_for_cpu()  # the same workaround the server child applies
-    import llama_cpp
-
-    messages = list(prompt_messages)
-    params = {**SAMPLING, **(sampling or {}), "max_tokens": max_tokens}
-    n_threads = n_threads or default_n_threads()
-    llm = llama_cpp.Llama(
-        model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False
-    )
-    try:
-        whole = llm.create_chat_completion(messages, stream=False, **params)  # also warms up
-        usage, text = whole["usage"], whole["choices"][0]["message"]["content"] or ""
-        runs = []
-        for _ in range(repeats):
-            t0 = time.perf_counter_ns()
-            runs.append(_measure(iter(llm.create_chat_completion(messages, stream=True, **params)), t0, usage["completion_tokens"]))
-    finally:
-        llm.close()
-    return {**_summary(runs, usage, text), "n_threads": n_threads, "n_ctx": n_ctx}
-
-
-def _sse(response: httpx.Response) -> Iterator[dict[str, Any]]:
+def sse(response: httpx.Response) -> Iterator[dict[str, Any]]:
     for line in response.iter_lines():
         if line.startswith("data: ") and line != "data: [DONE]":
             yield json.loads(line[6:])
 
 
-def server_tokens_per_s(
-    base_url: str,
-    prompt_messages: Iterable[dict[str, Any]] = DEFAULT_MESSAGES,
-    max_tokens: int = 64,
-    repeats: int = 3,
-    sampling: dict[str, Any] | None = None,
-    model: str | None = None,
-) -> dict[str, Any]:
-    """The same chat completion streamed over raw httpx from a running server."""
-    body: dict[str, Any] = {"messages": list(prompt_messages), **SAMPLING, **(sampling or {}), "max_tokens": max_tokens}
-    if model:
-        body["model"] = model
-    url = base_url.rstrip("/") + "/chat/completions"
-    with httpx.Client(timeout=httpx.Timeout(300.0), trust_env=False) as client:
-        whole = client.post(url, json=body).raise_for_status().json()  # also warms up
-        usage, text = whole["usage"], whole["choices"][0]["message"]["content"] or ""
-        runs = []
-        streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        for _ in range(repeats):
-            t0 = time.perf_counter_ns()
-            with client.stream("POST", url, json=streamed) as response:
-                response.raise_for_status()
-                runs.append(_measure(_sse(response), t0, usage["completion_tokens"]))
-    return _summary(runs, usage, text)
+def measure(chunks: Iterator[dict[str, Any]], t0_ns: int) -> dict[str, Any]:
+    stamps: list[int] = []
+    parts: list[str] = []
+    usage = timings = None
+    for chunk in chunks:
+        now = time.perf_counter_ns()
+        usage = chunk.get("usage") or usage
+        timings = chunk.get("timings") or timings
+        for choice in chunk.get("choices") or []:
+            piece = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+            if piece:
+                stamps.append(now)
+                parts.append(piece)
+    tokens = (usage or {}).get("completion_tokens") or len(stamps)
+    return {
+        "chunks": len(stamps),
+        "tokens": tokens,
+        "ttft_s": (stamps[0] - t0_ns) / 1e9 if stamps else None,
+        "tps": rate(stamps, tokens),
+        "usage": usage,
+        "timings": timings,
+        "text": "".join(parts),
+    }
 
 
-def main(argv: list[str] | None = None) -> int:
-    from promptbench.core.local.servers import SMOLLM2_ID, LocalServerManager, default_n_threads, get_local_model
+class RawHttpx:
+    """One streamed chat completion over a bare httpx client, the body the engine sends."""
 
-    n_threads = int((argv or sys.argv[1:] or [0])[0]) or default_n_threads()
-    path = get_local_model(SMOLLM2_ID).path
-    inproc = inprocess_tokens_per_s(path, n_threads=n_threads)
-    with tempfile.TemporaryDirectory() as logs, LocalServerManager(Path(logs), n_threads=n_threads) as manager:
-        served = server_tokens_per_s(manager.ensure(SMOLLM2_ID))
-    print(f"SmolLM2 135M, n_threads={n_threads}, n_ctx=2048, 64 tokens, greedy; median of 3")
-    print(f"{'':24}{'tok/s (chunks)':>16}{'tok/s (usage)':>15}{'chunks':>8}{'usage':>7}{'TTFT s':>8}")
-    for name, r in (("in-process llama_cpp", inproc), ("server, raw httpx", served)):
-        print(
-            f"{name:24}{r['tokens_per_s_chunks']:>16.1f}{r['tokens_per_s_usage']:>15.1f}"
-            f"{r['chunks']:>8}{r['usage_completion_tokens']:>7}{r['ttft_s']:>8.3f}"
-        )
-    print(f"ratio server/in-process (chunks): {served['tokens_per_s_chunks'] / inproc['tokens_per_s_chunks']:.3f}")
-    print(f"usage in stream with include_usage: {served['stream_usage']!r}; same text: {inproc['text'] == served['text']}")
-    return 0
+    def __init__(self, base_url: str, model_id: str):
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model_id = model_id
+        self.client = httpx.Client(timeout=httpx.Timeout(300.0), trust_env=False)
+
+    def run(self, params: dict, messages: list[dict] = DEFAULT_MESSAGES) -> dict[str, Any]:
+        body = {"model": self.model_id, "messages": messages, "stream": True,
+                "stream_options": {"include_usage": True}, **params}
+        t0 = time.perf_counter_ns()
+        with self.client.stream("POST", self.url, json=body, headers={"Connection": "close"}) as response:
+            response.raise_for_status()
+            return measure(sse(response), t0)
+
+    def close(self) -> None:
+        self.client.close()
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def llama_bench_decode(model_path: Path, n_threads: int, n_tokens: int, depth: int, reps: int = 5) -> dict[str, Any]:
+    """llama-bench's decode figure: ``n_tokens`` generated after ``depth`` tokens of context."""
+    from promptbench.core.local.programs import llama_program
+
+    program, env = llama_program("llama-bench")
+    command = [str(program), "-m", str(model_path), "-p", "0", "-n", str(n_tokens), "-d", str(depth),
+               "-t", str(n_threads), "-r", str(reps), "-o", "json", "--repack", "0"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"llama-bench failed ({done.returncode}): {done.stderr[-2000:]}")
+    (row,) = json.loads(done.stdout)
+    return {"tps": row["avg_ts"], "tps_stddev": row["stddev_ts"], "samples": row.get("samples_ts", []),
+            "n_threads": row["n_threads"], "command": " ".join(command[1:])}

@@ -139,6 +139,11 @@ def test_local_models_checked_in_compare_start_loading_before_run_is_pressed(qtb
         qtbot.waitUntil(lambda: win.compare.panes() and not win.compare.is_running(), timeout=90000)
         (pane,) = win.compare.panes()
         assert pane.status_text() == "done" and pane.output_text().strip()
+        # exact local figures: plain token counts (no "~"), and TTFT's tooltip splits it in the server's own timings
+        assert pane.values["out"].text().isdigit() and pane.values["in"].text().isdigit()
+        tip = pane.values["ttft"].toolTip()
+        assert tip.startswith(f"TTFT {pane.values['ttft'].text()} = the server reading the prompt "), tip
+        assert f"({pane.values['in'].text()} tokens" in tip and "The server's own decode rate:" in tip
         # the run used the server that was started while the person looked at Compare
         assert local.status()["local/smollm2-135m-instruct"]["pid"] == server_pid
     finally:
