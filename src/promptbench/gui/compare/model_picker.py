@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from promptbench.core.figures import fmt_cost, local_mode_label
+from promptbench.core.figures import fmt_cost, local_mode_label, plural
 
 GROUPS = (("catalog", "Catalog"), ("local", "Local (embedded)"), ("ollama", "Detected (Ollama)"), ("ad-hoc", "Ad hoc"))
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -292,7 +292,7 @@ class ModelPicker(QWidget):
             extra = f" (+{unknown} with unknown price)" if unknown and known else ""
             max_out = rows[0]["max_output_tokens"]
             what = f" {for_what}:" if for_what else ":"
-            self.estimate_label.setText(f"Before running{what} {total}{extra} for {len(rows)} model(s), "
+            self.estimate_label.setText(f"Before running{what} {total}{extra} for {plural(len(rows), 'model')}, "
                                         f"up to {max_out} output tokens each.")
         else:
             self.estimate_label.setText(note)
