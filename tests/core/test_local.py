@@ -370,6 +370,42 @@ def test_a_warm_start_runs_in_the_background_and_a_run_shares_it(tmp_path: Path,
 
 @needs_llama
 @pytest.mark.local_model
+def test_background_starts_wait_for_local_runs_and_go_one_at_a_time(tmp_path: Path, models_dir: Path) -> None:
+    with LocalServerManager(tmp_path / "logs", models_dir=models_dir, start_timeout_s=90) as manager:
+        manager.run_started()  # a local run goes on (the engine says so)
+        manager.warm(SMOLLM2_ID)
+        manager.warm(GEMMA3_ID)
+        time.sleep(1.5)
+        assert manager.status() == {} and manager.warming() == {SMOLLM2_ID, GEMMA3_ID}  # nothing loads meanwhile
+        manager.run_ended()
+        deadline = time.monotonic() + 90
+        while manager.warming() and time.monotonic() < deadline:
+            status = manager.status()
+            # one at a time, in the order asked: Gemma's server only once SmolLM2's is up
+            assert GEMMA3_ID not in status or status[SMOLLM2_ID]["alive"]
+            time.sleep(0.02)
+        status = manager.status()
+        assert not manager.warming() and status[SMOLLM2_ID]["alive"] and status[GEMMA3_ID]["alive"]
+
+
+@needs_llama
+@pytest.mark.local_model
+def test_a_model_unchecked_before_its_background_start_is_not_loaded(tmp_path: Path, models_dir: Path) -> None:
+    with LocalServerManager(tmp_path / "logs", models_dir=models_dir, start_timeout_s=90) as manager:
+        manager.run_started()
+        manager.warm_only([SMOLLM2_ID, GEMMA3_ID])  # both checked in Compare
+        manager.warm_only([SMOLLM2_ID])  # Gemma unchecked before its turn
+        assert manager.warming() == {SMOLLM2_ID}
+        manager.run_ended()
+        deadline = time.monotonic() + 60
+        while manager.warming() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert set(manager.status()) == {SMOLLM2_ID}
+
+
+@needs_llama
+@pytest.mark.local_model
 def test_a_warm_start_that_ends_after_stop_all_leaves_no_server(tmp_path: Path, models_dir: Path) -> None:
     manager = LocalServerManager(tmp_path / "logs", models_dir=models_dir, start_timeout_s=90)
     manager.warm(SMOLLM2_ID)

@@ -11,6 +11,7 @@ becomes a RunFailed event for that run only; nothing is raised to the caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
@@ -210,6 +211,18 @@ class Engine:
             self._semaphores[key] = asyncio.Semaphore(limit)
         return self._semaphores[key]
 
+    @contextlib.asynccontextmanager
+    async def _local_run(self, model: ModelConfig):
+        """While a local run goes on, the model manager starts no other server in the background."""
+        tracked = model.is_local and hasattr(self.local, "run_started")
+        if tracked:
+            self.local.run_started()
+        try:
+            yield
+        finally:
+            if tracked:
+                self.local.run_ended()
+
     def _emit(self, event, comparison_id: str) -> None:
         self._listeners.emit(event, comparison_id)
 
@@ -229,7 +242,7 @@ class Engine:
             run.metrics.input_tokens = count_message_tokens(request.messages, model.model)
             price_in, price_out = unit_prices(model)
             queued_ns = time.perf_counter_ns()
-            async with self._semaphore(model, request.local_mode):
+            async with self._semaphore(model, request.local_mode), self._local_run(model):
                 # Started means "its turn came": a run queued behind the concurrency limit
                 # (or the one-at-a-time local mode) has not started yet.
                 if model.is_local:  # the wait for a free slot of the model's server

@@ -379,13 +379,15 @@ class CompareView(QWidget):
         from promptbench.core.settings.config import resolve_model
 
         settings = self.services.settings()
+        local = []
         for name in self.picker.selected_names():
             try:
                 model = resolve_model(settings, name)
             except Exception:  # noqa: BLE001 - an unknown name: Run says so
                 continue
             if model.is_local:
-                self.services.local().warm(model.model)
+                local.append(model.model)
+        self.services.local().warm_only(local)  # a model unchecked before its turn is not loaded
 
     def _update_local_notes(self) -> None:
         """Say why a local run has no text yet: its server is starting, or it waits its turn."""
