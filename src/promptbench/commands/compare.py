@@ -9,7 +9,7 @@ import sys
 import time
 
 from promptbench.core.engine import events as ev
-from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, plural
+from promptbench.core.figures import fmt_cost, fmt_elapsed, fmt_ms, fmt_tokens, fmt_tps, local_mode_label, plural
 from promptbench.core.engine.live_run import LiveRun, shown_status
 
 REDRAW_S = 0.1
@@ -53,7 +53,7 @@ def _compare(args, workbench) -> int:
     events: queue.Queue = queue.Queue()
     live = LiveTable(models, enabled=sys.stderr.isatty() and not args.json)
     case = f"  ·  Test case {args.test + 1}" if args.test is not None else ""
-    print(f"{rel} @ {request.prompt_version[:12]}{case}  ·  {plural(len(models), 'model')}  ·  local models: {request.local_mode}",
+    print(f"{rel} @ {request.prompt_version[:12]}{case}  ·  {plural(len(models), 'model')}  ·  local models: {local_mode_label(request.local_mode)}",
           file=sys.stderr)
     for row in estimate(request):
         cost = "unknown price" if row["max_cost_usd"] is None else "free" if row["max_cost_usd"] == 0 \
