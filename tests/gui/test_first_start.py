@@ -135,12 +135,15 @@ def test_local_models_checked_in_compare_start_loading_before_run_is_pressed(qtb
         win.compare.picker.set_selected(["local/smollm2-135m-instruct"])
         qtbot.waitUntil(lambda: bool(local.status().get("local/smollm2-135m-instruct", {}).get("alive")), timeout=90000)
         server_pid = local.status()["local/smollm2-135m-instruct"]["pid"]
+        # once its server runs, the model counts the input itself: no "~" estimate any more
+        qtbot.waitUntil(lambda: picker_input(win, "local/smollm2-135m-instruct").isdigit(), timeout=15000)
+        counted = picker_input(win, "local/smollm2-135m-instruct")
         win.run_compare()
         qtbot.waitUntil(lambda: win.compare.panes() and not win.compare.is_running(), timeout=90000)
         (pane,) = win.compare.panes()
         assert pane.status_text() == "done" and pane.output_text().strip()
         # exact local figures: plain token counts (no "~"), and TTFT's tooltip splits it in the server's own timings
-        assert pane.values["out"].text().isdigit() and pane.values["in"].text().isdigit()
+        assert pane.values["out"].text().isdigit() and pane.values["in"].text() == counted  # the run's count, before it ran
         tip = pane.values["ttft"].toolTip()
         assert tip.startswith(f"TTFT {pane.values['ttft'].text()} = the server reading the prompt "), tip
         assert f"({pane.values['in'].text()} tokens" in tip and "The server's own decode rate:" in tip
@@ -148,3 +151,12 @@ def test_local_models_checked_in_compare_start_loading_before_run_is_pressed(qtb
         assert local.status()["local/smollm2-135m-instruct"]["pid"] == server_pid
     finally:
         close_window(win)
+
+
+def picker_input(win, name: str) -> str:
+    from promptbench.gui.compare.model_picker import COL_INPUT
+
+    for item in win.compare.picker._items():
+        if win.compare.picker._item_name(item) == name:
+            return item.text(COL_INPUT)
+    raise LookupError(name)

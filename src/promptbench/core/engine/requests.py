@@ -42,13 +42,23 @@ def build_request(store: PromptStore, rel: str, prompt: PromptFile, models: list
                              variables=rendered.values, local_mode=local_mode or settings.local_mode)
 
 
-def estimate(request: ComparisonRequest) -> list[dict]:
-    """Before running: input tokens and the most the run can cost, per model."""
+def estimate(request: ComparisonRequest, local=None) -> list[dict]:
+    """Before running: input tokens and the most the run can cost, per model.
+
+    Input tokens are a tokenizer's estimate, except for a local model whose server runs
+    already in ``local`` (a LocalServerManager): that server counts them exactly as the run
+    will (``input_tokens_exact``).
+    """
     max_out = int(request.params.get("max_tokens") or request.params.get("max_completion_tokens") or 1024)
     rows = []
     for model in request.models:
-        tokens = count_message_tokens(request.messages, model.model)
+        exact = None
+        if model.is_local and local is not None:
+            from promptbench.core.local.scoring import running_prompt_tokens
+
+            exact = running_prompt_tokens(local, model.model, request.messages)
+        tokens = exact if exact is not None else count_message_tokens(request.messages, model.model)
         cost, note = estimate_cost(model, tokens, max_out)
-        rows.append({"model": model.name, "input_tokens": tokens, "max_output_tokens": max_out,
-                     "max_cost_usd": cost, "cost_note": note})
+        rows.append({"model": model.name, "input_tokens": tokens, "input_tokens_exact": exact is not None,
+                     "local": model.is_local, "max_output_tokens": max_out, "max_cost_usd": cost, "cost_note": note})
     return rows

@@ -62,13 +62,14 @@ class TextScore:
 class ServerClient:
     """The few llama-server endpoints scoring needs, on one model's server."""
 
-    def __init__(self, base_url: str, model: str):
+    def __init__(self, base_url: str, model: str, timeout_s: float = _TIMEOUT_S):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.model = model
+        self.timeout_s = timeout_s
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=_TIMEOUT_S)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
         try:
             conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
@@ -147,4 +148,22 @@ async def count_text_tokens(client, api_base: str, text: str, timeout_s: float =
             return None
         return len(response.json()["tokens"])
     except Exception:  # noqa: BLE001 - the server's own usage stays as the count
+        return None
+
+
+def running_prompt_tokens(manager, model_id: str, messages: Sequence[Mapping[str, Any]]) -> int | None:
+    """The input tokens a run of ``messages`` on a local model will have, counted by the
+    model's own server exactly as a run counts them, when that server is already running
+    (it is never started for this); None otherwise."""
+    status = manager.status().get(model_id)
+    if not status or not status.get("alive"):
+        return None
+    from promptbench.core.local.catalog import get_local_model
+
+    try:
+        client = ServerClient(status["base_url"], model_id, timeout_s=2.0)
+        chat = get_local_model(model_id).chat
+        prompt = client.chat_prompt(messages) if chat else format_completion_prompt(messages)
+        return len(client.tokenize(prompt, special=True))
+    except Exception:  # noqa: BLE001 - the estimate stays an estimate
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 
 ESTIMATE_DELAY_MS = 250
+LOCAL_RECOUNT_MS = 1000
 
 
 def build_request(services, source, names: list[str], local_mode: str):
@@ -59,12 +60,13 @@ class Estimator(QObject):
             picker.show_estimates(None)
             return
         services, mode = self.services, picker.local_mode()
+        local = services.local()
 
         def work():
             from promptbench.core.engine.requests import estimate
 
             request = build_request(services, source, names, mode)
-            return estimate(request), describe(request)
+            return estimate(request, local), describe(request)
         services.tasks.run(work, on_done=self._on_estimated, on_error=self._on_estimate_failed,
                            key=f"compare.estimate:{id(self)}")
 
@@ -72,6 +74,9 @@ class Estimator(QObject):
         if not self._stopped:
             rows, what = result
             self.picker.show_estimates(rows, for_what=what)
+            if any(r["local"] and not r["input_tokens_exact"] for r in rows) and self.services.local().warming():
+                # a local model's server is starting: once it runs, it counts the input exactly
+                QTimer.singleShot(LOCAL_RECOUNT_MS, self.schedule)
 
     def _on_estimate_failed(self, exc: Exception) -> None:
         if not self._stopped:

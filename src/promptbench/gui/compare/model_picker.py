@@ -281,7 +281,8 @@ class ModelPicker(QWidget):
         by_name = {r["model"]: r for r in rows or []}
         for item in self._items():
             row = by_name.get(self._item_name(item))
-            item.setText(COL_INPUT, f"~{row['input_tokens']}" if row else "")
+            item.setText(COL_INPUT, (f"{row['input_tokens']}" if row.get("input_tokens_exact") else f"~{row['input_tokens']}")
+                         if row else "")
             item.setText(COL_COST, fmt_cost(row["max_cost_usd"]) if row else "")
             item.setToolTip(COL_COST, (row.get("cost_note") or "") if row else "")
         if rows:
