@@ -231,7 +231,8 @@ def test_streamed_chat_text_and_token_counts(smol_url: str) -> None:
     body = {"messages": MESSAGES, "max_tokens": 12, "ignore_eos": True, "temperature": 0, "seed": 1}
     with httpx.Client(trust_env=False, timeout=60) as client:
         streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        with client.stream("POST", smol_url + "/chat/completions", json=streamed) as response:
+        # as the engine does: a connection is not reused after a stream (core/local/servers.py)
+        with client.stream("POST", smol_url + "/chat/completions", json=streamed, headers={"Connection": "close"}) as response:
             assert response.status_code == 200
             chunks = _sse(response)
         whole = client.post(smol_url + "/chat/completions", json=body).json()
