@@ -187,27 +187,21 @@ def part_batch(args, workdir: Path, params: dict) -> list[str]:
     slots_list = [int(s) for s in args.slots.split(",") if s.strip()]
     results: dict[str, dict] = {}
 
-    def sequential(engine, sink, model, manager):
-        engine_run(engine, sink, model, {**params, "max_tokens": 8})  # warm-up
-        r = batch_run(engine, sink, model, params, "sequential")
-        client = ServerClient(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
-        r["first32"] = [first_tokens(client, t) for t in r["texts"]]
-        r["rss"] = rss_mib(manager.status()[SMOLLM2_ID]["pid"])
-        return r
+    def measure(mode: str):
+        def go(engine, sink, model, manager):
+            engine_run(engine, sink, model, {**params, "max_tokens": 8})  # warm-up
+            r = batch_run(engine, sink, model, params, mode)
+            client = ServerClient(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
+            r["first32"] = [first_tokens(client, t) for t in r["texts"]]
+            r["rss"] = rss_mib(manager.status()[SMOLLM2_ID]["pid"])
+            return r
+        return go
 
-    def batched(engine, sink, model, manager):
-        engine_run(engine, sink, model, {**params, "max_tokens": 8})
-        r = batch_run(engine, sink, model, params, "batched")
-        client = ServerClient(manager.ensure(SMOLLM2_ID), SMOLLM2_ID)
-        r["first32"] = [first_tokens(client, t) for t in r["texts"]]
-        r["rss"] = rss_mib(manager.status()[SMOLLM2_ID]["pid"])
-        return r
-
-    results["one at a time, default threads"] = with_server(workdir, default_n_threads(), 1, sequential)
+    results["one at a time, default threads"] = with_server(workdir, default_n_threads(), 1, measure("sequential"))
     if all_cores() != default_n_threads():
-        results["one at a time, all cores"] = with_server(workdir, all_cores(), 1, sequential)
+        results["one at a time, all cores"] = with_server(workdir, all_cores(), 1, measure("sequential"))
     for slots in slots_list:
-        results[f"batched, {slots} slots"] = with_server(workdir, default_n_threads(), slots, batched)
+        results[f"batched, {slots} slots"] = with_server(workdir, default_n_threads(), slots, measure("batched"))
 
     reference = results["one at a time, default threads"]
     best_sequential = max(r["tps"] for k, r in results.items() if k.startswith("one at a time"))

@@ -99,21 +99,19 @@ def ttft_breakdown(metrics) -> str | None:
     """Where a local run's time to first token went, from the server's own timings:
     prompt processing on the server, then the first token and its way to us. None when
     the server reported no timings (hosted providers)."""
-    prompt_ms = getattr(metrics, "server_prompt_ms", None)
-    ttft = getattr(metrics, "ttft_ms", None)
+    prompt_ms, ttft = metrics.server_prompt_ms, metrics.ttft_ms
     if prompt_ms is None or ttft is None:
         return None
-    tokens = getattr(metrics, "input_tokens", None)
-    cached = getattr(metrics, "server_cached_tokens", None)
+    tokens, cached = metrics.input_tokens, metrics.server_cached_tokens
     detail = ""
     if tokens is not None:
         detail = f" ({plural(tokens, 'token')}" + (f", {cached} reused from its cache)" if cached else ")")
     text = (f"TTFT {fmt_ms(ttft)} = the server reading the prompt {fmt_ms(prompt_ms)}{detail}"
             f" + the first token and its transfer {fmt_ms(max(0.0, ttft - prompt_ms))}")
-    queue = getattr(metrics, "queue_ms", None)
+    queue = metrics.queue_ms
     if queue is not None and queue >= 1:
         text += f"; before that, {fmt_ms(queue)} waiting for the model's turn"
-    decode = getattr(metrics, "server_decode_tokens_per_s", None)
+    decode = metrics.server_decode_tokens_per_s
     if decode is not None:
         text += f"\nThe server's own decode rate: {fmt_tps(decode)} tok/s"
     return text

@@ -214,7 +214,7 @@ class Engine:
     @contextlib.asynccontextmanager
     async def _local_run(self, model: ModelConfig):
         """While a local run goes on, the model manager starts no other server in the background."""
-        tracked = model.is_local and hasattr(self.local, "run_started")
+        tracked = model.is_local and self.local is not None
         if tracked:
             self.local.run_started()
         try:
@@ -348,8 +348,6 @@ class Engine:
             except ProviderError as exc:
                 if not exc.retryable or run.parts or attempt >= self.settings.max_retries:
                     raise
-                if run.model.is_local and self.local is not None and await asyncio.to_thread(self.local.died, run.model.model, 0.2):
-                    raise  # retrying the dead server's port is pointless: _run restarts it
                 attempt += 1
                 run.metrics.retries = attempt
                 wait = exc.retry_after_s if exc.retry_after_s is not None else min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.8 + 0.4 * random.random())

@@ -97,6 +97,13 @@ class ServerClient:
         """The model's chat template applied to ``messages``, ending where its answer starts."""
         return str(self.post("/apply-template", {"messages": list(messages)})["prompt"])
 
+    def prompt_ids(self, messages: Sequence[Mapping[str, Any]], *, chat: bool) -> list[int]:
+        """The tokens a run of ``messages`` starts from, as the server counts a run's input.
+        Chat models: the chat template's prompt; base models: the plain transcript
+        (:func:`format_completion_prompt`)."""
+        prompt = self.chat_prompt(messages) if chat else format_completion_prompt(messages)
+        return self.tokenize(prompt, special=True)
+
 
 def score_tokens(client: ServerClient, prompt_ids: Sequence[int], text_ids: Sequence[int]) -> TextScore:
     """Log-probability of each of ``text_ids`` following ``prompt_ids`` (and the text before it)."""
@@ -120,13 +127,9 @@ def score_tokens(client: ServerClient, prompt_ids: Sequence[int], text_ids: Sequ
 
 
 def score_text(client: ServerClient, messages: Sequence[Mapping[str, Any]], text: str, *, chat: bool) -> TextScore:
-    """Log-probabilities of ``text`` as the model's answer to ``messages``.
-
-    Chat models: the chat template's prompt, then the text. Base models: the plain
-    transcript (:func:`format_completion_prompt`), then the text.
-    """
-    prompt = client.chat_prompt(messages) if chat else format_completion_prompt(messages)
-    return score_tokens(client, client.tokenize(prompt, special=True), client.tokenize(text, special=False))
+    """Log-probabilities of ``text`` as the model's answer to ``messages`` (the run's prompt,
+    :meth:`ServerClient.prompt_ids`, then the text)."""
+    return score_tokens(client, client.prompt_ids(messages, chat=chat), client.tokenize(text, special=False))
 
 
 async def count_text_tokens(client, api_base: str, text: str, timeout_s: float = 10.0) -> int | None:
@@ -162,8 +165,6 @@ def running_prompt_tokens(manager, model_id: str, messages: Sequence[Mapping[str
 
     try:
         client = ServerClient(status["base_url"], model_id, timeout_s=2.0)
-        chat = get_local_model(model_id).chat
-        prompt = client.chat_prompt(messages) if chat else format_completion_prompt(messages)
-        return len(client.tokenize(prompt, special=True))
+        return len(client.prompt_ids(messages, chat=get_local_model(model_id).chat))
     except Exception:  # noqa: BLE001 - the estimate stays an estimate
         return None
